@@ -1,0 +1,76 @@
+"""machinectl: board definitions as plugins, guest RAM from real host memory backends.
+
+The library API is the command line's pipeline::
+
+    with machinectl.Machine.from_argv(["-M", "none", "-m", "1G"]) as machine:
+        machine.ram.view[0:4] = b"\\x01\\x02\\x03\\x04"
+
+Board plugins implement the hooks in :mod:`machinectl.hooks` with :data:`hookimpl`, usually
+by handing :class:`BoardFacts` records to a :class:`BoardTable`.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from .boards import (
+    AtLeast,
+    AtMost,
+    Board,
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    Check,
+    FixedSize,
+    MultipleOf,
+    OneOf,
+    RamRule,
+    map_at_base,
+)
+from .errors import MachineError, PluginError, UsageError
+from .hooks import hookimpl
+from .memory import MemoryRegion
+from .plugins import Registry, create_registry
+from .state import MachineState
+from .units import GiB, KiB, MiB, TiB
+
+if TYPE_CHECKING:
+    from .machine import GuestRam, GuestRamRange, Machine
+
+
+def __getattr__(name: str) -> Any:
+    # The machine pipeline pulls in the host-memory layer; listing boards does not need it.
+    if name in ("Machine", "GuestRam", "GuestRamRange"):
+        from . import machine
+
+        return getattr(machine, name)
+    raise AttributeError(f"module 'machinectl' has no attribute {name!r}")
+
+
+__all__ = [
+    "AtLeast",
+    "AtMost",
+    "Board",
+    "BoardFacts",
+    "BoardSpec",
+    "BoardTable",
+    "Check",
+    "FixedSize",
+    "GiB",
+    "GuestRam",
+    "GuestRamRange",
+    "KiB",
+    "Machine",
+    "MachineError",
+    "MachineState",
+    "MemoryRegion",
+    "MiB",
+    "MultipleOf",
+    "OneOf",
+    "PluginError",
+    "RamRule",
+    "Registry",
+    "TiB",
+    "UsageError",
+    "create_registry",
+    "hookimpl",
+    "map_at_base",
+]

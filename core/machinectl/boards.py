@@ -1,0 +1,333 @@
+"""Boards as data: declarations, RAM rules and the one mechanism that turns records into hooks.
+
+Most of QEMU's boards differ only in numbers: default size, RAM id, accepted sizes, base
+address. A plugin describes each machine type as a :class:`BoardFacts` record and hands the
+records to a :class:`BoardTable`, which implements every board hook from them. Code is only
+needed where a board's layout or rule is really its own: pass a ``layout`` function, or a
+:class:`Check` rule with a function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .errors import MachineError
+from .hooks import hookimpl
+from .units import MiB, human, size_to_str
+
+if TYPE_CHECKING:
+    from .state import MachineState
+
+#: Types a board may declare for its own ``-machine`` properties.
+PropertyKind = Literal["size", "bool", "int", "str"]
+
+#: QEMU's ``machine_class_init`` default RAM size.
+QEMU_DEFAULT_RAM_SIZE = 128 * MiB
+
+
+@attrs.frozen
+class BoardSpec:
+    """What a plugin declares through ``register_boards``: a machine type's identity.
+
+    The RAM facts (default size, RAM id, rules, layout) are answered by the board hooks.
+    """
+
+    name: str = attrs.field(validator=attrs.validators.matches_re(r"[A-Za-z0-9][A-Za-z0-9._,+-]*"))
+    description: str = ""
+    #: A second name that selects this machine type (``pc`` for ``pc-i440fx-7.2``).
+    alias: str | None = None
+    #: Architecture family shown by ``list-boards`` (``arm``, ``x86`` ...).
+    family: str = ""
+    #: Whether ``-numa node`` is accepted at all.
+    numa: bool = False
+    #: Whether the legacy ``-numa node,mem=`` is accepted (QEMU's ``numa-mem-supported``).
+    numa_mem_supported: bool = False
+    #: Whether QEMU prints the optional ``plugged-memory`` in ``query-memory-size-summary``.
+    memory_devices: bool = False
+    #: Board-specific ``-machine`` properties (name -> kind).
+    properties: Mapping[str, PropertyKind] = attrs.field(factory=dict, converter=dict)
+    #: Machine types kept only for compatibility (QEMU's ``deprecated``).
+    deprecated: bool = False
+
+
+@attrs.frozen
+class Board:
+    """A registered board: the spec and the plugin that provided it."""
+
+    spec: BoardSpec
+    plugin: str
+    distribution: str | None = None
+    version: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def qom_type(self) -> str:
+        """QEMU's class name for the machine type, used in property error messages."""
+        return f"{self.spec.name}-machine"
+
+
+# -- RAM rules ---------------------------------------------------------------------------------
+
+
+def _format(template: str, machine: MachineState, value: int | None) -> str:
+    size = machine.ram_size
+    fields: dict[str, Any] = {
+        "size": size,
+        "size_str": size_to_str(size),
+        "size_mib": size // MiB,
+        "size_hex": f"{size:#x}",
+    }
+    if value is not None:
+        fields |= {
+            "value": value,
+            "value_str": size_to_str(value),
+            "value_mib": value // MiB,
+            "value_hex": f"{value:#x}",
+        }
+    return template.format(**fields)
+
+
+@attrs.frozen
+class RamRule:
+    """A check of ``MachineState.ram_size``; ``message`` is a ``str.format`` template.
+
+    Template fields: ``size``, ``size_str`` (QEMU's ``size_to_str``), ``size_mib``,
+    ``size_hex`` and the same with ``value`` for the rule's own number.
+    """
+
+    message: str
+    hint: str | None = attrs.field(default=None, kw_only=True)
+
+    def accepts(self, machine: MachineState) -> bool:
+        raise NotImplementedError
+
+    def words(self) -> str:
+        raise NotImplementedError
+
+    def value(self) -> int | None:
+        return None
+
+    def check(self, machine: MachineState) -> MachineError | None:
+        if self.accepts(machine):
+            return None
+        hint = _format(self.hint, machine, self.value()) if self.hint else None
+        return MachineError(_format(self.message, machine, self.value()), hint=hint)
+
+
+@attrs.frozen
+class FixedSize(RamRule):
+    """RAM must be exactly ``size`` bytes."""
+
+    size: int = attrs.field(kw_only=True)
+
+    def accepts(self, machine: MachineState) -> bool:
+        return machine.ram_size == self.size
+
+    def value(self) -> int:
+        return self.size
+
+    def words(self) -> str:
+        return f"RAM must be exactly {human(self.size)}"
+
+
+def _int_tuple(items: Iterable[int]) -> tuple[int, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
+class OneOf(RamRule):
+    """RAM must be one of ``sizes``."""
+
+    sizes: tuple[int, ...] = attrs.field(kw_only=True, converter=_int_tuple)
+
+    def accepts(self, machine: MachineState) -> bool:
+        return machine.ram_size in self.sizes
+
+    def words(self) -> str:
+        return "RAM must be one of " + ", ".join(human(s) for s in self.sizes)
+
+
+@attrs.frozen
+class AtMost(RamRule):
+    """RAM must not exceed ``limit`` bytes."""
+
+    limit: int = attrs.field(kw_only=True)
+
+    def accepts(self, machine: MachineState) -> bool:
+        return machine.ram_size <= self.limit
+
+    def value(self) -> int:
+        return self.limit
+
+    def words(self) -> str:
+        return f"RAM at most {human(self.limit)}"
+
+
+@attrs.frozen
+class AtLeast(RamRule):
+    """RAM must be at least ``limit`` bytes."""
+
+    limit: int = attrs.field(kw_only=True)
+
+    def accepts(self, machine: MachineState) -> bool:
+        return machine.ram_size >= self.limit
+
+    def value(self) -> int:
+        return self.limit
+
+    def words(self) -> str:
+        return f"RAM at least {human(self.limit)}"
+
+
+@attrs.frozen
+class MultipleOf(RamRule):
+    """RAM must be a multiple of ``step`` bytes."""
+
+    step: int = attrs.field(kw_only=True)
+
+    def accepts(self, machine: MachineState) -> bool:
+        return machine.ram_size % self.step == 0
+
+    def value(self) -> int:
+        return self.step
+
+    def words(self) -> str:
+        return f"RAM a multiple of {human(self.step)}"
+
+
+@attrs.frozen
+class Check(RamRule):
+    """A board's own rule: ``test(machine)`` returns an error, or None to accept.
+
+    ``message`` is then only the words ``describe`` shows.
+    """
+
+    test: Callable[[MachineState], MachineError | None] = attrs.field(kw_only=True)
+
+    def accepts(self, machine: MachineState) -> bool:
+        return self.test(machine) is None
+
+    def check(self, machine: MachineState) -> MachineError | None:
+        return self.test(machine)
+
+    def words(self) -> str:
+        return self.message
+
+
+# -- board records and the mechanism that serves them -----------------------------------------
+
+Layout = Callable[["MachineState", "BoardFacts"], None]
+
+
+def map_at_base(machine: MachineState, facts: BoardFacts) -> None:
+    """The common layout: all of main RAM at the board's RAM base."""
+    machine.map_ram(facts.ram_base)
+
+
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
+def _rule_tuple(items: Iterable[RamRule]) -> tuple[RamRule, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
+class BoardFacts:
+    """Everything the core needs to know about one machine type, as data."""
+
+    spec: BoardSpec
+    default_ram_size: int
+    #: The id of the automatic main-RAM backend; None means the board ignores ``-m``.
+    default_ram_id: str | None
+    ram_base: int = 0
+    rules: tuple[RamRule, ...] = attrs.field(default=(), converter=_rule_tuple)
+    layout: Layout = map_at_base
+    #: Extra lines for ``describe`` (layout in words, quirks).
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: Board-specific data the layout or rules need (SoC limits, split points ...).
+    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+class BoardTable:
+    """A plugin object that serves a table of :class:`BoardFacts` through the board hooks.
+
+    Register an instance with the plugin manager (a family plugin exposes one as its entry
+    point). It answers only for boards it declared and defers (returns None) for the rest.
+    """
+
+    def __init__(self, records: Iterable[BoardFacts]):
+        self._facts: dict[str, BoardFacts] = {}
+        for facts in records:
+            if facts.name in self._facts:
+                raise MachineError(f"machine type '{facts.name}' is declared twice")
+            self._facts[facts.name] = facts
+
+    def __iter__(self) -> Iterator[BoardFacts]:
+        return iter(self._facts.values())
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def facts(self, name: str) -> BoardFacts | None:
+        return self._facts.get(name)
+
+    def _own(self, board: Board) -> BoardFacts | None:
+        facts = self._facts.get(board.name)
+        return facts if facts is not None and facts.spec == board.spec else None
+
+    @hookimpl
+    def register_boards(self) -> Sequence[BoardSpec]:
+        return [facts.spec for facts in self._facts.values()]
+
+    @hookimpl
+    def default_ram_size(self, board: Board) -> int | None:
+        facts = self._own(board)
+        return None if facts is None else facts.default_ram_size
+
+    @hookimpl
+    def default_ram_id(self, board: Board) -> str | None:
+        facts = self._own(board)
+        return None if facts is None else facts.default_ram_id
+
+    @hookimpl
+    def validate_ram(self, machine: MachineState) -> None:
+        facts = self._own(machine.board)
+        if facts is None:
+            return
+        for rule in facts.rules:
+            error = rule.check(machine)
+            if error is not None:
+                raise error
+
+    @hookimpl
+    def init_board(self, machine: MachineState) -> bool | None:
+        facts = self._own(machine.board)
+        if facts is None:
+            return None
+        facts.layout(machine, facts)
+        return True
+
+    @hookimpl
+    def describe_board(self, board: Board) -> Sequence[str] | None:
+        facts = self._own(board)
+        if facts is None:
+            return None
+        lines = [rule.words() for rule in facts.rules]
+        if not facts.rules:
+            lines.append("any RAM size")
+        if facts.default_ram_id is None:
+            lines.append("no default RAM backend: -m is recorded but the board maps no RAM")
+        lines.append(f"RAM base {facts.ram_base:#x}")
+        lines.extend(facts.notes)
+        return lines

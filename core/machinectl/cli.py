@@ -1,0 +1,384 @@
+"""The ``machinectl`` command: list-boards, describe, run, plugins.
+
+Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (2 for a
+mistake in the command line of ``machinectl`` itself); never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TextIO
+
+from .errors import MachineError, UsageError
+from .units import human
+
+PROG = "machinectl"
+USAGE = f"""\
+usage: {PROG} list-boards [--json]
+       {PROG} describe BOARD [--json]
+       {PROG} run [QEMU options] [--json] [--dry-run] [--hold]
+       {PROG} plugins [--json]
+
+QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
+-m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
+-numa node,..., -smp N, -mem-path PATH, -mem-prealloc.
+"""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived; carries the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with _signals_as_exceptions():
+            return _dispatch(args)
+    except MachineError as exc:
+        _error(str(exc))
+        return exc.exit_status
+    except Interrupted as exc:
+        _error("interrupted" if exc.signum == signal.SIGINT else "terminated")
+        return 128 + exc.signum
+    except BrokenPipeError:
+        # The reader went away (``machinectl list-boards | head``): not an error of ours.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the broken stream
+        return 0
+    except Exception as exc:
+        if os.environ.get("MACHINECTL_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc} (MACHINECTL_DEBUG=1 shows where)")
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 128 + signal.SIGINT
+
+
+def _dispatch(args: list[str]) -> int:
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    handler = COMMANDS.get(command)
+    if handler is None:
+        raise UsageError(f"unknown command '{command}' (try '{PROG} --help')")
+    return handler(rest)
+
+
+def _flags(args: list[str], allowed: Sequence[str]) -> tuple[set[str], list[str]]:
+    flags = {a for a in args if a in allowed}
+    return flags, [a for a in args if a not in allowed]
+
+
+def _no_more(rest: list[str], command: str) -> None:
+    if rest:
+        raise UsageError(f"{command}: unexpected argument '{rest[0]}'")
+
+
+# -- list-boards -----------------------------------------------------------------------------
+
+
+def cmd_list_boards(args: list[str]) -> int:
+    flags, rest = _flags(args, ("--json",))
+    _no_more(rest, "list-boards")
+    from .plugins import create_registry
+
+    registry = create_registry()
+    rows: list[dict[str, Any]] = []
+    for board in sorted(registry.boards.values(), key=lambda b: (b.spec.family, b.name)):
+        size = registry.default_ram_size(board)
+        rows.append(
+            {
+                "name": board.name,
+                "alias": board.spec.alias,
+                "family": board.spec.family,
+                "description": board.spec.description,
+                "default-ram-size": size,
+                "default-ram-size-human": human(size),
+                "default-ram-id": registry.default_ram_id(board),
+                "plugin": board.plugin,
+                "distribution": board.distribution,
+            }
+        )
+    _report_failures(registry)
+    if "--json" in flags:
+        _print_json(rows)
+        return 0
+    header = ("NAME", "ALIAS", "FAMILY", "DEFAULT RAM", "BYTES", "RAM ID", "PLUGIN")
+    table = [
+        (
+            r["name"],
+            r["alias"] or "",
+            r["family"],
+            r["default-ram-size-human"],
+            str(r["default-ram-size"]),
+            r["default-ram-id"] or "-",
+            r["distribution"] or r["plugin"],
+        )
+        for r in rows
+    ]
+    _print_table(header, table)
+    return 0
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _report_failures(registry: Any) -> None:
+    for failure in registry.failures:
+        _error(f"warning: {failure}")
+
+
+# -- describe ----------------------------------------------------------------------------------
+
+
+def cmd_describe(args: list[str]) -> int:
+    flags, rest = _flags(args, ("--json",))
+    if len(rest) != 1:
+        raise UsageError("describe: expected exactly one BOARD")
+    from .machine import Machine
+    from .plugins import create_registry
+
+    registry = create_registry()
+    _report_failures(registry)
+    board = registry.board(rest[0])
+    spec = board.spec
+    size = registry.default_ram_size(board)
+    info: dict[str, Any] = {
+        "name": board.name,
+        "alias": spec.alias,
+        "family": spec.family,
+        "description": spec.description,
+        "plugin": board.plugin,
+        "distribution": board.distribution,
+        "version": board.version,
+        "default-ram-size": size,
+        "default-ram-id": registry.default_ram_id(board),
+        "numa": spec.numa,
+        "numa-mem-supported": spec.numa_mem_supported,
+        "properties": dict(spec.properties),
+        "rules": registry.describe_board(board),
+    }
+    mtree = ""
+    try:
+        with Machine.from_argv(["-M", board.name], registry=registry, allocate=False) as machine:
+            info["memory-map"] = machine.query()["mtree"]["flat"]
+            mtree = machine.mtree_text(flat=True)
+    except MachineError as exc:
+        info["memory-map-error"] = str(exc)
+    if "--json" in flags:
+        _print_json(info)
+        return 0
+    out = [f"{board.name}: {spec.description}".rstrip(": ")]
+    if spec.alias:
+        out.append(f"  alias: {spec.alias}")
+    out.append(f"  family: {spec.family}")
+    out.append(f"  plugin: {board.plugin} ({board.distribution or '-'} {board.version or ''})")
+    out.append(f"  default RAM: {human(size)} ({size} bytes)")
+    out.append(f"  default RAM id: {info['default-ram-id'] or '- (the board ignores -m)'}")
+    numa = "yes" if spec.numa else "no"
+    if spec.numa:
+        numa += ", legacy mem= " + ("accepted" if spec.numa_mem_supported else "refused")
+    out.append(f"  NUMA: {numa}")
+    if spec.properties:
+        props = ", ".join(f"{k} ({v})" for k, v in spec.properties.items())
+        out.append(f"  machine properties: {props}")
+    out.append("  RAM rules:")
+    out.extend(f"    - {line}" for line in info["rules"])
+    out.append(f"  memory map at the default size ({human(size)}):")
+    if mtree:
+        out.extend("    " + line for line in mtree.rstrip("\n").splitlines())
+    else:
+        out.append(f"    {info.get('memory-map-error')}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+# -- run -------------------------------------------------------------------------------------
+
+
+def cmd_run(args: list[str]) -> int:
+    flags, qemu_args = _flags(args, ("--json", "--dry-run", "--hold"))
+    if "--dry-run" in flags and "--hold" in flags:
+        raise UsageError("run: --dry-run and --hold exclude each other")
+    from .machine import Machine
+
+    as_json = "--json" in flags
+    progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
+    machine = Machine.from_argv(qemu_args, allocate="--dry-run" not in flags, progress=progress)
+    with machine:
+        if progress is not None:
+            progress.finish()
+        for warning in machine.warnings:
+            _error(warning if ": warning: " in warning else f"warning: {warning}")
+        _report_failures(machine.registry)
+        if as_json:
+            _print_json(machine.query())
+        else:
+            sys.stdout.write(_summary(machine))
+        sys.stdout.flush()
+        if "--hold" in flags:
+            _hold(machine)
+    return 0
+
+
+def _summary(machine: Any) -> str:
+    board = machine.board
+    out = [f"machine: {board.name} ({board.distribution or board.plugin})"]
+    out.append("")
+    out.extend(backend.info_text() for backend in machine.backends)
+    out.append("")
+    out.append(machine.mtree_text(flat=True))
+    out.append(f"base memory: {machine.state.ram_size}")
+    if not machine.allocated:
+        out.append("(dry run: nothing allocated)")
+    return "\n".join(out) + "\n"
+
+
+def _hold(machine: Any) -> None:
+    lines = [f"holding {machine.board.name} (pid {os.getpid()}); interrupt to release"]
+    for backend_id, path in machine.sharing_hints():
+        lines.append(f"  {backend_id}: {path}")
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+    try:
+        while True:
+            signal.pause()
+    except Interrupted:
+        return
+
+
+class _ProgressBar:
+    """Preallocation progress on a terminal, shown once it takes longer than a second."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, backend_id: str, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self.start
+        if elapsed < 1.0 and not self.shown:
+            return
+        self.shown = True
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = width * done // total if total else width
+        self.stream.write(
+            f"\rpreallocating {backend_id} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done / 2**30:.1f}/{total / 2**30:.1f} GiB {rate / 2**30:.2f} GiB/s "
+            f"{left:.0f}s left "
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# -- plugins -----------------------------------------------------------------------------------
+
+
+def cmd_plugins(args: list[str]) -> int:
+    flags, rest = _flags(args, ("--json",))
+    _no_more(rest, "plugins")
+    from .plugins import create_registry
+
+    registry = create_registry()
+    data: dict[str, list[dict[str, Any]]] = {
+        "plugins": [
+            {
+                "name": p.name,
+                "distribution": p.distribution,
+                "version": p.version,
+                "hooks": list(p.hooks),
+                "boards": list(p.boards),
+            }
+            for p in registry.plugins()
+        ],
+        "failed": [
+            {
+                "name": f.name,
+                "distribution": f.distribution,
+                "version": f.version,
+                "error": f.error,
+            }
+            for f in registry.failures
+        ],
+    }
+    if "--json" in flags:
+        _print_json(data)
+        return 0
+    rows = [
+        (
+            p["name"],
+            p["distribution"] or "-",
+            p["version"] or "-",
+            str(len(p["boards"])),
+            ", ".join(p["hooks"]),
+        )
+        for p in data["plugins"]
+    ]
+    _print_table(("PLUGIN", "DISTRIBUTION", "VERSION", "BOARDS", "HOOKS"), rows)
+    for failure in registry.failures:
+        sys.stdout.write(f"failed: {failure}\n")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "list-boards": cmd_list_boards,
+    "describe": cmd_describe,
+    "run": cmd_run,
+    "plugins": cmd_plugins,
+}
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+
+
+def _error(text: str) -> None:
+    sys.stderr.write(f"{PROG}: {text}\n")
+    sys.stderr.flush()
+
+
+@contextmanager
+def _signals_as_exceptions() -> Iterator[None]:
+    """SIGINT and SIGTERM become :class:`Interrupted`, so every owner releases its resources."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The single exception root of machinectl.
+
+``str(error)`` is exactly the text the command line prints after ``machinectl: ``.
+Where QEMU has a message for the same mistake, the message is QEMU's, word for word,
+including QEMU's habit of naming the offending option first (``-m foo: ...``).
+"""
+
+from __future__ import annotations
+
+
+class MachineError(Exception):
+    """Any failure a user can cause: bad options, refused sizes, host resources.
+
+    ``message`` is the text, ``location`` the command-line option it belongs to (QEMU prints
+    it first, followed by a colon), and ``hint`` an optional second line QEMU prints below.
+    """
+
+    exit_status = 1
+
+    def __init__(self, message: str, *, location: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.location is not None:
+            return f"{self.location}: {self.message}"
+        return self.message
+
+    def at(self, location: str) -> MachineError:
+        """Attach the command-line option the error belongs to (first one wins)."""
+        if self.location is None:
+            self.location = location
+        return self
+
+
+class UsageError(MachineError):
+    """The command line of ``machinectl`` itself is wrong (exit status 2)."""
+
+    exit_status = 2
+
+
+class PluginError(MachineError):
+    """A plugin could not be loaded, or misbehaved inside a hook."""

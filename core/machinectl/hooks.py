@@ -1,0 +1,113 @@
+"""The hook specifications every board plugin implements.
+
+A plugin is any object or module with functions marked ``@machinectl.hookimpl`` whose names
+are those below. Plugins are found through the entry-point group ``machinectl``. The core's
+own ``none`` machine and its fallbacks come through these same hooks.
+
+Hooks marked *first result* stop at the first implementation that returns something other than
+None; ``0`` and ``""`` are results. Return None to defer to the next plugin. Plugins registered
+later are asked first; the core's fallbacks are ``trylast`` so that any plugin can override them.
+
+Hooks only ever gain new arguments: an implementation may accept fewer arguments than the
+specification lists, so plugins written against an older core keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .boards import Board, BoardSpec
+    from .state import MachineState
+
+PROJECT = "machinectl"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_boards() -> Sequence[BoardSpec]:
+    """Declare the machine types this plugin provides.
+
+    All implementations run; each returns a sequence of :class:`machinectl.BoardSpec`. A name
+    or alias that another plugin already declared is an error naming both plugins, and the
+    later plugin is skipped as a whole.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def default_ram_size(board: Board) -> int | None:
+    """Return the RAM size in bytes used when ``-m`` is absent or 0.
+
+    First result wins; ``0`` is a result (the board has no RAM unless asked). The core's
+    fallback returns QEMU's 128 MiB.
+
+    :param board: the selected machine type.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def default_ram_id(board: Board) -> str | None:
+    """Return the id of the automatic main-RAM backend (QEMU's ``default_ram_id``).
+
+    First result wins. When every implementation defers, the board has no default RAM id: then
+    ``-m`` is recorded but no backend is created and ``-mem-path`` is ignored, as in QEMU.
+
+    :param board: the selected machine type.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def validate_ram(machine: MachineState) -> None:
+    """Refuse a RAM configuration by raising :class:`machinectl.MachineError`.
+
+    Every implementation runs, for every board, so a site-policy plugin can veto any machine
+    (for example "no machine above 64 GiB"). It runs after the size and backend checks and
+    before any host memory is allocated: ``machine.ram`` is None.
+
+    :param machine: the machine being built; ``machine.board``, ``ram_size``,
+        ``maxram_size``, ``ram_slots`` and ``properties`` are final.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def init_board(machine: MachineState) -> bool | None:
+    """Place main RAM into the guest address space; return True when done.
+
+    First result wins. ``machine.ram`` is the allocated main-RAM region (or None when the
+    board has no default RAM id and no backend was given, or the size is 0). Map it, or
+    aliases of it, into ``machine.system_memory``; add I/O or ROM windows that hide parts of
+    it. Never allocate RAM here.
+
+    :param machine: the machine being built.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def describe_board(board: Board) -> Sequence[str] | None:
+    """Explain the board's RAM rules and layout in words, one sentence per item.
+
+    All implementations run; their lines are shown in order by ``machinectl describe``.
+
+    :param board: the machine type being described.
+
+    .. versionadded:: 0.1
+    """

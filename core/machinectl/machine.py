@@ -1,0 +1,509 @@
+"""The machine pipeline: from QEMU options to a board with real guest RAM.
+
+:meth:`Machine.build` is the whole story, top to bottom, in the order QEMU 5.0's refactor
+fixed, except that every check runs before any host memory is allocated (a wrong ``-m`` never
+costs a 64 GiB preallocation first):
+
+parse options → select the board → size main RAM (``-m``) → create backend objects, not yet
+allocated → resolve ``-machine memory-backend`` → NUMA → size checks → the default backend →
+board validation → allocate → ``MachineState.ram`` → ``init_board``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import attrs
+
+from . import numa as numa_mod
+from .boards import Board
+from .errors import MachineError
+from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
+from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
+from .options import (
+    CommandLine,
+    NumaOption,
+    ObjectOption,
+    keyval_size,
+    opts_size,
+    parse_bool,
+    visitor_uint,
+)
+from .plugins import Registry, create_registry
+from .state import MachineState
+
+RAM_ALIGN = 8192
+U64 = 1 << 64
+GENERIC_PROPERTIES = {
+    "type": "str",
+    "memory-backend": "str",
+    "mem-merge": "bool",
+    "dump-guest-core": "bool",
+    "memory.size": "size",
+    "memory.slots": "int",
+    "memory.max-size": "size",
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+@attrs.frozen
+class RamSize:
+    """Main RAM as ``-m`` (or its absence) asks for it."""
+
+    size: int
+    maxram_size: int
+    slots: int
+    #: QEMU 7.2's ``have_custom_ram_size``: a nonzero size was given.
+    custom: bool
+
+
+@attrs.frozen
+class GuestRamRange:
+    """A range of guest-physical addresses backed by host memory."""
+
+    guest_address: int
+    size: int
+    host_address: int
+    memdev: str
+
+
+@attrs.define(eq=False)
+class GuestRam:
+    """Main RAM as the program that embeds machinectl sees it."""
+
+    id: str
+    size: int
+    backends: tuple[HostMemoryBackend, ...]
+
+    @property
+    def view(self) -> memoryview:
+        """All of main RAM as one writable byte view (a single backend only)."""
+        if len(self.backends) != 1:
+            raise MachineError(
+                f"main RAM '{self.id}' is made of {len(self.backends)} NUMA backends; "
+                "use the view of each backend"
+            )
+        return self.backends[0].view()
+
+    @property
+    def host_address(self) -> int:
+        if len(self.backends) != 1:
+            raise MachineError(f"main RAM '{self.id}' has no single host address")
+        return self.backends[0].host_address
+
+
+@attrs.define(eq=False)
+class Machine:
+    """A built machine: its board state, its backends and its guest RAM.
+
+    Build one with :meth:`from_argv` (QEMU's options) or :meth:`create` (keyword arguments).
+    Use it as a context manager, or call :meth:`close`, to release the host memory.
+    """
+
+    state: MachineState
+    registry: Registry
+    backends: list[HostMemoryBackend]
+    #: The backend (or NUMA backends) that hold main RAM.
+    ram_backends: tuple[HostMemoryBackend, ...]
+    allocated: bool
+    warnings: list[str] = attrs.field(factory=list)
+    closed: bool = False
+
+    # -- constructors ----------------------------------------------------------------------
+
+    @classmethod
+    def from_argv(
+        cls,
+        argv: Sequence[str],
+        *,
+        registry: Registry | None = None,
+        allocate: bool = True,
+        progress: Progress | None = None,
+    ) -> Machine:
+        """Build a machine from QEMU's command-line options (``-M``, ``-m``, ``-object`` ...)."""
+        return cls.build(CommandLine.from_argv(argv), registry, allocate, progress)
+
+    @classmethod
+    def create(
+        cls,
+        machine: str,
+        ram: int | str | None = None,
+        *,
+        objects: Sequence[Mapping[str, object]] = (),
+        memory_backend: str | None = None,
+        properties: Mapping[str, object] | None = None,
+        mem_path: str | None = None,
+        mem_prealloc: bool = False,
+        numa: Sequence[Mapping[str, object]] = (),
+        smp: int = 1,
+        registry: Registry | None = None,
+        allocate: bool = True,
+        progress: Progress | None = None,
+    ) -> Machine:
+        """Build a machine from keyword arguments: the same pipeline as :meth:`from_argv`.
+
+        ``ram`` is a byte count or a QEMU size string (``"4G"``; a bare number means MiB, as
+        with ``-m``). ``objects`` are backend property mappings such as
+        ``{"qom-type": "memory-backend-memfd", "id": "m0", "size": "1G"}``.
+        """
+        line = CommandLine(mem_path=mem_path, mem_prealloc=mem_prealloc, smp_cpus=smp)
+        line.machine["type"] = machine
+        for key, value in (properties or {}).items():
+            line.machine[key] = _option_text(value)
+        if memory_backend is not None:
+            line.machine["memory-backend"] = memory_backend
+        if ram is not None:
+            line.memory["size"] = f"{ram}b" if isinstance(ram, int) else ram
+        for spec in objects:
+            items = {k: _option_text(v) for k, v in spec.items()}
+            qom_type = items.pop("qom-type", "")
+            object_id = items.pop("id", "")
+            text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
+            line.objects.append(ObjectOption(qom_type, object_id, tuple(items.items()), text))
+        for spec in numa:
+            items = {k: _option_text(v) for k, v in spec.items()}
+            text = ",".join(f"{k}={v}" for k, v in items.items())
+            line.numa.append(NumaOption(tuple(items.items()), text))
+        return cls.build(line, registry, allocate, progress)
+
+    # -- the pipeline --------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        line: CommandLine,
+        registry: Registry | None = None,
+        allocate: bool = True,
+        progress: Progress | None = None,
+    ) -> Machine:
+        """Run the pipeline on parsed options. Nothing is allocated unless every check passed."""
+        registry = registry if registry is not None else create_registry()
+        warnings = list(line.warnings)
+        board = _select_board(line, registry)
+        properties = _machine_properties(line, board)
+        state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
+        size = _ram_size(line, properties, registry, state)
+        state.ram_size, state.maxram_size, state.ram_slots = (
+            size.size,
+            size.maxram_size,
+            size.slots,
+        )
+        state.properties = {k: v for k, v in properties.items() if k not in GENERIC_PROPERTIES}
+        _check_mem_path_conflict(line, properties)
+        backends = _create_backends(line, properties, warnings)
+        memdev = _resolve_memory_backend(properties, backends, state, size)
+        state.numa = numa_mod.configure(line.numa, state, backends, memdev)
+        _check_backend_size(memdev, state)
+        ram_id = registry.default_ram_id(board)
+        default = _create_default_backend(line, properties, backends, memdev, state, ram_id)
+        if default is not None:
+            backends.append(default)
+            memdev = default
+        registry.validate_ram(state)
+        machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
+        try:
+            if allocate:
+                machine._allocate(progress)
+            state.ram, machine.ram_backends = _main_ram(state, memdev, ram_id)
+            registry.init_board(state)
+        except BaseException:
+            machine.close()
+            raise
+        machine.warnings.extend(state.warnings)
+        return machine
+
+    def _allocate(self, progress: Progress | None) -> None:
+        for backend in self.backends:
+            backend.check_numa_policy()
+        for backend in self.backends:
+            report = None
+            if progress is not None:
+                report = _bind_progress(progress, backend.id)
+            backend.allocate(report)
+        self.allocated = True
+
+    # -- results -----------------------------------------------------------------------------
+
+    @property
+    def board(self) -> Board:
+        return self.state.board
+
+    @property
+    def ram(self) -> GuestRam | None:
+        """Main RAM (None when the machine has none)."""
+        if self.state.ram is None:
+            return None
+        return GuestRam(self.state.ram.name, self.state.ram_size, self.ram_backends)
+
+    def ram_ranges(self) -> list[GuestRamRange]:
+        """Where guest RAM is visible, with the host address behind each range.
+
+        This is what a CPU emulator maps (``mem_map_ptr(guest_address, size, host_address)``).
+        """
+        ranges = []
+        for flat in flatten(self.state.system_memory):
+            backend = flat.region_ref.backend
+            if backend is None:
+                continue
+            ranges.append(
+                GuestRamRange(
+                    guest_address=flat.start,
+                    size=flat.size,
+                    host_address=backend.host_address + flat.offset,
+                    memdev=backend.id,
+                )
+            )
+        return ranges
+
+    def query(self) -> dict[str, Any]:
+        """The machine as plain data: what ``machinectl run --json`` prints."""
+        board = self.state.board
+        summary: dict[str, int] = {"base-memory": self.state.ram_size}
+        if board.spec.memory_devices:
+            summary["plugged-memory"] = 0
+        return {
+            "machine": {
+                "type": board.name,
+                "alias": board.spec.alias,
+                "family": board.spec.family,
+                "plugin": board.plugin,
+                "distribution": board.distribution,
+                "default-ram-id": self.registry.default_ram_id(board),
+                "ram-size": self.state.ram_size,
+                "maxram-size": self.state.maxram_size,
+                "slots": self.state.ram_slots,
+                "allocated": self.allocated,
+            },
+            "memdev": [backend.query() for backend in self.backends],
+            "memory-size-summary": summary,
+            "numa": numa_mod.query(self.state.numa),
+            "mtree": mtree_dict(self.state.system_memory),
+        }
+
+    def mtree_text(self, flat: bool = False) -> str:
+        """The memory map in the format of QEMU's ``info mtree`` (``-f`` with flat)."""
+        root = self.state.system_memory
+        return mtree_flat_text(root) if flat else mtree_text(root)
+
+    def sharing_hints(self) -> Iterator[tuple[str, str]]:
+        """``(backend id, path)`` for every backend another process can map."""
+        for backend in self.backends:
+            hint = backend.sharing_hint()
+            if hint is not None:
+                yield backend.id, hint
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release every backend's host memory, descriptors and temporary files."""
+        self.closed = True
+        errors = []
+        for backend in reversed(self.backends):
+            try:
+                backend.close()
+            except OSError as exc:  # pragma: no cover - munmap/close of our own resources
+                errors.append(exc)
+        if errors:
+            raise MachineError(f"releasing guest memory failed: {errors[0]}")
+
+    def __enter__(self) -> Machine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# -- the steps -----------------------------------------------------------------------------------
+
+
+def _option_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int):
+        return str(value)
+    return str(value).replace(",", ",,") if "," in str(value) else str(value)
+
+
+def _select_board(line: CommandLine, registry: Registry) -> Board:
+    name = line.machine.get("type")
+    if name is None:
+        raise MachineError(
+            "No machine specified, and there is no default",
+            hint="Use -machine help to list supported machines",
+        )
+    return registry.board(name)
+
+
+def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
+    """``-machine`` properties, typed: the generic ones and those the board declares."""
+    kinds: dict[str, str] = {**GENERIC_PROPERTIES, **board.spec.properties}
+    values: dict[str, Any] = {}
+    for key, text in line.machine.items():
+        kind = kinds.get(key)
+        if kind is None:
+            raise MachineError(f"Property '{board.qom_type}.{key}' not found")
+        if kind == "bool":
+            values[key] = parse_bool(key, text)
+        elif kind == "size":
+            values[key] = keyval_size(key, text)
+        elif kind == "int":
+            values[key] = visitor_uint(key, text, 64)
+        else:
+            values[key] = text
+    return values
+
+
+def _ram_size(
+    line: CommandLine, props: Mapping[str, Any], registry: Registry, state: MachineState
+) -> RamSize:
+    """QEMU 7.2's ``-m`` handling: MiB default unit, 8 KiB rounding, maxmem and slots."""
+    size: int | None = props.get("memory.size")
+    text = line.memory.get("size")
+    if text is not None and opts_size("size", text) != 0:
+        # A bare number is MiB: QEMU appends "M" and parses the result again.
+        legacy = text + "M" if text[-1:].isdigit() else text
+        size = keyval_size("memory.size", legacy, state.warn)
+    max_size: int | None = props.get("memory.max-size")
+    if "maxmem" in line.memory:
+        max_size = opts_size("maxmem", line.memory["maxmem"])
+    slots: int | None = props.get("memory.slots")
+    if "slots" in line.memory:
+        slots = visitor_uint("slots", line.memory["slots"], 64)
+    custom = size is not None
+    if size is None:
+        size = registry.default_ram_size(state.board)
+    size = (size + RAM_ALIGN - 1) // RAM_ALIGN * RAM_ALIGN % U64
+    if max_size is not None:
+        if max_size < size:
+            raise MachineError(
+                f"invalid value of maxmem: maximum memory size ({max_size:#x}) must be at "
+                f"least the initial memory size ({size:#x})"
+            )
+        if slots and max_size == size:
+            raise MachineError(
+                "invalid value of maxmem: memory slots were specified but maximum memory size "
+                f"({max_size:#x}) is equal to the initial memory size ({size:#x})"
+            )
+    elif slots is not None:
+        raise MachineError("slots specified but no max-size")
+    return RamSize(size, max_size if max_size is not None else size, slots or 0, custom)
+
+
+def _check_mem_path_conflict(line: CommandLine, props: Mapping[str, Any]) -> None:
+    if line.mem_path is not None and "memory-backend" in props:
+        raise MachineError("'-mem-path' can't be used together with'-machine memory-backend'")
+
+
+def _create_backends(
+    line: CommandLine, props: Mapping[str, Any], warnings: list[str]
+) -> list[HostMemoryBackend]:
+    """Every ``-object memory-backend-*``, validated but not allocated."""
+    defaults = _backend_defaults(line, props)
+    return [HostMemoryBackend.from_option(o, defaults, warnings.append) for o in line.objects]
+
+
+def _backend_defaults(line: CommandLine, props: Mapping[str, Any]) -> BackendDefaults:
+    return BackendDefaults(
+        prealloc=line.mem_prealloc,
+        threads=line.smp_cpus,
+        merge=props.get("mem-merge", True),
+        dump=props.get("dump-guest-core", True),
+    )
+
+
+def _resolve_memory_backend(
+    props: Mapping[str, Any],
+    backends: Sequence[HostMemoryBackend],
+    state: MachineState,
+    size: RamSize,
+) -> HostMemoryBackend | None:
+    """``-machine memory-backend=ID``, looked up after every object exists."""
+    name = props.get("memory-backend")
+    if name is None:
+        return None
+    wanted = name.removeprefix("/objects/")
+    backend = next((b for b in backends if b.id == wanted and wanted), None)
+    if backend is None:
+        raise MachineError(f"Memory backend '{name}' not found")
+    if not size.custom:
+        # Without -m the backend decides, exactly (not rounded to 8 KiB).
+        state.ram_size = backend.size
+        state.maxram_size = max(state.maxram_size, backend.size)
+    return backend
+
+
+def _check_backend_size(memdev: HostMemoryBackend | None, state: MachineState) -> None:
+    if memdev is not None and memdev.size != state.ram_size:
+        raise MachineError("Machine memory size does not match the size of the memory backend")
+
+
+def _create_default_backend(
+    line: CommandLine,
+    props: Mapping[str, Any],
+    backends: Sequence[HostMemoryBackend],
+    memdev: HostMemoryBackend | None,
+    state: MachineState,
+    ram_id: str | None,
+) -> HostMemoryBackend | None:
+    """QEMU's ``create_default_memdev``, under QEMU's four conditions."""
+    if memdev is not None or ram_id is None or state.ram_size == 0:
+        return None
+    if state.numa is not None and state.numa.uses_memdev:
+        return None
+    if any(b.id == ram_id for b in backends):
+        raise MachineError(
+            f"object name '{ram_id}' is reserved for the default RAM backend, it can't be "
+            "used for any other purposes. Change the object's 'id' to something else"
+        )
+    return create_default_backend(
+        ram_id, state.ram_size, line.mem_path, _backend_defaults(line, props)
+    )
+
+
+def _main_ram(
+    state: MachineState, memdev: HostMemoryBackend | None, ram_id: str | None
+) -> tuple[MemoryRegion | None, tuple[HostMemoryBackend, ...]]:
+    """Consume the main-RAM backend(s) and build ``MachineState.ram``."""
+    if state.numa is not None and state.numa.uses_memdev and ram_id is not None:
+        container = MemoryRegion.container(ram_id, state.ram_size)
+        used = []
+        offset = 0
+        for node in state.numa.nodes:
+            if node.backend is None:
+                continue
+            container.add_subregion(
+                offset, MemoryRegion.ram(node.backend.id, _consume(node.backend))
+            )
+            used.append(node.backend)
+            offset += node.size
+        return container, tuple(used)
+    if state.numa is not None and state.numa.uses_memdev:
+        for node in state.numa.nodes:
+            if node.backend is not None:
+                _consume(node.backend)
+        return None, ()
+    if memdev is None:
+        return None, ()
+    return MemoryRegion.ram(memdev.id, _consume(memdev)), (memdev,)
+
+
+def _consume(backend: HostMemoryBackend) -> HostMemoryBackend:
+    if backend.mapped:
+        raise MachineError(f"memory backend {backend.id} can't be used multiple times.")
+    backend.mapped = True
+    return backend
+
+
+def _bind_progress(progress: Progress, backend_id: str) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        progress(backend_id, done, total)
+
+    return report

@@ -1,0 +1,486 @@
+"""QEMU's option syntax, parsed the way QEMU 7.2 parses it, with QEMU's error texts.
+
+Three parsers meet here, as in QEMU:
+
+* **QemuOpts** (``-m``, ``-object``, ``-numa``, ``-smp``): ``key=value`` items separated by
+  ``,``; ``,,`` is a literal comma; the first item may omit its key (the *implied* key); later
+  items without ``=`` are short-form booleans (``prealloc`` / ``noprealloc``).
+* **keyval** (``-machine``): the same, but no short-form booleans and dotted keys.
+* **sizes** (``qemu_strtosz``): one optional suffix letter (B, K, M, G, T, P, E; base 1024),
+  hex with ``0x``, fractions only with a suffix, computed exactly and rounded half up.
+
+Each caller reports bad values with its own wording (QEMU's three wordings for the same size
+error are kept), and errors found while parsing an option carry the option as location.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+
+from .errors import MachineError, UsageError
+
+U64_LIMIT = 1 << 64
+SIZE_HINT = (
+    "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+    "and exabytes, respectively."
+)
+_SUFFIXES = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+_TRUE = ("on", "yes", "true", "y")
+_FALSE = ("off", "no", "false", "n")
+_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
+
+Warn = Callable[[str], None]
+
+
+class SizeSyntaxError(ValueError):
+    """``qemu_strtosz`` failed; ``out_of_range`` distinguishes ERANGE from EINVAL."""
+
+    def __init__(self, out_of_range: bool = False):
+        super().__init__("out of range" if out_of_range else "invalid")
+        self.out_of_range = out_of_range
+
+
+# -- sizes -----------------------------------------------------------------------------------
+
+
+def _strtou64(text: str, pos: int, base: int) -> tuple[int, int]:
+    """C's strtoull as QEMU's qemu_strtou64 uses it: (value, end index); EINVAL if no digits."""
+    i = pos
+    while i < len(text) and text[i] in " \t\n\v\f\r":
+        i += 1
+    sign = 1
+    if i < len(text) and text[i] in "+-":
+        sign = -1 if text[i] == "-" else 1
+        i += 1
+    if base == 16 and text[i : i + 2] in ("0x", "0X") and _is_digit(text, i + 2, 16):
+        i += 2
+    start = i
+    while i < len(text) and _is_digit(text, i, base):
+        i += 1
+    if i == start:
+        raise SizeSyntaxError()
+    value = int(text[start:i], base)
+    if value >= U64_LIMIT:
+        raise SizeSyntaxError(out_of_range=True)
+    if sign < 0:
+        value = (U64_LIMIT - value) % U64_LIMIT
+    return value, i
+
+
+def _is_digit(text: str, i: int, base: int) -> bool:
+    if i >= len(text):
+        return False
+    ch = text[i].lower()
+    return ch.isascii() and (ch.isdigit() if base == 10 else ch in "0123456789abcdef")
+
+
+def _strtod_fraction(text: str, pos: int) -> tuple[float, int] | None:
+    """strtod over ``.digits[exponent]`` starting at ``pos`` (a '.'); None when nothing parses."""
+    match = re.compile(r"\.[0-9]*(?:[eE][+-]?[0-9]+)?").match(text, pos)
+    if match is None or match.group() == ".":
+        return None
+    # C's strtod does not take an exponent without digits before it (".e5").
+    if match.group()[1:2] in ("e", "E"):
+        return None
+    return float("0" + match.group()), match.end()
+
+
+def parse_size(text: str, default_suffix: str = "B", warn: Warn | None = None) -> int:
+    """``qemu_strtosz``: a byte count, or :class:`SizeSyntaxError`."""
+    value, end = _strtou64(text, 0, 10)
+    if "-" in text[:end]:
+        raise SizeSyntaxError()
+    fraction_bits = 0
+    hex_number = False
+    if value == 0 and end < len(text) and text[end] in "xX":
+        value, end = _strtou64(text, 0, 16)
+        if end < len(text) and text[end] == ".":
+            raise SizeSyntaxError()
+        hex_number = True
+    elif end < len(text) and text[end] == ".":
+        parsed = _strtod_fraction(text, end)
+        if parsed is None:
+            end += 1
+        else:
+            fraction, frac_end = parsed
+            if any(c in "eE" for c in text[end:frac_end]):
+                raise SizeSyntaxError()
+            if not math.isfinite(fraction):
+                raise SizeSyntaxError()
+            scaled = fraction * 2.0**64
+            # A double at or above 2**64 converts to 0 on the hosts QEMU targets.
+            fraction_bits = int(scaled) if scaled < 2.0**64 else 0
+            end = frac_end
+    suffix = text[end].upper() if end < len(text) else ""
+    if suffix in _SUFFIXES:
+        if hex_number and warn is not None:
+            warn(f"Using a multiplier suffix on hex numbers is deprecated: {text}")
+        end += 1
+    else:
+        suffix = default_suffix
+    if end != len(text):
+        raise SizeSyntaxError()
+    multiplier = 1 << (10 * _SUFFIXES[suffix])
+    if multiplier == 1:
+        if fraction_bits:
+            raise SizeSyntaxError()
+        return value
+    product = value * multiplier + ((fraction_bits * multiplier) >> 64)
+    product += ((fraction_bits * multiplier) & (U64_LIMIT - 1)) >> 63
+    if product >= U64_LIMIT:
+        raise SizeSyntaxError(out_of_range=True)
+    return product
+
+
+def opts_size(name: str, text: str, warn: Warn | None = None) -> int:
+    """A QemuOpts size (``-m``): QEMU's QemuOpts wording."""
+    try:
+        return parse_size(text, warn=warn)
+    except SizeSyntaxError as exc:
+        if exc.out_of_range:
+            raise MachineError(f"Value '{text}' is out of range for parameter '{name}'") from None
+        raise MachineError(
+            f"Parameter '{name}' expects a non-negative number below 2^64", hint=SIZE_HINT
+        ) from None
+
+
+def visitor_size(name: str, text: str, warn: Warn | None = None) -> int:
+    """A size given to ``-object``: the options visitor's wording."""
+    try:
+        return parse_size(text, warn=warn)
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects a size value") from None
+
+
+def keyval_size(name: str, text: str, warn: Warn | None = None) -> int:
+    """A size given through keyval (``-machine memory.size=``): QAPI's wording."""
+    try:
+        return parse_size(text, warn=warn)
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects size") from None
+
+
+# -- scalars ---------------------------------------------------------------------------------
+
+
+def parse_bool(name: str, text: str) -> bool:
+    """QEMU's booleans: on/yes/true/y and off/no/false/n, case-sensitive."""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise MachineError(f"Parameter '{name}' expects 'on' or 'off'")
+
+
+def opts_number(name: str, text: str) -> int:
+    """A QemuOpts number (``-m slots=``): strtoull with base detection."""
+    try:
+        value, end = _strtou64_auto(text)
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects a number") from None
+    if end != len(text):
+        raise MachineError(f"Parameter '{name}' expects a number")
+    return value
+
+
+def _strtou64_auto(text: str) -> tuple[int, int]:
+    stripped = text.lstrip(" \t\n\v\f\r")
+    body = stripped.lstrip("+-")
+    if body[:2] in ("0x", "0X") and _is_digit(body, 2, 16):
+        return _strtou64(text, 0, 16)
+    if body[:1] == "0" and len(body) > 1 and body[1] in "01234567":
+        offset = len(text) - len(body)
+        value, end = _strtou64(text[offset:], 0, 10)
+        digits = text[offset:][:end]
+        if set(digits) <= set("01234567"):
+            return int(digits, 8), offset + end
+        return value, offset + end
+    return _strtou64(text, 0, 10)
+
+
+def visitor_uint(name: str, text: str, bits: int) -> int:
+    """An unsigned integer given to ``-object`` (options visitor), range-checked to ``bits``."""
+    try:
+        value, end = _strtou64_auto(text)
+        if end != len(text) or text.lstrip().startswith("-"):
+            raise SizeSyntaxError()
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects a uint64 value") from None
+    if value >= 1 << bits:
+        raise MachineError(f"Parameter '{name}' expects uint{bits}_t")
+    return value
+
+
+def visitor_uint_list(name: str, texts: Sequence[str], bits: int) -> list[int]:
+    """A repeated integer list with ``A-B`` ranges (``host-nodes=0-1,host-nodes=3``)."""
+    values: list[int] = []
+    for text in texts:
+        low_text, dash, high_text = text.partition("-")
+        try:
+            low = _list_number(low_text)
+            high = _list_number(high_text) if dash else low
+        except SizeSyntaxError:
+            raise MachineError(f"Parameter '{name}' expects a uint64 value or range") from None
+        if high < low or high - low >= 65536:
+            raise MachineError(f"Parameter '{name}' expects a uint64 value or range")
+        for value in range(low, high + 1):
+            if value >= 1 << bits:
+                raise MachineError(f"Parameter 'null' expects uint{bits}_t")
+            values.append(value)
+    return values
+
+
+def _list_number(text: str) -> int:
+    if not text or text != text.strip() or text.startswith(("+", "-")):
+        raise SizeSyntaxError()
+    value, end = _strtou64_auto(text)
+    if end != len(text):
+        raise SizeSyntaxError()
+    return value
+
+
+def parse_enum(name: str, text: str, choices: Iterable[str]) -> str:
+    if text not in tuple(choices):
+        raise MachineError(f"Parameter '{name}' does not accept value '{text}'")
+    return text
+
+
+def check_id(text: str) -> str:
+    if not _ID_RE.match(text):
+        raise MachineError(
+            "Parameter 'id' expects an identifier",
+            hint="Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+        )
+    return text
+
+
+# -- option strings ----------------------------------------------------------------------------
+
+
+def _take_value(text: str, pos: int) -> tuple[str, int]:
+    """Read a value up to the next lone ',' (',,' is a literal comma)."""
+    out = []
+    while pos < len(text):
+        if text[pos] == ",":
+            if text[pos + 1 : pos + 2] == ",":
+                out.append(",")
+                pos += 2
+                continue
+            break
+        out.append(text[pos])
+        pos += 1
+    return "".join(out), pos
+
+
+def split_qemu_opts(
+    text: str, implied: str | None, warn: Warn | None = None
+) -> list[tuple[str, str]]:
+    """QemuOpts' ``key=value,...`` items in order (keys may repeat; the last one wins)."""
+    items: list[tuple[str, str]] = []
+    pos = 0
+    first = True
+    while pos < len(text):
+        name_end = _first_of(text, pos, "=,")
+        if name_end < len(text) and text[name_end] == "=":
+            key = text[pos:name_end]
+            value, pos = _take_value(text, name_end + 1)
+        elif first and implied is not None:
+            key = implied
+            value, pos = _take_value(text, pos)
+        else:
+            key = text[pos:name_end]
+            pos = name_end
+            value = "on"
+            if key.startswith("no"):
+                key, value = key[2:], "off"
+            if key not in ("help", "?") and warn is not None:
+                warn(f"short-form boolean option '{key}' deprecated")
+        items.append((key, value))
+        first = False
+        if pos < len(text):
+            pos += 1  # the separating comma
+    return items
+
+
+def split_keyval(text: str, implied: str | None) -> list[tuple[str, str]]:
+    """keyval's ``key=value,...`` (``-machine``): no short-form booleans."""
+    items: list[tuple[str, str]] = []
+    pos = 0
+    first = True
+    while pos < len(text):
+        name_end = _first_of(text, pos, "=,")
+        if name_end < len(text) and text[name_end] == "=":
+            key = text[pos:name_end]
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+                raise MachineError(f"Invalid parameter '{key}'")
+            value, pos = _take_value(text, name_end + 1)
+        elif first and implied is not None:
+            key = implied
+            value, pos = _take_value(text, pos)
+        else:
+            raise MachineError(f"Expected '=' after parameter '{text[pos:name_end]}'")
+        items.append((key, value))
+        first = False
+        if pos < len(text):
+            pos += 1
+    return items
+
+
+def _first_of(text: str, pos: int, chars: str) -> int:
+    for i in range(pos, len(text)):
+        if text[i] in chars:
+            return i
+    return len(text)
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ObjectOption:
+    """One ``-object TYPE,id=ID,...`` as written: validated later by the backend type."""
+
+    qom_type: str
+    id: str
+    props: tuple[tuple[str, str], ...]
+    text: str
+
+    @property
+    def location(self) -> str:
+        return f"-object {self.text}"
+
+
+@attrs.frozen
+class NumaOption:
+    """One ``-numa TYPE,...`` as written; the NUMA module gives it meaning."""
+
+    props: tuple[tuple[str, str], ...]
+    text: str
+
+    @property
+    def location(self) -> str:
+        return f"-numa {self.text}"
+
+
+@attrs.define
+class CommandLine:
+    """QEMU's RAM-related options, parsed but not yet interpreted against a board."""
+
+    #: Merged ``-machine`` keyval items (``type`` and properties), later ones win.
+    machine: dict[str, str] = attrs.field(factory=dict)
+    #: Merged ``-m`` items: ``size``, ``slots``, ``maxmem`` as strings (validated).
+    memory: dict[str, str] = attrs.field(factory=dict)
+    objects: list[ObjectOption] = attrs.field(factory=list)
+    numa: list[NumaOption] = attrs.field(factory=list)
+    mem_path: str | None = None
+    mem_prealloc: bool = False
+    smp_cpus: int = 1
+    smp_given: bool = False
+    warnings: list[str] = attrs.field(factory=list)
+
+    @classmethod
+    def from_argv(cls, argv: Sequence[str]) -> CommandLine:
+        """Parse QEMU-style arguments; every error names its option as QEMU does."""
+        line = cls()
+        args = list(argv)
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            name = arg[1:] if arg.startswith("--") else arg
+            handler = _OPTIONS.get(name)
+            if handler is None:
+                if not arg.startswith("-"):
+                    raise UsageError(f"{arg}: unexpected argument (options start with '-')")
+                raise UsageError(f"{arg}: invalid option")
+            takes_value, method = handler
+            if takes_value:
+                if i + 1 >= len(args):
+                    raise UsageError(f"{arg}: requires an argument")
+                value = args[i + 1]
+                i += 2
+                location = f"{arg} {value}"
+
+                def warn(text: str, location: str = location) -> None:
+                    line.warnings.append(f"{location}: warning: {text}")
+
+                try:
+                    method(line, value, warn)
+                except MachineError as exc:
+                    raise exc.at(location) from None
+            else:
+                i += 1
+                method(line, "", line.warnings.append)
+        return line
+
+    # -- one method per option ---------------------------------------------------------------
+
+    def _machine(self, value: str, warn: Warn) -> None:
+        for key, item in split_keyval(value, "type"):
+            self.machine[key] = item
+
+    def _memory(self, value: str, warn: Warn) -> None:
+        items = split_qemu_opts(value, "size", warn)
+        for key, item in items:
+            if key in ("size", "maxmem"):
+                opts_size(key, item)
+            elif key == "slots":
+                opts_number(key, item)
+            else:
+                raise MachineError(f"Invalid parameter '{key}'")
+        for key, item in items:
+            self.memory[key] = item
+
+    def _object(self, value: str, warn: Warn) -> None:
+        items = split_qemu_opts(value, "qom-type", warn)
+        props = [(k, v) for k, v in items if k not in ("qom-type", "id")]
+        qom_type = next((v for k, v in reversed(items) if k == "qom-type"), None)
+        object_id = next((v for k, v in reversed(items) if k == "id"), None)
+        if object_id is not None:
+            check_id(object_id)
+            if any(o.id == object_id for o in self.objects):
+                raise MachineError(f"Duplicate ID '{object_id}' for object")
+        if qom_type is None:
+            raise MachineError("Parameter 'qom-type' is missing")
+        if object_id is None:
+            raise MachineError("Parameter 'id' is missing")
+        self.objects.append(ObjectOption(qom_type, object_id, tuple(props), value))
+
+    def _numa(self, value: str, warn: Warn) -> None:
+        self.numa.append(NumaOption(tuple(split_qemu_opts(value, "type", warn)), value))
+
+    def _smp(self, value: str, warn: Warn) -> None:
+        counts: dict[str, int] = {}
+        for key, item in split_qemu_opts(value, "cpus", warn):
+            if key not in ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus"):
+                raise MachineError(f"Invalid parameter '{key}'")
+            counts[key] = opts_number(key, item)
+        if counts.get("cpus"):
+            cpus = counts["cpus"]
+        else:
+            cpus = 1
+            for key in ("sockets", "dies", "clusters", "cores", "threads"):
+                cpus *= counts.get(key, 1) or 1
+        self.smp_cpus = cpus
+        self.smp_given = True
+
+    def _mem_path(self, value: str, warn: Warn) -> None:
+        self.mem_path = value
+
+    def _mem_prealloc(self, value: str, warn: Warn) -> None:
+        self.mem_prealloc = True
+
+
+_OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {
+    "-M": (True, CommandLine._machine),
+    "-machine": (True, CommandLine._machine),
+    "-m": (True, CommandLine._memory),
+    "-object": (True, CommandLine._object),
+    "-numa": (True, CommandLine._numa),
+    "-smp": (True, CommandLine._smp),
+    "-mem-path": (True, CommandLine._mem_path),
+    "-mem-prealloc": (False, CommandLine._mem_prealloc),
+}

@@ -1,0 +1,54 @@
+"""``MachineState``: what a board sees of the machine being built."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .memory import ADDRESS_SPACE_END, MemoryRegion
+
+if TYPE_CHECKING:
+    from .boards import Board
+    from .numa import NumaState
+
+
+def _system_memory() -> MemoryRegion:
+    return MemoryRegion.container("system", ADDRESS_SPACE_END)
+
+
+@attrs.define(eq=False)
+class MachineState:
+    """The machine as the board hooks see it.
+
+    During ``validate_ram`` nothing is allocated yet and ``ram`` is None. During
+    ``init_board``, ``ram`` is the region of main RAM (None when the board has no default RAM
+    id and no ``memory-backend`` was given, or when ``ram_size`` is 0): the board maps it, or
+    aliases of it, into ``system_memory``. Boards never allocate RAM themselves.
+    """
+
+    board: Board
+    #: Size of main RAM in bytes (after QEMU's 8 KiB rounding, or the backend's exact size).
+    ram_size: int
+    #: ``-m maxmem=``: the top of memory including hotpluggable memory (== ram_size if unset).
+    maxram_size: int
+    #: ``-m slots=``: how many memory devices may be plugged.
+    ram_slots: int = 0
+    #: Board-specific ``-machine`` properties the board declared, already parsed.
+    properties: dict[str, Any] = attrs.field(factory=dict)
+    #: Number of CPUs (``-smp``); boards use it only for topology facts.
+    smp_cpus: int = 1
+    ram: MemoryRegion | None = None
+    system_memory: MemoryRegion = attrs.field(factory=_system_memory)
+    numa: NumaState | None = None
+    #: Warnings boards emit (printed by the CLI as ``machinectl: warning: ...``).
+    warnings: list[str] = attrs.field(factory=list)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def map_ram(self, base: int, region: MemoryRegion | None = None, priority: int = 0) -> None:
+        """Map ``region`` (default: all of main RAM) at ``base`` of the system address space."""
+        region = region if region is not None else self.ram
+        if region is not None:
+            self.system_memory.add_subregion(base, region, priority)

@@ -1,0 +1,5 @@
+"""machinectl board plugin for the arm family (work in progress)."""
+
+from machinectl.boards import BoardTable
+
+plugin = BoardTable([])

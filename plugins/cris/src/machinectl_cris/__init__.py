@@ -1,0 +1,21 @@
+"""machinectl board plugin for QEMU's cris machine type (``qemu-system-cris``)."""
+
+from __future__ import annotations
+
+from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, BoardFacts, BoardSpec, BoardTable
+
+AXIS_DEV88 = BoardFacts(
+    spec=BoardSpec(name="axis-dev88", description="AXIS devboard 88", family="cris"),
+    default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+    default_ram_id="axisdev88.ram",
+    ram_base=0x4000_0000,
+    notes=(
+        "main RAM sits at 0x40000000 and may grow past 4 GiB: the board checks no size",
+        "the 128 KiB on-chip RAM at 0x38000000 is a separate region, not main RAM",
+        "QEMU also insists on -kernel for this board; machinectl loads no kernel",
+    ),
+)
+
+RECORDS = (AXIS_DEV88,)
+
+plugin = BoardTable(RECORDS)

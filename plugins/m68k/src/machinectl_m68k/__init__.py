@@ -1,0 +1,107 @@
+"""machinectl board plugin for QEMU's m68k machine types (``qemu-system-m68k``).
+
+The ColdFire evaluation boards and the NeXT Cube check no RAM size: RAM that grows into their
+peripheral windows is hidden there, which the layout models with the windows' own regions.
+The Quadra 800 refuses more than 1 GiB, where its ROM begins.
+"""
+
+from __future__ import annotations
+
+from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, AtMost, BoardFacts, BoardSpec, BoardTable
+from machinectl.memory import MemoryRegion
+from machinectl.state import MachineState
+from machinectl.units import GiB, MiB
+
+#: A device region mapped over main RAM: name, guest-physical base, size.
+Window = tuple[str, int, int]
+
+
+def map_with_windows(machine: MachineState, facts: BoardFacts) -> None:
+    """Main RAM at the base, then the board's device windows, which hide RAM beneath them."""
+    machine.map_ram(facts.ram_base)
+    windows: tuple[Window, ...] = facts.extra["windows"]
+    for name, base, size in windows:
+        machine.system_memory.add_subregion(base, MemoryRegion.io(name, size))
+
+
+def _spec(name: str, description: str) -> BoardSpec:
+    return BoardSpec(name=name, description=description, family="m68k")
+
+
+AN5206 = BoardFacts(
+    spec=_spec("an5206", "Arnewsh 5206"),
+    default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+    default_ram_id="an5206.ram",
+    ram_base=0,
+    layout=map_with_windows,
+    extra={"windows": (("mbar", 0x1000_0000, 0x1000), ("an5206.sram", 0x2000_0000, 0x200))},
+    notes=(
+        "DRAM starts at 0; no size check",
+        "above 256 MiB the 4 KiB MBAR registers at 0x10000000 hide RAM, above 512 MiB the "
+        "512-byte SRAM at 0x20000000 does too (modelled as i/o windows)",
+    ),
+)
+
+MCF5208EVB = BoardFacts(
+    spec=_spec("mcf5208evb", "MCF5208EVB"),
+    default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+    default_ram_id="mcf5208.ram",
+    ram_base=0x4000_0000,
+    layout=map_with_windows,
+    extra={
+        "windows": (
+            ("mcf5208.sram", 0x8000_0000, 0x4000),
+            ("mcf", 0xFC04_8000, 0x100),
+            ("uart", 0xFC06_0000, 0x40),
+            ("uart", 0xFC06_4000, 0x40),
+            ("uart", 0xFC06_8000, 0x40),
+            ("m5208-timer", 0xFC08_0000, 0x4000),
+            ("m5208-timer", 0xFC08_4000, 0x4000),
+            ("m5208-sys", 0xFC0A_8000, 0x4000),
+        )
+    },
+    notes=(
+        "DRAM starts at 0x40000000; no size check, RAM may run past 4 GiB",
+        "above 1 GiB the 16 KiB SRAM at 0x80000000 hides RAM, and above 3 GiB so do the "
+        "peripheral registers at 0xfc048000-0xfc0abfff (interrupt controller, UARTs, timers, "
+        "system control), each modelled as an i/o window the size QEMU's flat view shows",
+        "the 2 MiB boot ROM at 0 lies below RAM and is not modelled",
+    ),
+)
+
+NEXT_CUBE = BoardFacts(
+    spec=_spec("next-cube", "NeXT Cube"),
+    default_ram_size=64 * MiB,
+    default_ram_id="next.ram",
+    ram_base=0x0400_0000,
+    layout=map_with_windows,
+    extra={
+        "windows": (("next-video", 0x0B00_0000, 0x1C_B100), ("next.bmapmem", 0x820C_0000, 0x40))
+    },
+    notes=(
+        "RAM starts at 0x04000000, 64 MiB unless -m says otherwise; no size check",
+        "above 112 MiB the framebuffer at 0x0b000000 hides RAM, and above 2 GiB so does the "
+        "mirror of the 64-byte bitmap memory at 0x820c0000 (modelled as i/o windows)",
+    ),
+)
+
+Q800 = BoardFacts(
+    spec=_spec("q800", "Macintosh Quadra 800"),
+    default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+    default_ram_id="m68k_mac.ram",
+    ram_base=0,
+    rules=(
+        AtMost(
+            limit=1 * GiB,
+            message="Too much memory for this machine: {size_mib} MiB, maximum 1024 MiB",
+        ),
+    ),
+    notes=(
+        "RAM starts at 0 and may not exceed 1 GiB, where the Mac ROM region begins; the size "
+        "in the message is in whole MiB, rounded down",
+    ),
+)
+
+RECORDS = (AN5206, MCF5208EVB, NEXT_CUBE, Q800)
+
+plugin = BoardTable(RECORDS)

@@ -1,0 +1,231 @@
+"""The ppc machine types other than pseries, as records.
+
+Most of them only map main RAM at 0 and differ in their size rules. The 405/440 boards place
+RAM through their SDRAM controller's banks (:mod:`machinectl_ppc.ppc4xx`); virtex-ml507 has
+device windows that hide RAM when RAM reaches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+from machinectl import (
+    AtLeast,
+    AtMost,
+    BoardFacts,
+    BoardSpec,
+    FixedSize,
+    GiB,
+    MemoryRegion,
+    MiB,
+    MultipleOf,
+)
+
+from .ppc4xx import SdramBanks, SdramController, map_sdram_banks
+
+if TYPE_CHECKING:
+    from machinectl import MachineState
+
+
+def _spec(name: str, description: str, alias: str | None = None) -> BoardSpec:
+    # Every ppc binary of QEMU 7.2 reports plugged-memory; none of these boards takes -numa.
+    return BoardSpec(
+        name=name, description=description, alias=alias, family="ppc", memory_devices=True
+    )
+
+
+# -- e500 ---------------------------------------------------------------------------------------
+
+E500_RAM_ID = "mpc8544ds.ram"
+E500_ALIGN = MultipleOf("RAM size must be multiple of {value}", step=64 * MiB)
+E500_NOTES = (
+    "main RAM at 0, no aliases; the SoC's windows (platform bus 0xf00000000, CCSR "
+    "0xfe0000000) lie far above any RAM size checked here",
+    f"RAM id '{E500_RAM_ID}' is shared by both e500 machine types",
+)
+
+E500 = [
+    BoardFacts(
+        spec=_spec("ppce500", "generic paravirt e500 platform"),
+        default_ram_size=128 * MiB,
+        default_ram_id=E500_RAM_ID,
+        rules=[E500_ALIGN],
+        notes=E500_NOTES,
+    ),
+    BoardFacts(
+        spec=_spec("mpc8544ds", "mpc8544ds"),
+        default_ram_size=128 * MiB,
+        default_ram_id=E500_RAM_ID,
+        rules=[
+            AtMost("The MPC8544DS board only supports up to 3GB of RAM", limit=3 * GiB),
+            E500_ALIGN,
+        ],
+        notes=(*E500_NOTES, "the 3 GiB cap is checked before the 64 MiB multiple"),
+    ),
+]
+
+# -- Power Macintosh ----------------------------------------------------------------------------
+
+MAC = [
+    BoardFacts(
+        spec=_spec("mac99", "Mac99 based PowerMAC"),
+        default_ram_size=128 * MiB,
+        default_ram_id="ppc_core99.ram",
+        rules=[AtMost("RAM size more than 2 GiB is not supported", limit=2 * GiB)],
+        notes=("main RAM at 0, below the UniNorth PCI hole at 0x80000000",),
+    ),
+    BoardFacts(
+        spec=_spec("g3beige", "Heathrow based PowerMAC"),
+        default_ram_size=128 * MiB,
+        default_ram_id="ppc_heathrow.ram",
+        rules=[
+            AtMost(
+                "Too much memory for this machine: {size_mib} MB, maximum 2047 MB",
+                limit=2047 * MiB,
+            )
+        ],
+        notes=(
+            "main RAM at 0, below the Grackle PCI hole at 0x80000000",
+            "the message shows the RAM size in whole MiB, rounded down",
+        ),
+    ),
+]
+
+# -- PowerNV --------------------------------------------------------------------------------------
+
+PNV_NOTES = (
+    "main RAM at 0 as one region; with one chip (the default -smp) all of it belongs to "
+    "chip 0 (QEMU 7.2 describes RAM per chip when there are several: each chip an equal "
+    "share rounded down to 1 MiB, chip 0 at least 1 GiB)",
+    "skiboot is loaded at 0, the kernel at 0x20000000 and the initrd at 0x60000000",
+)
+
+
+def _pnv(name: str, cpu: str, alias: str | None = None) -> BoardFacts:
+    return BoardFacts(
+        spec=_spec(name, f"IBM PowerNV (Non-Virtualized) {cpu}", alias),
+        default_ram_size=1 * GiB,
+        default_ram_id="pnv.ram",
+        rules=[AtLeast("Invalid RAM size, should be bigger than {value_str}", limit=1 * GiB)],
+        notes=PNV_NOTES,
+    )
+
+
+PNV = [_pnv("powernv8", "POWER8"), _pnv("powernv9", "POWER9", "powernv"), _pnv("powernv10", "POWER10")]
+
+# -- 405 and 440 boards ---------------------------------------------------------------------------
+
+SDRAM_MESSAGE = "Invalid SDRAM banks"
+DDR_SIZES = tuple(s * MiB for s in (256, 128, 64, 32, 16, 8, 4))
+DDR2_SIZES = tuple(s * MiB for s in (2048, 1024, 512, 256, 128, 64, 32, 16, 8))
+REF405EP_SDRAM = SdramController(banks=2, sizes=DDR_SIZES)
+BAMBOO_SDRAM = SdramController(banks=4, sizes=DDR_SIZES)
+SAM460EX_SDRAM = SdramController(banks=1, sizes=DDR2_SIZES)
+#: QEMU 5.0's taihu: 128 MiB soldered on as two 64 MiB banks.
+TAIHU_SDRAM = SdramController(banks=2, sizes=(64 * MiB,), alias="taihu_405ep.ram-{i}")
+SDRAM_LAYOUT = (
+    "each SDRAM bank is an alias of main RAM ('{alias}') in its own container, banks "
+    "back to back from 0"
+)
+
+PPC4XX = [
+    BoardFacts(
+        spec=_spec("ref405ep", "ref405ep"),
+        default_ram_size=128 * MiB,
+        default_ram_id="ppc405.ram",
+        rules=[SdramBanks(SDRAM_MESSAGE, controller=REF405EP_SDRAM)],
+        layout=map_sdram_banks,
+        notes=(
+            SDRAM_LAYOUT.format(alias="ppc4xx.sdram0"),
+            "shown as mapped once the SDRAM controller is enabled: QEMU maps the banks at "
+            "reset only when booting with -kernel, otherwise when the firmware enables them",
+        ),
+        extra={"sdram": REF405EP_SDRAM},
+    ),
+    BoardFacts(
+        spec=_spec("taihu", "taihu"),
+        default_ram_size=128 * MiB,
+        default_ram_id="taihu_405ep.ram",
+        rules=[FixedSize("Invalid RAM size, should be {value_str}", size=128 * MiB)],
+        layout=map_sdram_banks,
+        notes=(
+            "QEMU 5.0 only (removed in 7.2): RAM is soldered on, two 64 MiB banks",
+            SDRAM_LAYOUT.format(alias="taihu_405ep.ram-0"),
+            "shown as mapped once the SDRAM controller is enabled (with -kernel, or by the "
+            "firmware)",
+        ),
+        extra={"sdram": TAIHU_SDRAM},
+    ),
+    BoardFacts(
+        spec=_spec("bamboo", "bamboo"),
+        default_ram_size=128 * MiB,
+        default_ram_id="ppc4xx.sdram",
+        rules=[SdramBanks(SDRAM_MESSAGE, controller=BAMBOO_SDRAM)],
+        layout=map_sdram_banks,
+        notes=(SDRAM_LAYOUT.format(alias="ppc4xx.sdram0"), "the banks are mapped at reset"),
+        extra={"sdram": BAMBOO_SDRAM},
+    ),
+    BoardFacts(
+        spec=_spec("sam460ex", "aCube Sam460ex"),
+        default_ram_size=512 * MiB,
+        default_ram_id="ppc4xx.sdram",
+        rules=[
+            AtMost("Memory over 2 GiB is not supported", limit=2 * GiB),
+            AtLeast("Memory below 64 MiB is not supported", limit=64 * MiB),
+            SdramBanks(SDRAM_MESSAGE, controller=SAM460EX_SDRAM),
+        ],
+        layout=map_sdram_banks,
+        notes=(
+            "one DDR2 bank holds all of RAM: alias 'ppc4xx.sdram0' at 0 in its container",
+            "the firmware needs 64 MiB to 2 GiB; so RAM is one of 64 MiB ... 2 GiB, a power "
+            "of two",
+            "the 256 KiB L2 cache RAM at 0x400000000 is not modelled",
+        ),
+        extra={"sdram": SAM460EX_SDRAM},
+    ),
+]
+
+# -- Virtex ---------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Window:
+    """A device or flash window placed over RAM; it hides what RAM is below it."""
+
+    name: str
+    base: int
+    size: int
+    rom: bool = False
+
+
+def map_with_windows(machine: MachineState, facts: BoardFacts) -> None:
+    """Main RAM at its base, then the board's windows on top (the later mapping wins)."""
+    machine.map_ram(facts.ram_base)
+    windows: Sequence[Window] = facts.extra["windows"]
+    for window in windows:
+        region = (MemoryRegion.rom if window.rom else MemoryRegion.io)(window.name, window.size)
+        machine.system_memory.add_subregion(window.base, region)
+
+
+VIRTEX_WINDOWS = (
+    Window("xlnx.xps-intc", 0x81800000, 0x20),
+    Window("xlnx.xps-timer", 0x83C00000, 0x20),
+    Window("serial", 0x83E01003, 0x20),
+    Window("virtex.flash", 0xFC000000, 16 * MiB, rom=True),
+)
+
+VIRTEX = BoardFacts(
+    spec=_spec("virtex-ml507", "Xilinx Virtex ML507 reference design"),
+    default_ram_size=128 * MiB,
+    default_ram_id="ram",
+    layout=map_with_windows,
+    notes=(
+        "main RAM at 0 with no size check: above 0x81800000 the interrupt controller, timer "
+        "and UART windows, and from 0xfc000000 the 16 MiB flash, hide the RAM below them",
+    ),
+    extra={"windows": VIRTEX_WINDOWS},
+)
+
+RECORDS = [*E500, *MAC, *PNV, *PPC4XX, VIRTEX]

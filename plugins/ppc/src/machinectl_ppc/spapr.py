@@ -1,0 +1,183 @@
+"""pSeries (sPAPR) machine types: one record per versioned type, built from a small table.
+
+Every version has 512 MiB by default, main RAM ``ppc_spapr.ram`` at 0, and needs a Real Mode
+Area of at least 128 MiB for SLOF. What changes between versions:
+
+* ``lmb``: from pseries-2.5 memory is handed to the guest in 256 MiB blocks (dynamic
+  reconfiguration), so RAM, maxmem and each NUMA node must be multiples of 256 MiB;
+* ``legacy_numa_mem``: up to pseries-5.0 ``-numa node,mem=`` is accepted;
+* ``rma_limit``: up to pseries-4.2 the RMA is capped at 16 GiB (migration compatibility).
+
+With ``maxmem`` above the RAM size, the hotplug area (``device-memory``) starts at the next
+1 GiB boundary above RAM.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+from machinectl import (
+    BoardFacts,
+    BoardSpec,
+    Check,
+    GiB,
+    MachineError,
+    MemoryRegion,
+    MiB,
+    MultipleOf,
+    TiB,
+)
+
+if TYPE_CHECKING:
+    from machinectl import MachineState
+
+RAM_ID = "ppc_spapr.ram"
+DEFAULT_RAM_SIZE = 512 * MiB
+MIN_RMA = 128 * MiB
+#: Memory is described to the guest in blocks of this size (dynamic reconfiguration).
+LMB_SIZE = 256 * MiB
+DEVICE_MEMORY_ALIGN = 1 * GiB
+#: Hotpluggable memory slots under TCG.
+MAX_RAM_SLOTS = 32
+DESCRIPTION = "pSeries Logical Partition (PAPR compliant)"
+
+
+@attrs.frozen
+class Version:
+    """What one pseries machine type changes."""
+
+    name: str
+    lmb: bool = True
+    legacy_numa_mem: bool = False
+    rma_limit: int | None = None
+
+
+def _versions() -> list[Version]:
+    table = []
+    for name in "2.1 2.2 2.3 2.4".split():
+        table.append(Version(name, lmb=False, legacy_numa_mem=True, rma_limit=16 * GiB))
+    for name in "2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12 2.12-sxxm 3.0 3.1 4.0 4.1 4.2".split():
+        table.append(Version(name, legacy_numa_mem=True, rma_limit=16 * GiB))
+    table.append(Version("5.0", legacy_numa_mem=True))
+    for name in "5.1 5.2 6.0 6.1 6.2 7.0 7.1 7.2".split():
+        table.append(Version(name))
+    return table
+
+
+VERSIONS = _versions()
+#: The newest version carries the unversioned name.
+NEWEST = VERSIONS[-1].name
+
+
+def _pow2floor(value: int) -> int:
+    return 1 << (value.bit_length() - 1)
+
+
+def rma_size(machine: MachineState, rma_limit: int | None) -> int:
+    """The Real Mode Area: RAM, capped by the first NUMA node that has memory, 1 TiB, limit."""
+    node0 = machine.ram_size
+    nodes = machine.numa.nodes if machine.numa is not None else []
+    first = next((node.size for node in nodes if node.size), None)
+    if first is not None:
+        node0 = min(_pow2floor(first), machine.ram_size)
+    rma = min(machine.ram_size, node0, 1 * TiB)
+    if rma_limit is not None:
+        rma = min(rma, rma_limit)
+    return rma
+
+
+def _check_rma(rma_limit: int | None) -> Check:
+    def test(machine: MachineState) -> MachineError | None:
+        if rma_size(machine, rma_limit) >= MIN_RMA:
+            return None
+        # QEMU's format string prints the 128 MiB as hex followed by a stray "ld".
+        return MachineError(
+            f"pSeries SLOF firmware requires >= {MIN_RMA // MiB:x}ldMiB guest RMA "
+            "(Real Mode Area memory)"
+        )
+
+    words = "the RMA (RAM up to the first NUMA node's power of two, at most 1 TiB"
+    words += f", at most {rma_limit // GiB} GiB" if rma_limit else ""
+    return Check(words + ") must be at least 128 MiB for SLOF", test=test)
+
+
+def _check_maxmem_aligned(machine: MachineState) -> MachineError | None:
+    if machine.maxram_size % LMB_SIZE == 0:
+        return None
+    # QEMU tests maxmem but prints the RAM size.
+    return MachineError(
+        f"Maximum memory size 0x{machine.ram_size:x} is not aligned to {LMB_SIZE // MiB} MiB"
+    )
+
+
+def _check_nodes_aligned(machine: MachineState) -> MachineError | None:
+    for i, node in enumerate(machine.numa.nodes if machine.numa is not None else []):
+        if node.size % LMB_SIZE:
+            return MachineError(
+                f"Node {i} memory size 0x{node.size:x} is not aligned to {LMB_SIZE // MiB} MiB"
+            )
+    return None
+
+
+def _check_slots(machine: MachineState) -> MachineError | None:
+    if machine.maxram_size > machine.ram_size and machine.ram_slots > MAX_RAM_SLOTS:
+        return MachineError(
+            f"Specified number of memory slots {machine.ram_slots} exceeds max supported "
+            f"{MAX_RAM_SLOTS}"
+        )
+    return None
+
+
+def map_spapr(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM at 0; the hotplug area from the next 1 GiB boundary, when maxmem leaves room."""
+    machine.map_ram(0)
+    if machine.maxram_size > machine.ram_size:
+        base = -(-machine.ram_size // DEVICE_MEMORY_ALIGN) * DEVICE_MEMORY_ALIGN
+        area = MemoryRegion.container("device-memory", machine.maxram_size - machine.ram_size)
+        machine.system_memory.add_subregion(base, area)
+
+
+def record(version: Version) -> BoardFacts:
+    rules = [_check_rma(version.rma_limit)]
+    if version.lmb:
+        rules += [
+            MultipleOf(
+                "Memory size 0x{size:x} is not aligned to 256 MiB", step=LMB_SIZE
+            ),
+            Check("maxmem a multiple of 256 MiB", test=_check_maxmem_aligned),
+            Check("each NUMA node a multiple of 256 MiB", test=_check_nodes_aligned),
+        ]
+    rules.append(Check(f"at most {MAX_RAM_SLOTS} memory slots", test=_check_slots))
+    notes = [
+        "main RAM at 0; with maxmem above the RAM size, the hotplug area 'device-memory' "
+        "(maxmem - RAM) starts at the next 1 GiB boundary above RAM",
+    ]
+    if not version.lmb:
+        notes.append("no 256 MiB alignment (memory hotplug is not supported by this version)")
+    notes.append(
+        "-numa node,mem= (legacy) is accepted"
+        if version.legacy_numa_mem
+        else "NUMA memory only through -numa node,memdev="
+    )
+    name = f"pseries-{version.name}"
+    return BoardFacts(
+        spec=BoardSpec(
+            name=name,
+            description=DESCRIPTION,
+            alias="pseries" if version.name == NEWEST else None,
+            family="ppc",
+            numa=True,
+            numa_mem_supported=version.legacy_numa_mem,
+            memory_devices=True,
+        ),
+        default_ram_size=DEFAULT_RAM_SIZE,
+        default_ram_id=RAM_ID,
+        rules=rules,
+        layout=map_spapr,
+        notes=notes,
+        extra={"rma_limit": version.rma_limit, "lmb_size": LMB_SIZE if version.lmb else None},
+    )
+
+
+RECORDS = [record(version) for version in VERSIONS]

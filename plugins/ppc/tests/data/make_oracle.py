@@ -1,0 +1,171 @@
+"""Regenerate ``qemu72.json``: what QEMU 7.2 does with every ppc machine type and ``-m`` size.
+
+    cd /work/main && python3 plugins/ppc/tests/data/make_oracle.py
+
+Runs Debian's ``qemu-system-ppc`` (32-bit boards) and ``qemu-system-ppc64`` (powernv, pseries)
+through ``tools/qemu_oracle.py`` for each machine type over the common sizes and the edges of
+the machine's own rules. For every accepted size it also records ``ram-tree``: the lines of
+``info mtree`` (system address space) that place main RAM, its aliases and the hotplug area.
+The 32-bit boards are also run on ``qemu-system-ppc64``; the script stops if the two binaries
+disagree on anything recorded. ``qemu50.json`` (taihu, from the QEMU 5.0 reference facts) is
+written by ``make_qemu50.py``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[3]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import qemu_oracle  # noqa: E402
+
+PPC = "qemu-system-ppc"
+PPC64 = "qemu-system-ppc64"
+
+COMMON = [None, "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "128M", "256M", "512M",
+          "768M", "1G", "1536M", "2G", "3G", "3584M", "4G", "8G"]
+
+E500 = ["65528K", "65544K", "96M", "192M", "3136M", "3145736K"]
+PSERIES = ["127M", "131064K", "131080K", "200M", "262136K", "262152K", "300M", "384M",
+           "1G,maxmem=4G", "1280M,maxmem=3G", "1G,maxmem=4100M", "1G,slots=32,maxmem=4G",
+           "1G,slots=33,maxmem=4G", "300M,maxmem=1G", "300M,slots=33,maxmem=1G",
+           "100M,slots=33,maxmem=4100M", "512M,maxmem=512M", "1536M,maxmem=8G"]
+SDRAM = ["6M", "12M", "120M", "124M", "248M", "300M", "384M", "1032M", "1048568K", "1048584K",
+         "4100K", "8K"]
+
+#: machine type -> (binary, extra sizes)
+MACHINES: dict[str, tuple[str, list[str]]] = {
+    "ppce500": (PPC, E500),
+    "mpc8544ds": (PPC, E500),
+    "mac99": (PPC, ["2097160K", "2097144K"]),
+    "g3beige": (PPC, ["2047M", "2096136K", "2096120K", "2049M"]),
+    "powernv8": (PPC64, ["1048568K", "1048584K", "1792M"]),
+    "powernv9": (PPC64, ["1048568K", "1048584K", "1792M"]),
+    "powernv10": (PPC64, ["1048568K", "1048584K", "1792M"]),
+    "ref405ep": (PPC, [*SDRAM, "520M", "524296K"]),
+    "bamboo": (PPC, SDRAM),
+    "sam460ex": (PPC, ["65528K", "65544K", "96M", "2097160K", "2097144K", "48M"]),
+    "virtex-ml507": (PPC, ["2072M", "2121736K", "4032M"]),
+    "pseries": (PPC64, ["256M"]),
+    **{
+        f"pseries-{v}": (PPC64, PSERIES)
+        for v in ("2.1 2.2 2.3 2.4 2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12 2.12-sxxm 3.0 3.1 "
+                  "4.0 4.1 4.2 5.0 5.1 5.2 6.0 6.1 6.2 7.0 7.1 7.2").split()
+    },
+}
+
+#: Extra arguments that get past checks unrelated to RAM; ``{elf}`` is a 4-byte PPC ELF.
+EXTRA: dict[str, list[str]] = {
+    # e500 refuses to start without a loadable firmware payload (u-boot.e500 is not shipped).
+    "ppce500": ["-bios", "{elf}"],
+    "mpc8544ds": ["-bios", "{elf}"],
+    # The 405 SDRAM controller maps RAM at reset only when booting a kernel directly; without
+    # -kernel the banks stay unmapped until firmware programs the controller.
+    "ref405ep": ["-kernel", "{elf}"],
+}
+
+
+def tiny_ppc_elf() -> bytes:
+    """A big-endian ELF32 PowerPC executable with one 4-byte segment at 0 (``b .``)."""
+    code = b"\x48\x00\x00\x00"
+    ehsize, phsize = 52, 32
+    ident = b"\x7fELF" + bytes([1, 2, 1, 0]) + bytes(8)
+    header = ident + struct.pack(
+        ">HHIIIIIHHHHHH", 2, 20, 1, 0, ehsize, 0, 0, ehsize, phsize, 1, 0, 0, 0
+    )
+    segment = struct.pack(">IIIIIIII", 1, ehsize + phsize, 0, 0, 4, 4, 5, 4)
+    return header + segment + code
+
+
+TREE_SCRIPT = "\n".join(
+    json.dumps(cmd)
+    for cmd in (
+        {"execute": "qmp_capabilities"},
+        {"execute": "human-monitor-command", "arguments": {"command-line": "info mtree"}},
+        {"execute": "quit"},
+    )
+)
+
+
+def ram_tree(binary: str, machine: str, size: str | None, extra: list[str], ram_id: str) -> list[str]:
+    """Lines of ``info mtree`` (system address space) that place main RAM or device memory."""
+    argv = [binary, "-M", machine, *(["-m", size] if size else []), *extra,
+            "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
+    proc = subprocess.run(argv, input=TREE_SCRIPT + "\n", capture_output=True, text=True,
+                          timeout=60, check=False)
+    text = ""
+    for line in proc.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(msg.get("return"), str):
+            text = msg["return"].replace("\r\n", "\n")
+    section = text.split("address-space: memory\n", 1)[1].split("\n\n", 1)[0]
+    wanted = re.compile(rf"(: {re.escape(ram_id)}$| @{re.escape(ram_id)} |: device-memory$)")
+    return [line.strip() for line in section.splitlines() if wanted.search(line.strip())]
+
+
+def run(machine: str, binary: str, size: str | None, extra: list[str]) -> dict[str, Any]:
+    record = qemu_oracle.probe(binary, machine, size, extra)
+    if record["ok"]:
+        ram_id = record["memdev"][0]["id"]
+        record["ram-tree"] = ram_tree(binary, machine, size, extra, ram_id)
+    record["binary"] = binary
+    return record
+
+
+def comparable(record: dict[str, Any]) -> dict[str, Any]:
+    keep = ("ok", "error", "memory-size-summary", "ram-map", "ram-tree")
+    out = {k: record.get(k) for k in keep}
+    if not record["ok"]:
+        out["stderr"] = record["stderr"]
+    info = record.get("machine-info", {})
+    out["default-ram-id"] = info.get("default-ram-id")
+    return out
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        elf = Path(tmp) / "tiny-ppc.elf"
+        elf.write_bytes(tiny_ppc_elf())
+        jobs = []
+        for machine, (binary, edges) in MACHINES.items():
+            extra = [a.replace("{elf}", str(elf)) for a in EXTRA.get(machine, [])]
+            sizes = COMMON + [s for s in edges if s not in COMMON]
+            jobs += [(machine, binary, size, extra) for size in sizes]
+            if binary == PPC:
+                jobs += [(machine, PPC64, size, extra) for size in sizes]
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            records = list(pool.map(lambda job: run(*job), jobs))
+        for record in records:
+            record["extra"] = [a.replace(str(elf), "<tiny-ppc.elf>") for a in record["extra"]]
+    primary = [r for r in records if r["binary"] == MACHINES[r["machine"]][0]]
+    cross = {(r["machine"], r["size"]): r for r in records if r not in primary}
+    mismatches = 0
+    for record in primary:
+        other = cross.get((record["machine"], record["size"]))
+        if other is not None and comparable(other) != comparable(record):
+            mismatches += 1
+            print(f"{record['machine']} -m {record['size']}: {PPC} and {PPC64} differ",
+                  file=sys.stderr)
+    if mismatches:
+        return 1
+    out = HERE / "qemu72.json"
+    out.write_text(json.dumps(primary, indent=1, sort_keys=True) + "\n")
+    print(f"{len(primary)} records -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

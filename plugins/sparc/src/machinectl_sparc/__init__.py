@@ -1,0 +1,159 @@
+"""machinectl board plugin for QEMU's sparc machine types (``qemu-system-sparc``, ``-sparc64``).
+
+The nine sun4m workstations share one board: they differ in their RAM maximum, in whether an
+ECC memory controller is present, and in where their devices sit. They are generated from
+:data:`SUN4M_MODELS`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, AtMost, BoardFacts, BoardSpec, BoardTable
+from machinectl.memory import MemoryRegion
+from machinectl.state import MachineState
+from machinectl.units import GiB, MiB
+
+#: A device region mapped over main RAM: name, guest-physical base, size.
+Window = tuple[str, int, int]
+
+#: The priority of sun4m's filler for absent RAM: every real region wins over it.
+EMPTY_SLOT_PRIORITY = -10000
+
+#: Device registers of the ECC models that 60 GiB of RAM reaches (fw_cfg and the I/O page).
+_FW_CFG: tuple[Window, ...] = (("fwcfg.ctl", 0xD_0000_0510, 2), ("fwcfg.data", 0xD_0000_0512, 1))
+_SS10_DEVICES: tuple[Window, ...] = (
+    *_FW_CFG,
+    ("sun4m.idreg", 0xE_F000_0000, 4),
+    ("espdma-mmio", 0xE_F040_0000, 0x10),
+    ("ledma-mmio", 0xE_F040_0010, 0x14),
+    ("esp-regs", 0xE_F080_0000, 0x40),
+    ("lance-mmio", 0xE_F0C0_0000, 4),
+    ("apc", 0xE_FA00_0000, 1),
+)
+_SS600MP_DEVICES: tuple[Window, ...] = (
+    *_FW_CFG,
+    ("lance-mmio", 0xE_F006_0000, 4),
+    ("esp-regs", 0xE_F008_0000, 0x40),
+    ("espdma-mmio", 0xE_F008_1000, 0x10),
+    ("ledma-mmio", 0xE_F008_1010, 0x14),
+    ("apc", 0xE_FA00_0000, 1),
+)
+
+
+class Sun4mModel(NamedTuple):
+    """What sets one sun4m machine type apart from the others."""
+
+    name: str
+    description: str
+    max_mem: int
+    #: An ECC memory controller traps accesses to absent RAM; without one, QEMU fills the
+    #: space between the end of RAM and ``max_mem`` with an empty slot.
+    ecc: bool
+    #: Device windows that RAM below ``max_mem`` can reach.
+    devices: tuple[Window, ...] = ()
+    #: Further empty slots at fixed places (base, size): the IOMMU's padding on SS-5 and LX,
+    #: the video SIMM registers on SS-20.
+    fillers: tuple[tuple[int, int], ...] = ()
+
+
+_IOMMU_PAD = ((0x1000_4000, 0x0FFF_B000),)
+_VSIMM_REGISTERS = tuple((base, 0x2000) for base in range(0x9000_0000, 0xA000_0000, 0x0400_0000))
+
+SUN4M_MODELS = (
+    Sun4mModel("SS-5", "Sun4m platform, SPARCstation 5", 256 * MiB, False, fillers=_IOMMU_PAD),
+    Sun4mModel("SS-10", "Sun4m platform, SPARCstation 10", 60 * GiB, True, _SS10_DEVICES),
+    Sun4mModel("SS-600MP", "Sun4m platform, SPARCserver 600MP", 60 * GiB, True, _SS600MP_DEVICES),
+    Sun4mModel(
+        "SS-20",
+        "Sun4m platform, SPARCstation 20",
+        60 * GiB,
+        True,
+        _SS10_DEVICES,
+        fillers=_VSIMM_REGISTERS,
+    ),
+    Sun4mModel("Voyager", "Sun4m platform, SPARCstation Voyager", 256 * MiB, ecc=False),
+    Sun4mModel("LX", "Sun4m platform, SPARCstation LX", 256 * MiB, False, fillers=_IOMMU_PAD),
+    Sun4mModel("SS-4", "Sun4m platform, SPARCstation 4", 256 * MiB, ecc=False),
+    Sun4mModel("SPARCClassic", "Sun4m platform, SPARCClassic", 256 * MiB, ecc=False),
+    Sun4mModel("SPARCbook", "Sun4m platform, SPARCbook", 256 * MiB, ecc=False),
+)
+
+
+def map_sun4m(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM at 0; empty slots up to the model's maximum and elsewhere; the devices RAM reaches."""
+    model: Sun4mModel = facts.extra["model"]
+    machine.map_ram(facts.ram_base)
+    fillers = list(model.fillers)
+    if not model.ecc and machine.ram_size < model.max_mem:
+        fillers.insert(0, (machine.ram_size, model.max_mem - machine.ram_size))
+    for base, size in fillers:
+        slot = MemoryRegion.io("empty-slot", size)
+        machine.system_memory.add_subregion(base, slot, EMPTY_SLOT_PRIORITY)
+    for name, base, size in model.devices:
+        machine.system_memory.add_subregion(base, MemoryRegion.io(name, size))
+
+
+def _sun4m(model: Sun4mModel) -> BoardFacts:
+    limit = model.max_mem // MiB
+    if model.ecc:
+        layout = (
+            f"RAM starts at 0 and may reach {limit} MiB; the ECC controller traps accesses "
+            "beyond it, so nothing fills the rest; above 52 GiB the fw_cfg and I/O registers "
+            "hide RAM (modelled as i/o windows)"
+        )
+    else:
+        layout = (
+            f"RAM starts at 0; an empty slot (i/o, priority {EMPTY_SLOT_PRIORITY}) fills the "
+            f"space from the end of RAM up to {limit} MiB, so accesses there do not trap"
+        )
+    return BoardFacts(
+        spec=BoardSpec(name=model.name, description=model.description, family="sparc"),
+        default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+        default_ram_id="sun4m.ram",
+        ram_base=0,
+        rules=(
+            AtMost(
+                limit=model.max_mem,
+                message="Too much memory for this machine: {size_mib}, maximum {value_mib}",
+            ),
+        ),
+        layout=map_sun4m,
+        extra={"model": model},
+        notes=(
+            layout,
+            "both numbers in the message are whole MiB, rounded down and without a unit",
+            "RAM reaches the board through the 'memory' device, which maps the backend as is",
+        ),
+    )
+
+
+LEON3_GENERIC = BoardFacts(
+    spec=BoardSpec(name="leon3_generic", description="Leon-3 generic", family="sparc"),
+    default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+    default_ram_id="leon3.ram",
+    ram_base=0x4000_0000,
+    rules=(
+        AtMost(limit=1 * GiB, message="Too much memory for this machine: {size_mib}MB, maximum 1G"),
+    ),
+    notes=(
+        "RAM starts at 0x40000000 and may not exceed 1 GiB; the 8 MiB PROM sits at 0",
+        "the size in the message is in whole MiB, rounded down",
+    ),
+)
+
+NIAGARA = BoardFacts(
+    spec=BoardSpec(name="niagara", description="Sun4v platform, Niagara", family="sparc64"),
+    default_ram_size=QEMU_DEFAULT_RAM_SIZE,
+    default_ram_id="sun4v-partition.ram",
+    ram_base=0x8000_0000,
+    notes=(
+        "the partition RAM starts at 0x80000000; no size check",
+        "the hypervisor RAM, NVRAM, ROMs and PROM are fixed-size regions of their own, "
+        "not main RAM, and are not modelled",
+    ),
+)
+
+RECORDS = (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA)
+
+plugin = BoardTable(RECORDS)

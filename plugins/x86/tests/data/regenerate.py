@@ -1,0 +1,112 @@
+"""Rebuild the QEMU 7.2 oracle files of the x86 plugin's tests.
+
+Run from the repository root (needs Debian's qemu-system-x86_64 7.2)::
+
+    python plugins/x86/tests/data/regenerate.py
+
+It writes three files next to itself, all with ``tools/qemu_oracle.py``'s record format:
+
+* ``qemu72_sizes.json``: every machine type (and the ``pc``/``q35`` aliases) with no ``-m``
+  and with each size of :data:`SIZES`;
+* ``qemu72_maxmem.json``: the same machines with the ``-m size,slots=,maxmem=`` cases;
+* ``qemu72_large.json``: RAM sizes beyond the host, given through a ``reserve=off`` backend
+  (the phys-bits limit and the AMD HyperTransport relocation).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[3]
+BINARY = "qemu-system-x86_64"
+MACHINE_PATTERN = re.compile(r"(pc|q35|pc-i440fx-.*|pc-q35-.*|pc-1\..*|isapc|microvm)\Z")
+
+SIZES = [
+    None, "0", "512K", "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "102408K", "128M",
+    "256M", "512M", "768M", "1G", "1536M", "2G",
+    # q35's split at 2816 MiB, one 8 KiB step either side
+    "2883576K", "2816M", "2883592K",
+    # microvm's split at 3 GiB
+    "3145720K", "3G", "3145736K",
+    # i440fx's 3.5 GiB threshold
+    "3670008K", "3584M", "3670024K",
+    "4194296K", "4G", "4194312K", "6G", "8G",
+]  # fmt: skip
+
+MAXMEM = [
+    "1G,maxmem=4G",
+    "1G,slots=2,maxmem=4G",
+    "1G,slots=4,maxmem=8G",
+    "4G,slots=2,maxmem=8G",
+    "128M,slots=1,maxmem=1G",
+    "3584M,slots=1,maxmem=6G",
+    "2816M,slots=1,maxmem=6G",
+    "1G,slots=256,maxmem=8G",
+    "1G,slots=257,maxmem=8G",
+    "1G,slots=2,maxmem=8589934600",
+    "1G,maxmem=1073745920",
+    "1G,maxmem=1073741825",
+    "1G,slots=257,maxmem=8589934600",
+    "1G,slots=0,maxmem=1G",
+    "1G,slots=1,maxmem=1000G",
+    "1G,slots=2,maxmem=2000G",
+    "1G,slots=300,maxmem=2000G",
+    # refused by the generic -m checks before any board rule
+    "1G,slots=2,maxmem=1G",
+    "2G,maxmem=1G",
+    "1G,slots=2",
+]
+
+LARGE = ["1000G", "1020G", "1100G"]
+
+
+def _oracle() -> Any:
+    spec = importlib.util.spec_from_file_location("qemu_oracle", ROOT / "tools" / "qemu_oracle.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def machines() -> list[str]:
+    out = subprocess.run([BINARY, "-M", "help"], capture_output=True, text=True, check=True)
+    names = [line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()]
+    return [name for name in names if MACHINE_PATTERN.match(name)]
+
+
+def sweep(jobs: list[tuple[str, str | None, list[str]]]) -> list[dict[str, Any]]:
+    oracle = _oracle()
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        return list(pool.map(lambda job: oracle.probe(BINARY, *job), jobs))
+
+
+def write(name: str, records: list[dict[str, Any]]) -> None:
+    (HERE / name).write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+    print(f"{name}: {len(records)} records", file=sys.stderr)
+
+
+def main() -> int:
+    names = machines()
+    write("qemu72_sizes.json", sweep([(m, s, []) for m in names for s in SIZES]))
+    write("qemu72_maxmem.json", sweep([(m, s, []) for m in names for s in MAXMEM]))
+    large = []
+    for size in LARGE:
+        extra = [
+            "-object", f"memory-backend-ram,id=big,size={size},reserve=off",
+            "-machine", "memory-backend=big",
+        ]  # fmt: skip
+        large += [(m, size, extra) for m in names]
+    write("qemu72_large.json", sweep(large))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Plugin loading: real entry points of real installed distributions, failures isolated."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import pytest
+from machinectl import (
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    MachineError,
+    MiB,
+    PluginError,
+    create_registry,
+    hookimpl,
+)
+from machinectl.state import MachineState
+
+TEST_GROUP = "machinectl.tests"
+
+
+def test_builtin_none_comes_through_the_hooks() -> None:
+    registry = create_registry(load_entrypoints=False)
+    board = registry.board("none")
+    assert board.plugin == "builtin"
+    assert board.distribution == "machinectl"
+    assert registry.default_ram_size(board) == 0  # 0 is a result, not "defer"
+    assert registry.default_ram_id(board) == "ram"
+
+
+def test_test_distribution_is_really_installed() -> None:
+    dist = importlib.metadata.distribution("machinectl-testplugins")
+    names = {ep.name for ep in dist.entry_points if ep.group == TEST_GROUP}
+    assert names == {"testboards", "broken-import", "unknown-hook", "x-clash"}
+
+
+def test_entry_points_load_one_by_one_and_failures_are_reported() -> None:
+    registry = create_registry(group=TEST_GROUP)
+    assert "testboard" in registry.boards
+    assert registry.board("testnuma").name == "testnuma-1.0"
+    failures = {f.name: f for f in registry.failures}
+    assert set(failures) == {"broken-import", "unknown-hook", "x-clash"}
+    broken = failures["broken-import"]
+    assert broken.distribution == "machinectl-testplugins"
+    assert broken.version == "0.0.1"
+    assert "this plugin needs a library" in broken.error
+    assert "default_ram_sizes" in failures["unknown-hook"].error
+    clash = failures["x-clash"].error
+    assert "'testboard'" in clash and "testboards" in clash and "x-clash" in clash
+    # Nothing of a skipped plugin stays registered: its other board is absent too.
+    assert "clashfree" not in registry.boards
+    assert {p.name for p in registry.plugins()} == {"builtin", "testboards"}
+
+
+def test_restriction_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MACHINECTL_PLUGINS", "testboards")
+    registry = create_registry(group=TEST_GROUP)
+    assert registry.failures == []
+    assert set(registry.boards) == {"none", "testboard", "testnuma-1.0"}
+    monkeypatch.setenv("MACHINECTL_PLUGINS", "")
+    assert set(create_registry(group=TEST_GROUP).boards) == {"none"}
+
+
+def test_strict_mode_turns_failures_into_errors() -> None:
+    with pytest.raises(PluginError, match="broken-import"):
+        create_registry(group=TEST_GROUP, strict=True)
+
+
+def test_two_registries_do_not_interfere() -> None:
+    extra = BoardTable(
+        [BoardFacts(spec=BoardSpec(name="only-here"), default_ram_size=MiB, default_ram_id="r")]
+    )
+    first = create_registry(load_entrypoints=False, plugins=[("extra", extra)])
+    second = create_registry(load_entrypoints=False)
+    assert "only-here" in first.boards
+    assert "only-here" not in second.boards
+    with pytest.raises(MachineError, match=r"^unsupported machine type$"):
+        second.board("only-here")
+
+
+class SitePolicy:
+    """A site-policy plugin: vetoes any board above 64 MiB, whoever provides it."""
+
+    @hookimpl
+    def validate_ram(self, machine: MachineState) -> None:
+        if machine.ram_size > 64 * MiB:
+            raise MachineError("site policy: at most 64 MiB per machine")
+
+
+def test_validate_ram_runs_every_implementation() -> None:
+    from machinectl import Machine
+
+    registry = create_registry(group=TEST_GROUP, plugins=[("policy", SitePolicy())])
+    with pytest.raises(MachineError, match="site policy"):
+        Machine.from_argv(["-M", "none", "-m", "128M"], registry=registry, allocate=False)
+    # The board's own rule still applies too.
+    with pytest.raises(MachineError, match="Invalid RAM size, should be 64 MiB"):
+        Machine.from_argv(["-M", "testboard", "-m", "32M"], registry=registry, allocate=False)
+
+
+class Override:
+    """Answers before the built-in fallbacks: defaults are overridable."""
+
+    @hookimpl(tryfirst=True)
+    def default_ram_size(self, board: object) -> int:
+        return 32 * MiB
+
+
+def test_builtin_defaults_are_overridable() -> None:
+    registry = create_registry(load_entrypoints=False, plugins=[("override", Override())])
+    assert registry.default_ram_size(registry.board("none")) == 32 * MiB
+
+
+class Exploding:
+    @hookimpl
+    def validate_ram(self, machine: MachineState) -> None:
+        raise ZeroDivisionError("boom")
+
+
+def test_a_plugin_bug_becomes_a_plugin_error() -> None:
+    from machinectl import Machine
+
+    registry = create_registry(load_entrypoints=False, plugins=[("exploding", Exploding())])
+    with pytest.raises(PluginError, match="failed in validate_ram for 'none': ZeroDivisionError"):
+        Machine.from_argv(["-M", "none"], registry=registry, allocate=False)
+
+
+class WrongType:
+    @hookimpl
+    def register_boards(self) -> str:
+        return "not a list"
+
+
+def test_wrong_return_type_skips_the_plugin() -> None:
+    registry = create_registry(load_entrypoints=False, plugins=[("wrong", WrongType())])
+    assert [f.name for f in registry.failures] == ["wrong"]
+    assert "expected a list of BoardSpec" in registry.failures[0].error
