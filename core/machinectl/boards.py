@@ -249,6 +249,8 @@ class BoardFacts:
     ram_base: int = 0
     rules: tuple[RamRule, ...] = attrs.field(default=(), converter=_rule_tuple)
     layout: Layout = map_at_base
+    #: QEMU's ``fixup_ram_size``: ``fixup(machine, size)`` returns the size to use.
+    fixup: Callable[[MachineState, int], int] | None = None
     #: Extra lines for ``describe`` (layout in words, quirks).
     notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     #: Board-specific data the layout or rules need (SoC limits, split points ...).
@@ -299,6 +301,13 @@ class BoardTable:
     def default_ram_id(self, board: Board) -> str | None:
         facts = self._own(board)
         return None if facts is None else facts.default_ram_id
+
+    @hookimpl
+    def fixup_ram_size(self, machine: MachineState, size: int) -> int | None:
+        facts = self._own(machine.board)
+        if facts is None or facts.fixup is None:
+            return None
+        return facts.fixup(machine, size)
 
     @hookimpl
     def validate_ram(self, machine: MachineState) -> None:

@@ -70,6 +70,22 @@ def default_ram_id(board: Board) -> str | None:
     raise NotImplementedError
 
 
+@hookspec(firstresult=True)
+def fixup_ram_size(machine: MachineState, size: int) -> int | None:
+    """Adjust the RAM size before any backend exists (QEMU's ``fixup_ram_size``).
+
+    First result wins; return None to keep ``size``. Called with the size already rounded up
+    to 8 KiB, whether it came from ``-m`` or from the default. Use ``machine.warn()`` for a
+    notice (s390x rounds down to its storage increment on old machine types).
+
+    :param machine: the machine being built (``machine.board`` is final).
+    :param size: the RAM size in bytes so far.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
 @hookspec
 def validate_ram(machine: MachineState) -> None:
     """Refuse a RAM configuration by raising :class:`machinectl.MachineError`.

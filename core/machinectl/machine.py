@@ -381,6 +381,7 @@ def _ram_size(
     if size is None:
         size = registry.default_ram_size(state.board)
     size = (size + RAM_ALIGN - 1) // RAM_ALIGN * RAM_ALIGN % U64
+    size = registry.fixup_ram_size(state, size)
     if max_size is not None:
         if max_size < size:
             raise MachineError(

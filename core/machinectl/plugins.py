@@ -187,6 +187,14 @@ class Registry:
             raise self._bad_result(board, "default_ram_id", value, "a non-empty string")
         return value
 
+    def fixup_ram_size(self, machine: MachineState, size: int) -> int:
+        value = self._call(machine.board, "fixup_ram_size", machine=machine, size=size)
+        if value is None:
+            return size
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self._bad_result(machine.board, "fixup_ram_size", value, "a size in bytes")
+        return value
+
     def validate_ram(self, machine: MachineState) -> None:
         self._call(machine.board, "validate_ram", machine=machine)
 

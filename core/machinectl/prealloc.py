@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import signal
 import threading
 from collections.abc import Callable
 
@@ -35,6 +36,17 @@ PROGRESS_INTERVAL = 0.05
 """Seconds between two looks at the workers from the calling thread."""
 
 Progress = Callable[[int, int], None]
+
+_ASYNCHRONOUS_SIGNALS = signal.valid_signals() - {
+    signal.SIGKILL,
+    signal.SIGSTOP,
+    signal.SIGSEGV,
+    signal.SIGBUS,
+    signal.SIGFPE,
+    signal.SIGILL,
+    signal.SIGTRAP,
+    signal.SIGSYS,
+}
 
 
 def thread_count(max_threads: int, numpages: int, hpagesize: int, online_cpus: int) -> int:
@@ -149,10 +161,17 @@ def _run_threads(workers: list[_Worker], total: int, progress: Progress | None) 
     threads: list[threading.Thread] = []
     reported = -1
     try:
-        for worker in workers:
-            thread = threading.Thread(target=body, args=(worker,), name="touch_pages")
-            thread.start()
-            threads.append(thread)
+        # Signals stay blocked while the threads are created, so that no exception from a
+        # handler can leave a started thread out of the list; the threads inherit the mask
+        # and leave every signal to the calling thread, whose wait it then interrupts.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _ASYNCHRONOUS_SIGNALS)
+        try:
+            for worker in workers:
+                thread = threading.Thread(target=body, args=(worker,), name="touch_pages")
+                thread.start()
+                threads.append(thread)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         start.set()
         pending = len(threads)
         while pending:

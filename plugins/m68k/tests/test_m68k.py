@@ -61,10 +61,9 @@ def test_matches_qemu(registry: Registry, record: dict[str, Any]) -> None:
     query = machine.query()
     assert query["memory-size-summary"] == record["memory-size-summary"]
     assert query["machine"]["default-ram-id"] == record["machine-info"]["default-ram-id"]
-    assert (
-        registry.board(record["machine"]).spec.numa_mem_supported
-        == (record["machine-info"]["numa-mem-supported"])
-    )
+    spec, info = registry.board(record["machine"]).spec, record["machine-info"]
+    assert spec.numa_mem_supported == info["numa-mem-supported"]
+    assert (spec.deprecated, spec.alias) == (info.get("deprecated", False), info.get("alias"))
     (memdev,) = record["memdev"]
     assert [(d["id"], d["size"]) for d in query["memdev"]] == [(memdev["id"], memdev["size"])]
     expected = [line for line in record["ram-map"] if f"): {memdev['id']}" in line]

@@ -10,7 +10,9 @@ from machinectl.boards import BoardFacts, BoardSpec, BoardTable, FixedSize
 from machinectl.units import MiB
 
 
-def _fixed(name: str, description: str, size: int, ram_id: str, base: int) -> BoardFacts:
+def _fixed(
+    name: str, description: str, size: int, ram_id: str, base: int, *notes: str
+) -> BoardFacts:
     return BoardFacts(
         spec=BoardSpec(name=name, description=description, family="lm32"),
         default_ram_size=size,
@@ -20,12 +22,18 @@ def _fixed(name: str, description: str, size: int, ram_id: str, base: int) -> Bo
         notes=(
             "the board's SDRAM has one size: -m may only repeat it (after rounding up to "
             "8 KiB), anything else is refused",
+            *notes,
         ),
     )
 
 
 LM32_EVR = _fixed(
-    "lm32-evr", "LatticeMico32 EVR32 eval system", 64 * MiB, "lm32_evr.sdram", 0x0800_0000
+    "lm32-evr",
+    "LatticeMico32 EVR32 eval system",
+    64 * MiB,
+    "lm32_evr.sdram",
+    0x0800_0000,
+    "the 32 MiB flash sits below RAM at 0x04000000",
 )
 LM32_UCLINUX = _fixed(
     "lm32-uclinux",
@@ -33,8 +41,18 @@ LM32_UCLINUX = _fixed(
     64 * MiB,
     "lm32_uclinux.sdram",
     0x0800_0000,
+    "the hardware-setup block and the kernel command line are written into the top 8 KiB "
+    "of RAM (0x0bffe000 and 0x0bfff000): they are contents, not regions over RAM",
 )
-MILKYMIST = _fixed("milkymist", "Milkymist One", 128 * MiB, "milkymist.sdram", 0x4000_0000)
+MILKYMIST = _fixed(
+    "milkymist",
+    "Milkymist One",
+    128 * MiB,
+    "milkymist.sdram",
+    0x4000_0000,
+    "the CPU ignores address bit 31, so it also reaches RAM at 0xc0000000; that mirror is "
+    "the CPU's and no region of the address space (not modelled)",
+)
 
 RECORDS = (LM32_EVR, LM32_UCLINUX, MILKYMIST)
 

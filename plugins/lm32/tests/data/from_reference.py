@@ -14,6 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 SIZES = [
     None,
@@ -50,16 +51,18 @@ def edges(size: int) -> list[str]:
 def ram_size(text: str | None, default: int) -> int:
     if text is None:
         return default
-    number, unit = re.fullmatch(r"(\d+)([KMG])", text + "M" if text.isdigit() else text).groups()
-    size = int(number) * UNITS[unit]
+    match = re.fullmatch(r"(\d+)([KMG])", text + "M" if text.isdigit() else text)
+    if match is None:
+        raise ValueError(f"unexpected size {text!r}")
+    size = int(match[1]) * UNITS[match[2]]
     return default if size == 0 else (size + 8191) // 8192 * 8192
 
 
-def record(board: dict, text: str | None) -> dict:
+def record(board: dict[str, Any], text: str | None) -> dict[str, Any]:
     default = board["default_ram_size"]
     (rule,) = board["rules"]
     size = ram_size(text, default)
-    out: dict = {"machine": board["machine"], "size": text, "extra": []}
+    out: dict[str, Any] = {"machine": board["machine"], "size": text, "extra": []}
     if size != rule["value"]:
         return out | {"ok": False, "error": rule["message"], "stderr": [rule["message"]]}
     base = int(board["ram_base"], 16)

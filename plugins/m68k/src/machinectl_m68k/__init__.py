@@ -2,7 +2,7 @@
 
 The ColdFire evaluation boards and the NeXT Cube check no RAM size: RAM that grows into their
 peripheral windows is hidden there, which the layout models with the windows' own regions.
-The Quadra 800 refuses more than 1 GiB, where its ROM begins.
+The Quadra 800 refuses more than 1 GiB.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ Q800 = BoardFacts(
         ),
     ),
     notes=(
-        "RAM starts at 0 and may not exceed 1 GiB, where the Mac ROM region begins; the size "
+        "RAM starts at 0 and may not exceed 1 GiB (the Mac ROM follows at 0x40800000); the size "
         "in the message is in whole MiB, rounded down",
     ),
 )

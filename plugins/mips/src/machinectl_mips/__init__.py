@@ -1,5 +1,13 @@
-"""machinectl board plugin for the mips family (work in progress)."""
+"""machinectl board plugin: QEMU's mips machine types.
 
-from machinectl.boards import BoardTable
+malta, boston, mipssim, fuloong2e, magnum, pica61 and the r4k board ``mips``. Facts are
+QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
+"""
 
-plugin = BoardTable([])
+from machinectl import BoardTable
+
+from .boards import RECORDS
+
+plugin = BoardTable(RECORDS)
+
+__all__ = ["RECORDS", "plugin"]

@@ -20,9 +20,17 @@ HIGH_RAM_BASE = 0x80000000
 LOW_RAM_SIZE = 256 * MiB
 
 
-def _spec(name: str, description: str, *, deprecated: bool = False) -> BoardSpec:
+def _spec(
+    name: str, description: str, *, deprecated: bool = False, memory_devices: bool = False
+) -> BoardSpec:
     # QEMU 7.2's mips binaries do not report plugged-memory; no mips board takes -numa.
-    return BoardSpec(name=name, description=description, family="mips", deprecated=deprecated)
+    return BoardSpec(
+        name=name,
+        description=description,
+        family="mips",
+        deprecated=deprecated,
+        memory_devices=memory_devices,
+    )
 
 
 def _low_alias(machine: MachineState, name: str) -> MemoryRegion | None:
@@ -169,7 +177,8 @@ OTHERS = [
         notes=JAZZ_NOTES,
     ),
     BoardFacts(
-        spec=_spec("mips", "mips r4k platform", deprecated=True),
+        # QEMU 5.0's mips binaries still reported plugged-memory.
+        spec=_spec("mips", "mips r4k platform", deprecated=True, memory_devices=True),
         default_ram_size=128 * MiB,
         default_ram_id="mips_r4k.ram",
         rules=[

@@ -4,7 +4,9 @@
 
 Runs Debian's ``qemu-system-mips64el`` (it has every mips board of 7.2) through
 ``tools/qemu_oracle.py`` for each machine type over the common sizes and the edges of the
-machine's own rules. For every accepted size it also records ``ram-tree``: the lines of
+machine's own rules. Each machine type is also started
+with ``-numa node`` to record whether it takes NUMA options at all. For every accepted size it
+also records ``ram-tree``: the lines of
 ``info mtree`` (system address space) that place main RAM and its aliases. malta and mipssim
 are also run on ``qemu-system-mips``, ``-mipsel`` and ``-mips64``, magnum and pica61 on
 ``qemu-system-mips64``; the script stops if any binary disagrees with ``qemu-system-mips64el``
@@ -103,6 +105,10 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _key(record: dict[str, Any]) -> tuple[str, str | None, tuple[str, ...]]:
+    return record["machine"], record["size"], tuple(record["extra"])
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bios = Path(tmp) / "zero.bin"
@@ -111,19 +117,23 @@ def main() -> int:
         for machine, (edges, others) in MACHINES.items():
             extra = [a.replace("{bios}", str(bios)) for a in EXTRA.get(machine, [])]
             sizes = [None] if machine == "fulong2e" else COMMON + [s for s in edges if s not in COMMON]
+            runs = [(machine, size, extra) for size in sizes]
+            if machine != "fulong2e":
+                # Whether the machine type takes -numa at all.
+                runs.append((machine, None, [*extra, "-numa", "node"]))
             for binary in (PRIMARY, *others):
-                jobs += [(machine, binary, size, extra) for size in sizes]
+                jobs += [(m, binary, size, x) for m, size, x in runs]
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             records = list(pool.map(lambda job: run(*job), jobs))
         for record in records:
             record["extra"] = [a.replace(str(bios), "<zero-4k.bin>") for a in record["extra"]]
     primary = [r for r in records if r["binary"] == PRIMARY]
-    reference = {(r["machine"], r["size"]): r for r in primary}
+    reference = {_key(r): r for r in primary}
     mismatches = 0
     for record in records:
         if record["binary"] == PRIMARY:
             continue
-        if comparable(record) != comparable(reference[(record["machine"], record["size"])]):
+        if comparable(record) != comparable(reference[_key(record)]):
             mismatches += 1
             print(f"{record['machine']} -m {record['size']}: {record['binary']} differs",
                   file=sys.stderr)

@@ -4,7 +4,9 @@
 
 Runs Debian's ``qemu-system-ppc`` (32-bit boards) and ``qemu-system-ppc64`` (powernv, pseries)
 through ``tools/qemu_oracle.py`` for each machine type over the common sizes and the edges of
-the machine's own rules. For every accepted size it also records ``ram-tree``: the lines of
+the machine's own rules. Each machine type is also started
+with ``-numa node`` to record whether it takes NUMA options at all. For every accepted size it
+also records ``ram-tree``: the lines of
 ``info mtree`` (system address space) that place main RAM, its aliases and the hotplug area.
 The 32-bit boards are also run on ``qemu-system-ppc64``; the script stops if the two binaries
 disagree on anything recorded. ``qemu50.json`` (taihu, from the QEMU 5.0 reference facts) is
@@ -135,6 +137,10 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _key(record: dict[str, Any]) -> tuple[str, str | None, tuple[str, ...]]:
+    return record["machine"], record["size"], tuple(record["extra"])
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         elf = Path(tmp) / "tiny-ppc.elf"
@@ -143,18 +149,22 @@ def main() -> int:
         for machine, (binary, edges) in MACHINES.items():
             extra = [a.replace("{elf}", str(elf)) for a in EXTRA.get(machine, [])]
             sizes = COMMON + [s for s in edges if s not in COMMON]
-            jobs += [(machine, binary, size, extra) for size in sizes]
+            runs = [(machine, binary, size, extra) for size in sizes]
+            if machine != "pseries":
+                # Whether the machine type takes -numa at all.
+                runs.append((machine, binary, None, [*extra, "-numa", "node"]))
+            jobs += runs
             if binary == PPC:
-                jobs += [(machine, PPC64, size, extra) for size in sizes]
+                jobs += [(m, PPC64, size, x) for m, _, size, x in runs]
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             records = list(pool.map(lambda job: run(*job), jobs))
         for record in records:
             record["extra"] = [a.replace(str(elf), "<tiny-ppc.elf>") for a in record["extra"]]
     primary = [r for r in records if r["binary"] == MACHINES[r["machine"]][0]]
-    cross = {(r["machine"], r["size"]): r for r in records if r not in primary}
+    cross = {_key(r): r for r in records if r["binary"] != MACHINES[r["machine"]][0]}
     mismatches = 0
     for record in primary:
-        other = cross.get((record["machine"], record["size"]))
+        other = cross.get(_key(record))
         if other is not None and comparable(other) != comparable(record):
             mismatches += 1
             print(f"{record['machine']} -m {record['size']}: {PPC} and {PPC64} differ",

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, AtMost, BoardFacts, BoardSpec, BoardTable
 from machinectl.memory import MemoryRegion
 from machinectl.state import MachineState
-from machinectl.units import GiB, MiB
+from machinectl.units import GiB, MiB, human
 
 #: A device region mapped over main RAM: name, guest-physical base, size.
 Window = tuple[str, int, int]
@@ -95,18 +95,22 @@ def map_sun4m(machine: MachineState, facts: BoardFacts) -> None:
 
 
 def _sun4m(model: Sun4mModel) -> BoardFacts:
-    limit = model.max_mem // MiB
+    limit = human(model.max_mem)
     if model.ecc:
-        layout = (
-            f"RAM starts at 0 and may reach {limit} MiB; the ECC controller traps accesses "
-            "beyond it, so nothing fills the rest; above 52 GiB the fw_cfg and I/O registers "
-            "hide RAM (modelled as i/o windows)"
-        )
+        layout = [
+            f"RAM starts at 0 and may reach {limit}; the ECC controller traps accesses "
+            "beyond it, so nothing fills the rest",
+            "above 52 GiB the fw_cfg and I/O registers hide RAM (modelled as i/o windows the "
+            "size QEMU's flat view shows)",
+        ]
     else:
-        layout = (
+        layout = [
             f"RAM starts at 0; an empty slot (i/o, priority {EMPTY_SLOT_PRIORITY}) fills the "
-            f"space from the end of RAM up to {limit} MiB, so accesses there do not trap"
-        )
+            f"space from the end of RAM up to {limit}, so accesses there do not trap",
+        ]
+    if model.fillers:
+        places = ", ".join(f"{base:#x}" for base, _ in model.fillers)
+        layout.append(f"further empty slots at {places} stand in for absent devices")
     return BoardFacts(
         spec=BoardSpec(name=model.name, description=model.description, family="sparc"),
         default_ram_size=QEMU_DEFAULT_RAM_SIZE,
@@ -121,7 +125,7 @@ def _sun4m(model: Sun4mModel) -> BoardFacts:
         layout=map_sun4m,
         extra={"model": model},
         notes=(
-            layout,
+            *layout,
             "both numbers in the message are whole MiB, rounded down and without a unit",
             "RAM reaches the board through the 'memory' device, which maps the backend as is",
         ),

@@ -4,13 +4,14 @@ Run from the repository root (needs Debian's qemu-system-x86_64 7.2)::
 
     python plugins/x86/tests/data/regenerate.py
 
-It writes three files next to itself, all with ``tools/qemu_oracle.py``'s record format:
+It writes four files next to itself, all with ``tools/qemu_oracle.py``'s record format:
 
 * ``qemu72_sizes.json``: every machine type (and the ``pc``/``q35`` aliases) with no ``-m``
   and with each size of :data:`SIZES`;
 * ``qemu72_maxmem.json``: the same machines with the ``-m size,slots=,maxmem=`` cases;
 * ``qemu72_large.json``: RAM sizes beyond the host, given through a ``reserve=off`` backend
-  (the phys-bits limit and the AMD HyperTransport relocation).
+  (the phys-bits limit and the AMD HyperTransport relocation);
+* ``qemu72_properties.json``: ``-machine max-ram-below-4g=`` on a few machine types.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ MAXMEM = [
     "1G,slots=1,maxmem=1000G",
     "1G,slots=2,maxmem=2000G",
     "1G,slots=300,maxmem=2000G",
+    # device memory that wraps around the 64-bit address space
+    "1G,maxmem=18446744073709547520",
+    "1G,slots=2,maxmem=18446744073709547520",
     # refused by the generic -m checks before any board rule
     "1G,slots=2,maxmem=1G",
     "2G,maxmem=1G",
@@ -66,6 +70,12 @@ MAXMEM = [
 ]
 
 LARGE = ["1000G", "1020G", "1100G"]
+
+#: ``-machine max-ram-below-4g=`` values, tried on :data:`PROPERTY_MACHINES` with each of
+#: :data:`PROPERTY_SIZES`.
+PROPERTY_VALUES = ["0", "512K", "1G", "1536M", "2G", "2560M", "3G", "4G", "5G"]
+PROPERTY_MACHINES = ["pc-i440fx-7.2", "pc-i440fx-1.7", "pc-q35-7.2", "isapc", "microvm"]
+PROPERTY_SIZES = ["1G", "2G", "3584M", "3968M", "4G", "8G"]
 
 
 def _oracle() -> Any:
@@ -105,6 +115,13 @@ def main() -> int:
         ]  # fmt: skip
         large += [(m, size, extra) for m in names]
     write("qemu72_large.json", sweep(large))
+    props = [
+        (m, s, ["-machine", f"max-ram-below-4g={v}"])
+        for m in PROPERTY_MACHINES
+        for v in PROPERTY_VALUES
+        for s in PROPERTY_SIZES
+    ]
+    write("qemu72_properties.json", sweep(props))
     return 0
 
 
