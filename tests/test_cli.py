@@ -48,10 +48,16 @@ def test_dry_run_allocates_nothing() -> None:
     [
         (
             ["run", "-M", "none", "-m", "foo"],
-            "machinectl: -m foo: Parameter 'size' expects a non-negative number below 2^64",
+            "machinectl: -m foo: Parameter 'size' expects a non-negative number below 2^64 "
+            "(Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta- "
+            "and exabytes, respectively.)",
             1,
         ),
-        (["run", "-M", "nosuch"], "machinectl: unsupported machine type", 1),
+        (
+            ["run", "-M", "nosuch"],
+            "machinectl: unsupported machine type (Use -machine help to list supported machines)",
+            1,
+        ),
         (
             ["run", "-M", "none", "-m", "1T"],
             "machinectl: cannot set up guest memory 'ram': Cannot allocate memory",
@@ -60,7 +66,11 @@ def test_dry_run_allocates_nothing() -> None:
         (["run", "-bogus"], "machinectl: -bogus: invalid option", 2),
         (["frobnicate"], "machinectl: unknown command 'frobnicate' (try 'machinectl --help')", 2),
         (["describe"], "machinectl: describe: expected exactly one BOARD", 2),
-        (["describe", "nosuch"], "machinectl: unsupported machine type", 1),
+        (
+            ["describe", "nosuch"],
+            "machinectl: unsupported machine type (Use -machine help to list supported machines)",
+            1,
+        ),
     ],
 )
 def test_errors_are_one_line(args: list[str], line: str, status: int) -> None:

@@ -63,7 +63,15 @@ def test_region_mapped_once_and_must_fit() -> None:
     with pytest.raises(MachineError, match="does not fit"):
         system.add_subregion((1 << 32) - 1, ram("late", MiB))
     with pytest.raises(MachineError, match="does not fit the region"):
-        MemoryRegion.alias("too-far", r, MiB // 2, MiB)
+        MemoryRegion.alias("too-far", r, MiB, MiB)
+
+
+def test_alias_past_the_end_shows_only_what_exists() -> None:
+    system = MemoryRegion.container("system", 1 << 32)
+    target = ram("ram", MiB)
+    system.add_subregion(16 * MiB, MemoryRegion.alias("long", target, MiB // 2, 4 * MiB))
+    flat = [(r.start, r.end, r.region, r.offset) for r in flatten(system)]
+    assert flat == [(16 * MiB, 16 * MiB + MiB // 2, "ram", MiB // 2)]
 
 
 def test_mtree_text_shows_aliases_and_their_target() -> None:

@@ -28,6 +28,14 @@ PropertyKind = Literal["size", "bool", "int", "str"]
 QEMU_DEFAULT_RAM_SIZE = 128 * MiB
 
 
+def _property_dict(items: Mapping[str, PropertyKind]) -> dict[str, PropertyKind]:
+    return dict(items)
+
+
+def _any_dict(items: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(items)
+
+
 @attrs.frozen
 class BoardSpec:
     """What a plugin declares through ``register_boards``: a machine type's identity.
@@ -48,9 +56,11 @@ class BoardSpec:
     #: Whether QEMU prints the optional ``plugged-memory`` in ``query-memory-size-summary``.
     memory_devices: bool = False
     #: Board-specific ``-machine`` properties (name -> kind).
-    properties: Mapping[str, PropertyKind] = attrs.field(factory=dict, converter=dict)
+    properties: Mapping[str, PropertyKind] = attrs.field(factory=dict, converter=_property_dict)
     #: Machine types kept only for compatibility (QEMU's ``deprecated``).
     deprecated: bool = False
+    #: Why, as QEMU says it (``Machine type '...' is deprecated: <reason>`` is warned on use).
+    deprecation_reason: str | None = None
 
 
 @attrs.frozen
@@ -254,7 +264,7 @@ class BoardFacts:
     #: Extra lines for ``describe`` (layout in words, quirks).
     notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     #: Board-specific data the layout or rules need (SoC limits, split points ...).
-    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_any_dict)
 
     @property
     def name(self) -> str:

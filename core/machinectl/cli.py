@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _signals_as_exceptions():
             return _dispatch(args)
     except MachineError as exc:
-        _error(str(exc))
+        _error(_one_line(exc))
         return exc.exit_status
     except Interrupted as exc:
         _error("interrupted" if exc.signum == signal.SIGINT else "terminated")
@@ -227,10 +227,12 @@ def cmd_run(args: list[str]) -> int:
 
     as_json = "--json" in flags
     progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
-    machine = Machine.from_argv(qemu_args, allocate="--dry-run" not in flags, progress=progress)
-    with machine:
+    try:
+        machine = Machine.from_argv(qemu_args, allocate="--dry-run" not in flags, progress=progress)
+    finally:
         if progress is not None:
             progress.finish()
+    with machine:
         for warning in machine.warnings:
             _error(warning if ": warning: " in warning else f"warning: {warning}")
         _report_failures(machine.registry)
@@ -251,6 +253,7 @@ def _summary(machine: Any) -> str:
     out.extend(backend.info_text() for backend in machine.backends)
     out.append("")
     out.append(machine.mtree_text(flat=True))
+    out.append(machine.numa_text())
     out.append(f"base memory: {machine.state.ram_size}")
     if not machine.allocated:
         out.append("(dry run: nothing allocated)")
@@ -261,9 +264,10 @@ def _hold(machine: Any) -> None:
     lines = [f"holding {machine.board.name} (pid {os.getpid()}); interrupt to release"]
     for backend_id, path in machine.sharing_hints():
         lines.append(f"  {backend_id}: {path}")
-    sys.stderr.write("\n".join(lines) + "\n")
-    sys.stderr.flush()
     try:
+        # A reader may signal as soon as it has read the lines: that is a release too.
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
         while True:
             signal.pause()
     except Interrupted:
@@ -271,15 +275,22 @@ def _hold(machine: Any) -> None:
 
 
 class _ProgressBar:
-    """Preallocation progress on a terminal, shown once it takes longer than a second."""
+    """Preallocation progress on a terminal, for each backend that takes over a second."""
 
-    def __init__(self, stream: TextIO):
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic):
         self.stream = stream
-        self.start = time.monotonic()
+        self.clock = clock
+        self.backend: str | None = None
+        self.start = 0.0
+        #: A line of the current backend is on the terminal.
         self.shown = False
 
     def __call__(self, backend_id: str, done: int, total: int) -> None:
-        elapsed = time.monotonic() - self.start
+        now = self.clock()
+        if backend_id != self.backend:
+            self.finish()
+            self.backend, self.start = backend_id, now
+        elapsed = now - self.start
         if elapsed < 1.0 and not self.shown:
             return
         self.shown = True
@@ -295,9 +306,11 @@ class _ProgressBar:
         self.stream.flush()
 
     def finish(self) -> None:
+        """End the line of the bar, if one is shown."""
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+            self.shown = False
 
 
 # -- plugins -----------------------------------------------------------------------------------
@@ -358,6 +371,14 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 
 
 # -- plumbing ----------------------------------------------------------------------------------
+
+
+def _one_line(exc: MachineError) -> str:
+    """The message, then QEMU's hint lines (if any) in parentheses, all on one line."""
+    text = str(exc)
+    if exc.hint:
+        text += " (" + " ".join(line.strip() for line in exc.hint.splitlines() if line) + ")"
+    return text
 
 
 def _error(text: str) -> None:

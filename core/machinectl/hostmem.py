@@ -1,10 +1,31 @@
 """Host memory backends: ``memory-backend-ram``, ``-file`` and ``-memfd``.
 
-A backend is created from its properties (validated at once, with QEMU's messages) and
-allocated later, in :meth:`HostMemoryBackend.allocate`, in QEMU's order: map the memory,
-madvise (mergeable, dump, huge pages), bind to host NUMA nodes, then preallocate, so that
-pages land where the policy says. Every resource has one owner: :meth:`close` releases the
-mapping, the descriptor and any temporary file, also after a failure halfway.
+A backend is created from its properties, validated at once with QEMU's messages, and
+allocated later by :meth:`HostMemoryBackend.allocate` in QEMU's order: map the memory, advise
+the kernel (huge pages, no fork, mergeable, dump), bind it to host NUMA nodes, then
+preallocate, so that every page is placed where the policy says.
+
+Everything an allocation acquires (the mapping, a descriptor, the discarding of a file's
+data) belongs to one exit stack, released by :meth:`HostMemoryBackend.close`. A file the
+backend created is removed again when the allocation fails, or when the machine it belongs to
+cannot be built (``close(abandon=True)``); otherwise it stays, as in QEMU.
+
+Where QEMU 7.2 would crash, hang or destroy data, machinectl differs:
+
+* read-only memory with ``prealloc=on`` is populated for reading (QEMU dies of SIGSEGV);
+* a read-only file shorter than ``size``, even an empty one, is refused with QEMU's size
+  message (QEMU maps it and dies of SIGBUS at the first access);
+* an empty file that cannot be grown to ``size`` is refused (QEMU warns and goes on);
+* a ``mem-path`` that vanishes each time it is created (a dangling symlink) fails with EEXIST
+  after a few attempts (QEMU retries forever);
+* ``discard-data`` leaves alone an existing file that is larger than what the backend maps,
+  with a warning (QEMU punches a hole in the part it mapped);
+* the NUMA policy covers the whole mapping, whole huge pages included (QEMU binds ``size``
+  bytes, which fails on hugetlbfs when ``size`` is not a multiple of the huge page size);
+* a file created for the command is removed when the command fails, whatever failed (QEMU
+  removes it only when mapping it failed);
+* a memfd is named after its backend id (QEMU names every one ``memory-backend-memfd``), so
+  that ``/proc/PID/fd`` shows which backend a descriptor belongs to.
 """
 
 from __future__ import annotations
@@ -13,6 +34,7 @@ import contextlib
 import errno
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -30,16 +52,20 @@ from .options import (
     visitor_uint_list,
 )
 
-MAX_NODES = 128
-POLICIES = ("default", "preferred", "bind", "interleave")
-_MPOL = {
+#: HostMemPolicy values and their ``MPOL_*`` modes.
+POLICIES = {
     "default": syscalls.MPOL_DEFAULT,
     "preferred": syscalls.MPOL_PREFERRED,
     "bind": syscalls.MPOL_BIND,
     "interleave": syscalls.MPOL_INTERLEAVE,
 }
+#: Seals of a ``seal=on`` memfd: its size can never change.
+MEMFD_SEALS = syscalls.F_SEAL_GROW | syscalls.F_SEAL_SHRINK | syscalls.F_SEAL_SEAL
+#: Attempts at opening a ``mem-path`` that others create and remove meanwhile.
+OPEN_ATTEMPTS = 16
 
 Progress = Callable[[int, int], None]
+Stack = contextlib.ExitStack
 
 
 @attrs.frozen
@@ -55,8 +81,28 @@ class BackendDefaults:
     dump: bool = True
 
 
-def _oserror_text(exc: OSError) -> str:
+@attrs.frozen
+class _Memory:
+    """What an allocation produced."""
+
+    mapping: HostMapping
+    #: The descriptor behind the mapping (owned by the backend's exit stack).
+    fd: int | None = None
+    #: A path another process can open to map the same memory.
+    path: str | None = None
+
+
+def _strerror(exc: OSError) -> str:
     return os.strerror(exc.errno) if exc.errno else str(exc)
+
+
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+def _length(mapping: HostMapping) -> int:
+    """Bytes the mapping covers: its size in whole pages of its page size."""
+    return _round_up(mapping.size, mapping.page_size)
 
 
 @attrs.define(eq=False)
@@ -92,7 +138,11 @@ class HostMemoryBackend:
     x_use_canonical_path_for_ramblock_id: bool = False
     #: Set once the machine uses the backend as RAM (QEMU's ``is_mapped``).
     mapped: bool = attrs.field(default=False, init=False)
-    mapping: HostMapping | None = attrs.field(default=None, init=False)
+    #: What the allocation found worth telling the user (``machinectl: warning: ...``).
+    warnings: list[str] = attrs.field(factory=list, init=False)
+    _memory: _Memory | None = attrs.field(default=None, init=False)
+    _resources: Stack | None = attrs.field(default=None, init=False)
+    _creation: Stack | None = attrs.field(default=None, init=False)
 
     # -- construction --------------------------------------------------------------------------
 
@@ -151,37 +201,37 @@ class HostMemoryBackend:
         cls, backend_id: str, values: dict[str, Any], defaults: BackendDefaults
     ) -> HostMemoryBackend:
         """Apply defaults, sugar, then the user's values (user wins), with setter checks."""
+        cls._check_values(values)
         values = dict(values)
         size = values.pop("size")
-        if size == 0:
-            raise MachineError(f"property 'size' of {cls.qom_type} doesn't take value '0'")
         threads = values.pop("prealloc-threads", defaults.threads)
-        if threads == 0:
-            raise MachineError(
-                f"property 'prealloc-threads' of {cls.qom_type} doesn't take value '0'"
-            )
         nodes = values.pop("host-nodes", [])
-        for node in nodes:
-            if node >= MAX_NODES:
-                raise MachineError(f"Invalid host-nodes value: {node}")
         kwargs = {key.replace("-", "_"): value for key, value in values.items()}
         kwargs.setdefault("prealloc", defaults.prealloc)
         kwargs.setdefault("merge", defaults.merge)
         kwargs.setdefault("dump", defaults.dump)
-        if kwargs.get("prealloc") and kwargs.get("reserve") is False:
+        if kwargs["prealloc"] and kwargs.get("reserve") is False:
             raise MachineError("'prealloc=on' and 'reserve=off' are incompatible")
-        backend = cls(
+        return cls(
             id=backend_id,
             size=size,
             prealloc_threads=threads,
             host_nodes=tuple(sorted(set(nodes))),
             **kwargs,
         )
-        backend._check()
-        return backend
 
-    def _check(self) -> None:
-        """Type-specific checks that need no host resources."""
+    @classmethod
+    def _check_values(cls, values: dict[str, Any]) -> None:
+        """The property setters' checks: values this backend type never accepts."""
+        if values["size"] == 0:
+            raise MachineError(f"property 'size' of {cls.qom_type} doesn't take value '0'")
+        if values.get("prealloc-threads") == 0:
+            raise MachineError(
+                f"property 'prealloc-threads' of {cls.qom_type} doesn't take value '0'"
+            )
+        for node in values.get("host-nodes", ()):
+            if node >= syscalls.MAX_NODES:
+                raise MachineError(f"Invalid host-nodes value: {node}")
 
     def check_numa_policy(self) -> None:
         """QEMU's host-nodes/policy consistency rules (checked before anything is mapped)."""
@@ -193,39 +243,96 @@ class HostMemoryBackend:
         if not self.host_nodes and self.policy != "default":
             raise MachineError(f"host-nodes must be set for policy {self.policy}")
 
+    @property
+    def region_name(self) -> str:
+        """QEMU's name for the memory: the id, or the QOM path when the x- property says so."""
+        return f"/objects/{self.id}" if self.x_use_canonical_path_for_ramblock_id else self.id
+
     # -- allocation ----------------------------------------------------------------------------
 
     @property
     def allocated(self) -> bool:
-        return self.mapping is not None
+        return self._memory is not None
 
     def allocate(self, progress: Progress | None = None) -> None:
-        """Map host memory, advise, bind, preallocate; on any failure release everything."""
-        if self.mapping is not None:
-            return
-        try:
-            self.mapping = self._map()
-            self._advise()
-            self._bind()
-            if self.prealloc:
-                self._preallocate(progress)
-        except BaseException:
-            self.close()
-            raise
+        """Map host memory, advise, bind, preallocate; on any failure release everything.
 
-    def _map(self) -> HostMapping:
+        ``progress(done, total)`` follows the preallocation, in bytes.
+        """
+        if self._memory is not None:
+            return
+        resources, creation = Stack(), Stack()
+        with Stack() as failure:
+            failure.enter_context(creation)
+            failure.enter_context(resources)
+            memory = self._map(resources, creation)
+            self._advise(memory.mapping)
+            self._bind(memory.mapping)
+            if self.prealloc:
+                self._preallocate(memory, progress)
+            self._memory, self._resources, self._creation = memory, resources, creation
+            failure.pop_all()
+
+    def _map(self, resources: Stack, creation: Stack) -> _Memory:
+        """Map the memory. What must be released goes on ``resources``; what must be undone
+        when the machine cannot be built (a file created) goes on ``creation``."""
         raise NotImplementedError
 
-    def _page_size(self) -> int:
-        return syscalls.PAGE_SIZE
+    def _map_fd(
+        self,
+        fd: int,
+        resources: Stack,
+        *,
+        growable: bool,
+        readonly: bool = False,
+        align: int = 0,
+        sync: bool = False,
+    ) -> HostMapping:
+        """Map a backing store (a file or a memfd) with QEMU's checks and messages.
 
-    def _fd(self) -> int | None:
-        return None
+        An empty regular file is grown to the mapped size when ``growable``; any other
+        regular file is used as it is and must hold at least ``size`` bytes (page-rounded).
+        Other kinds of file (devices, directories) are left to mmap to accept or refuse.
+        """
+        size = _round_up(self.size, syscalls.PAGE_SIZE)
+        info = os.fstat(fd)
+        regular = stat.S_ISREG(info.st_mode)
+        grow = regular and growable and info.st_size == 0
+        if regular and not grow and info.st_size < size:
+            raise MachineError(
+                f"backing store size {info.st_size:#x} does not match 'size' option {size:#x}"
+            )
+        page_size = syscalls.fd_page_size(fd)
+        if align % page_size:
+            raise MachineError(
+                f"alignment {align:#x} must be multiples of page size {page_size:#x}"
+            )
+        if align & (align - 1):
+            raise MachineError(f"alignment {align:#x} must be a power of two")
+        if size < page_size:
+            raise MachineError(
+                f"memory size {size:#x} must be equal to or larger than page size {page_size:#x}"
+            )
+        try:
+            if grow:
+                os.ftruncate(fd, _round_up(size, page_size))
+            mapping = HostMapping.from_fd(
+                fd,
+                self.size,
+                shared=self.share,
+                readonly=readonly,
+                noreserve=not self.reserve,
+                align=max(align, syscalls.HUGEPAGE_ALIGN),
+                sync=sync,
+            )
+        except OSError as exc:
+            raise MachineError(
+                f"unable to map backing store for guest RAM: {_strerror(exc)}"
+            ) from None
+        return resources.enter_context(mapping)
 
-    def _advise(self) -> None:
-        assert self.mapping is not None
-        addr, size = self.mapping.addr, self.mapping.size
-        # Best effort, as in QEMU: a kernel without KSM or THP simply ignores the advice.
+    def _advise(self, mapping: HostMapping) -> None:
+        # Best effort, as in QEMU: a kernel without KSM or THP simply refuses the advice.
         advice = [syscalls.MADV_HUGEPAGE, syscalls.MADV_DONTFORK]
         if self.merge:
             advice.append(syscalls.MADV_MERGEABLE)
@@ -233,56 +340,74 @@ class HostMemoryBackend:
             advice.append(syscalls.MADV_DONTDUMP)
         for item in advice:
             with contextlib.suppress(OSError):
-                syscalls.madvise(addr, size, item)
+                syscalls.madvise(mapping.addr, _length(mapping), item)
 
-    def _bind(self) -> None:
-        assert self.mapping is not None
+    def _bind(self, mapping: HostMapping) -> None:
         if not self.host_nodes:
             return
         try:
             syscalls.mbind(
-                self.mapping.addr,
-                self.mapping.size,
-                _MPOL[self.policy],
+                mapping.addr,
+                _length(mapping),
+                POLICIES[self.policy],
                 self.host_nodes,
                 syscalls.MPOL_MF_STRICT | syscalls.MPOL_MF_MOVE,
             )
         except OSError as exc:
-            raise MachineError(
-                f"cannot bind memory to host NUMA nodes: {_oserror_text(exc)}"
-            ) from None
+            raise MachineError(f"cannot bind memory to host NUMA nodes: {_strerror(exc)}") from None
 
-    def _preallocate(self, progress: Progress | None) -> None:
-        assert self.mapping is not None
+    def _preallocate(self, memory: _Memory, progress: Progress | None) -> None:
+        mapping = memory.mapping
+        if progress is not None:
+            progress(0, _length(mapping))
         try:
             prealloc.preallocate(
-                self.mapping.addr,
-                self.mapping.size,
-                self._page_size(),
+                mapping.addr,
+                mapping.size,
+                mapping.page_size,
                 self.prealloc_threads,
-                fd=self._fd(),
+                fd=memory.fd,
                 progress=progress,
+                readonly=mapping.readonly,
             )
         except OSError as exc:
-            raise MachineError(f"preallocating memory failed: {_oserror_text(exc)}") from None
+            raise MachineError(f"preallocating memory failed: {_strerror(exc)}") from None
+
+    # -- use -----------------------------------------------------------------------------------
 
     def view(self) -> memoryview:
         """Guest RAM as a writable (or, for readonly backends, read-only) byte view."""
-        if self.mapping is None:
-            raise MachineError(f"memory backend '{self.id}' is not allocated")
-        return self.mapping.view()
+        return self._allocated().mapping.view()
 
     @property
     def host_address(self) -> int:
-        if self.mapping is None:
-            raise MachineError(f"memory backend '{self.id}' is not allocated")
-        return self.mapping.addr
+        return self._allocated().mapping.addr
 
-    def close(self) -> None:
-        """Release the mapping and anything else the backend owns. Idempotent."""
-        mapping, self.mapping = self.mapping, None
-        if mapping is not None:
-            mapping.close()
+    def sharing_hint(self) -> str | None:
+        """A path another process can open and map to share this memory; None if private."""
+        if not self.share or self._memory is None:
+            return None
+        return self._memory.path
+
+    def _allocated(self) -> _Memory:
+        if self._memory is None:
+            raise MachineError(f"memory backend '{self.id}' is not allocated")
+        return self._memory
+
+    def close(self, *, abandon: bool = False) -> None:
+        """Release the memory and its descriptor. Idempotent.
+
+        With ``abandon`` (the machine could not be built), a file the backend created is
+        removed too.
+        """
+        resources, creation = self._resources, self._creation
+        self._memory = self._resources = self._creation = None
+        try:
+            if resources is not None:
+                resources.close()
+        finally:
+            if abandon and creation is not None:
+                creation.close()
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -318,21 +443,16 @@ class HostMemoryBackend:
             f"  host nodes: {_ranges(self.host_nodes)}\n"
         )
 
-    def sharing_hint(self) -> str | None:
-        """How another process can map this memory, or None when it is private."""
-        return None
-
 
 def _ranges(nodes: Sequence[int]) -> str:
-    parts: list[str] = []
+    """``0-1,3``: a node list in range syntax."""
+    groups: list[list[int]] = []
     for node in sorted(nodes):
-        if parts and "-" not in parts[-1] and int(parts[-1]) == node - 1:
-            parts[-1] = f"{parts[-1]}-{node}"
-        elif parts and "-" in parts[-1] and int(parts[-1].split("-")[1]) == node - 1:
-            parts[-1] = f"{parts[-1].split('-')[0]}-{node}"
+        if groups and groups[-1][1] == node - 1:
+            groups[-1][1] = node
         else:
-            parts.append(str(node))
-    return ",".join(parts)
+            groups.append([node, node])
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in groups)
 
 
 @attrs.define(eq=False)
@@ -341,18 +461,21 @@ class RamBackend(HostMemoryBackend):
 
     qom_type: ClassVar[str] = "memory-backend-ram"
 
-    def _map(self) -> HostMapping:
+    def _map(self, resources: Stack, creation: Stack) -> _Memory:
         try:
-            return HostMapping.anonymous(self.size, shared=self.share, noreserve=not self.reserve)
+            mapping = HostMapping.anonymous(
+                self.size, shared=self.share, noreserve=not self.reserve
+            )
         except OSError as exc:
             raise MachineError(
-                f"cannot set up guest memory '{self.id}': {_oserror_text(exc)}"
+                f"cannot set up guest memory '{self.region_name}': {_strerror(exc)}"
             ) from None
+        return _Memory(resources.enter_context(mapping))
 
 
 @attrs.define(eq=False)
 class FileBackend(HostMemoryBackend):
-    """``memory-backend-file``: memory backed by a file (or a file in a directory)."""
+    """``memory-backend-file``: memory backed by a file, or by a new file in a directory."""
 
     qom_type: ClassVar[str] = "memory-backend-file"
     properties: ClassVar[dict[str, str]] = {
@@ -370,141 +493,118 @@ class FileBackend(HostMemoryBackend):
     discard_data: bool = False
     pmem: bool = False
     readonly: bool = False
-    _fd_owned: int | None = attrs.field(default=None, init=False)
-    #: The file we created (removed on close only when we created it in a directory).
-    _created: str | None = attrs.field(default=None, init=False)
-    _file_page_size: int = attrs.field(default=0, init=False)
 
-    def _fd(self) -> int | None:
-        return self._fd_owned
+    def _map(self, resources: Stack, creation: Stack) -> _Memory:
+        fd, path, growable = self._open(resources, creation)
+        mapping = self._map_fd(
+            fd,
+            resources,
+            growable=growable,
+            readonly=self.readonly,
+            align=self.align,
+            sync=self.pmem,
+        )
+        if self.pmem and self.share:
+            self._check_persistence(fd)
+        if self.discard_data and self.share and not self.readonly:
+            self._discard_on_close(fd, mapping, resources)
+        return _Memory(mapping, fd, path)
 
-    def _page_size(self) -> int:
-        return self._file_page_size or syscalls.PAGE_SIZE
+    def _open(self, resources: Stack, creation: Stack) -> tuple[int, str, bool]:
+        """Open ``mem-path`` as QEMU does: the file, a new file, or a new file in a directory.
 
-    def _open(self) -> int:
+        Returns the descriptor, a path another process can open, and whether the file may
+        be grown to the backend size.
+        """
         path = self.mem_path
-        flags = os.O_CLOEXEC | (os.O_RDONLY if self.readonly else os.O_RDWR)
+        access = os.O_RDONLY if self.readonly else os.O_RDWR
         try:
-            if os.path.isdir(path):
-                return self._open_temporary(path)
-            try:
-                fd = os.open(path, flags | os.O_NOFOLLOW if _in_sticky_dir(path) else flags)
-            except FileNotFoundError:
-                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
-                self._created = path
-            return fd
+            for _ in range(OPEN_ATTEMPTS):
+                try:
+                    fd = os.open(path, access | os.O_CLOEXEC)
+                except IsADirectoryError:
+                    fd = self._open_temporary(path)
+                    resources.callback(os.close, fd)
+                    return fd, f"/proc/{os.getpid()}/fd/{fd}", True
+                except FileNotFoundError:
+                    pass
+                else:
+                    resources.callback(os.close, fd)
+                    return fd, os.path.abspath(path), not self.readonly
+                try:
+                    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                except FileExistsError:
+                    continue  # created by someone else since: open that one
+                resources.callback(os.close, fd)
+                creation.callback(_remove_created, path, os.fstat(fd))
+                return fd, os.path.abspath(path), True
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
         except OSError as exc:
             raise MachineError(
-                f"can't open backing store {path} for guest RAM: {_oserror_text(exc)}"
+                f"can't open backing store {path} for guest RAM: {_strerror(exc)}"
             ) from None
 
     def _open_temporary(self, directory: str) -> int:
-        name = self.id.replace("/", "_")
-        fd = (
-            os.open(
-                directory,
-                os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC,
-                0o600,
-            )
-            if hasattr(os, "O_TMPFILE")
-            else -1
-        )
-        return fd if fd >= 0 else self._mkstemp(directory, name)
-
-    def _mkstemp(self, directory: str, name: str) -> int:
-        import tempfile
-
+        """An unlinked file of mode 0600 in ``directory``: O_TMPFILE, else QEMU's mkstemp."""
+        try:
+            return os.open(directory, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            # EOPNOTSUPP: the file system has no O_TMPFILE; EISDIR: the kernel has none.
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
+                raise
+        name = self.region_name.replace("/", "_")
         fd, path = tempfile.mkstemp(prefix=f"qemu_back_mem.{name}.", dir=directory)
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
 
-    def _map(self) -> HostMapping:
-        fd = self._open()
-        self._fd_owned = fd
+    def _check_persistence(self, fd: int) -> None:
+        """QEMU's warnings when ``pmem=on`` cannot be honoured (the file is not on DAX)."""
         try:
-            self._file_page_size = syscalls.fd_page_size(fd)
-            if self.size < self._file_page_size:
-                raise MachineError(
-                    f"memory size {self.size:#x} must be equal to or larger than page size "
-                    f"{self._file_page_size:#x}"
-                )
-            if self.align and self.align % self._file_page_size:
-                raise MachineError(
-                    f"alignment {self.align:#x} must be multiples of page size "
-                    f"{self._file_page_size:#x}"
-                )
-            if self.align & (self.align - 1):
-                raise MachineError(f"alignment {self.align:#x} must be a power of two")
-            size = _round_up(self.size, self._file_page_size)
-            current = os.fstat(fd).st_size
-            if current and current < self.size:
-                raise MachineError(
-                    f"backing store size {current:#x} does not match 'size' option {self.size:#x}"
-                )
-            if current == 0 and not self.readonly:
-                os.ftruncate(fd, size)
-            try:
-                return HostMapping.from_fd(
-                    fd,
-                    size,
-                    shared=self.share,
-                    readonly=self.readonly,
-                    noreserve=not self.reserve,
-                    align=max(self.align, syscalls.HUGEPAGE_ALIGN),
-                    sync=self.pmem,
-                )
-            except OSError as exc:
-                raise MachineError(
-                    f"unable to map backing store for guest RAM: {_oserror_text(exc)}"
-                ) from None
-        except OSError as exc:
-            raise MachineError(
-                f"can't open backing store {self.mem_path} for guest RAM: {_oserror_text(exc)}"
-            ) from None
+            if syscalls.map_sync_supported(fd, readonly=self.readonly):
+                return
+            name = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return
+        self.warnings += [
+            f"requesting persistence across crashes for backend file {name} failed. "
+            "Proceeding without persistence, data might become corrupted in case of host crash.",
+            "Using non DAX backing file with 'pmem=on' option is deprecated",
+        ]
 
-    def close(self) -> None:
-        mapping = self.mapping
-        if mapping is not None and self.discard_data and self._created is not None:
-            with contextlib.suppress(OSError):
-                syscalls.madvise(mapping.addr, mapping.size, syscalls.MADV_REMOVE)
-        super().close()
-        fd, self._fd_owned = self._fd_owned, None
-        if fd is not None:
-            os.close(fd)
+    def _discard_on_close(self, fd: int, mapping: HostMapping, resources: Stack) -> None:
+        """``discard-data``: drop the file's data when the memory is released.
 
-    def abandon_created_file(self) -> None:
-        """Remove a file this backend created, after a failed allocation."""
-        path, self._created = self._created, None
-        if path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-
-    def allocate(self, progress: Progress | None = None) -> None:
-        try:
-            super().allocate(progress)
-        except BaseException:
-            self.abandon_created_file()
-            raise
-
-    def sharing_hint(self) -> str | None:
-        if not self.share:
-            return None
-        if os.path.isdir(self.mem_path):
-            return f"/proc/{os.getpid()}/fd/{self._fd_owned}"
-        return os.path.abspath(self.mem_path)
+        Only when the mapping covers the whole file: a larger file holds data beyond the
+        backend, which is kept, and so is the rest of it.
+        """
+        length = _length(mapping)
+        file_size = os.fstat(fd).st_size
+        if file_size > length:
+            self.warnings.append(
+                f"discard-data=on ignored for backend '{self.id}': {self.mem_path} "
+                f"(size {file_size:#x}) is larger than the memory mapped from it "
+                f"({length:#x}), its data is kept"
+            )
+            return
+        resources.callback(_discard, mapping.addr, length)
 
 
-def _in_sticky_dir(path: str) -> bool:
-    """A world-writable sticky directory (like /tmp): never follow a symlink there."""
-    try:
-        mode = os.stat(os.path.dirname(os.path.abspath(path))).st_mode
-    except OSError:
-        return False
-    return bool(mode & stat.S_ISVTX) and bool(mode & stat.S_IWOTH)
+def _remove_created(path: str, created: os.stat_result) -> None:
+    """Remove the file created at ``path``, unless another file has replaced it since."""
+    with contextlib.suppress(OSError):
+        now = os.stat(path, follow_symlinks=False)
+        if (now.st_dev, now.st_ino) == (created.st_dev, created.st_ino):
+            os.unlink(path)
 
 
-def _round_up(value: int, step: int) -> int:
-    return (value + step - 1) // step * step
+def _discard(addr: int, length: int) -> None:
+    # As in QEMU, a file system that cannot punch holes keeps the data.
+    with contextlib.suppress(OSError):
+        syscalls.madvise(addr, length, syscalls.MADV_REMOVE)
 
 
 @attrs.define(eq=False)
@@ -523,70 +623,43 @@ class MemfdBackend(HostMemoryBackend):
     hugetlb: bool = False
     hugetlbsize: int = 0
     seal: bool = True
-    _fd_owned: int | None = attrs.field(default=None, init=False)
-
-    def _check(self) -> None:
-        if self.hugetlb and self.hugetlbsize & (self.hugetlbsize - 1):
-            raise MachineError("Hugepage size must be a power of 2")
 
     @classmethod
-    def _create(
-        cls, backend_id: str, values: dict[str, Any], defaults: BackendDefaults
-    ) -> HostMemoryBackend:
-        if values.get("hugetlbsize") == 0:
+    def _check_values(cls, values: dict[str, Any]) -> None:
+        super()._check_values(values)
+        hugetlbsize = values.get("hugetlbsize")
+        if hugetlbsize == 0:
             raise MachineError("Property 'memory-backend-memfd.hugetlbsize' doesn't take value '0'")
-        return super()._create(backend_id, values, defaults)
+        if hugetlbsize is not None and hugetlbsize & (hugetlbsize - 1):
+            raise MachineError("Hugepage size must be a power of 2")
 
-    def _fd(self) -> int | None:
-        return self._fd_owned
-
-    def _page_size(self) -> int:
-        if self.hugetlb:
-            return self.hugetlbsize or syscalls.default_hugepage_size() or syscalls.PAGE_SIZE
-        return syscalls.PAGE_SIZE
-
-    def _map(self) -> HostMapping:
+    def _map(self, resources: Stack, creation: Stack) -> _Memory:
+        options: dict[str, Any] = {
+            "hugetlb": self.hugetlb,
+            "hugetlbsize": self.hugetlbsize if self.hugetlb else 0,
+            "allow_sealing": self.seal,
+        }
         try:
-            fd = syscalls.memfd_create(
-                self.id,
-                hugetlb=self.hugetlb,
-                hugetlbsize=self.hugetlbsize if self.hugetlb else 0,
-                allow_sealing=self.seal,
-            )
+            fd = syscalls.memfd_create(self.id, **options)
         except OSError as exc:
-            raise MachineError(f"failed to create memfd: {_oserror_text(exc)}") from None
-        self._fd_owned = fd
-        size = _round_up(self.size, self._page_size())
-        try:
-            os.ftruncate(fd, size)
-            if self.seal:
-                syscalls.add_seals(
-                    fd, syscalls.F_SEAL_GROW | syscalls.F_SEAL_SHRINK | syscalls.F_SEAL_SEAL
-                )
-            return HostMapping.from_fd(
-                fd,
-                size,
-                shared=self.share,
-                readonly=False,
-                noreserve=not self.reserve,
-                align=syscalls.HUGEPAGE_ALIGN,
-            )
-        except OSError as exc:
-            code = exc.errno or errno.EINVAL
             raise MachineError(
-                f"unable to map backing store for guest RAM: {os.strerror(code)}"
+                f"failed to create memfd with flags {syscalls.memfd_flags(**options):#x}: "
+                f"{_strerror(exc)}"
             ) from None
-
-    def close(self) -> None:
-        super().close()
-        fd, self._fd_owned = self._fd_owned, None
-        if fd is not None:
-            os.close(fd)
-
-    def sharing_hint(self) -> str | None:
-        if not self.share or self._fd_owned is None:
-            return None
-        return f"/proc/{os.getpid()}/fd/{self._fd_owned}"
+        resources.callback(os.close, fd)
+        try:
+            os.ftruncate(fd, self.size)
+        except OSError as exc:
+            raise MachineError(f"failed to resize memfd to {self.size}: {_strerror(exc)}") from None
+        if self.seal:
+            try:
+                syscalls.add_seals(fd, MEMFD_SEALS)
+            except OSError as exc:
+                raise MachineError(
+                    f"failed to add seals {MEMFD_SEALS:#x}: {_strerror(exc)}"
+                ) from None
+        mapping = self._map_fd(fd, resources, growable=False)
+        return _Memory(mapping, fd, f"/proc/{os.getpid()}/fd/{fd}")
 
 
 #: Backend types by QOM type name; new types register here.

@@ -5,8 +5,9 @@ fixed, except that every check runs before any host memory is allocated (a wrong
 costs a 64 GiB preallocation first):
 
 parse options → select the board → size main RAM (``-m``) → create backend objects, not yet
-allocated → resolve ``-machine memory-backend`` → NUMA → size checks → the default backend →
-board validation → allocate → ``MachineState.ram`` → ``init_board``.
+allocated → resolve ``-machine memory-backend`` → NUMA options → size checks → the default
+backend → NUMA completion → board validation → allocate → ``MachineState.ram`` →
+``init_board``.
 """
 
 from __future__ import annotations
@@ -183,6 +184,10 @@ class Machine:
         registry = registry if registry is not None else create_registry()
         warnings = list(line.warnings)
         board = _select_board(line, registry)
+        if board.spec.deprecated and board.spec.deprecation_reason:
+            warnings.append(
+                f"Machine type '{board.name}' is deprecated: {board.spec.deprecation_reason}"
+            )
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
         size = _ram_size(line, properties, registry, state)
@@ -195,13 +200,14 @@ class Machine:
         _check_mem_path_conflict(line, properties)
         backends = _create_backends(line, properties, warnings)
         memdev = _resolve_memory_backend(properties, backends, state, size)
-        state.numa = numa_mod.configure(line.numa, state, backends, memdev)
+        state.numa = numa_mod.configure(line.numa, state, backends)
         _check_backend_size(memdev, state)
         ram_id = registry.default_ram_id(board)
         default = _create_default_backend(line, properties, backends, memdev, state, ram_id)
         if default is not None:
             backends.append(default)
             memdev = default
+        numa_mod.complete(state.numa, state, memdev, ram_id)
         registry.validate_ram(state)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         try:
@@ -210,7 +216,7 @@ class Machine:
             state.ram, machine.ram_backends = _main_ram(state, memdev, ram_id)
             registry.init_board(state)
         except BaseException:
-            machine.close()
+            machine._release(abandon=True)
             raise
         machine.warnings.extend(state.warnings)
         return machine
@@ -223,6 +229,7 @@ class Machine:
             if progress is not None:
                 report = _bind_progress(progress, backend.id)
             backend.allocate(report)
+            self.warnings.extend(backend.warnings)
         self.allocated = True
 
     # -- results -----------------------------------------------------------------------------
@@ -288,6 +295,10 @@ class Machine:
         root = self.state.system_memory
         return mtree_flat_text(root) if flat else mtree_text(root)
 
+    def numa_text(self) -> str:
+        """The guest NUMA nodes in the format of QEMU's ``info numa``."""
+        return numa_mod.info_text(self.state.numa)
+
     def sharing_hints(self) -> Iterator[tuple[str, str]]:
         """``(backend id, path)`` for every backend another process can map."""
         for backend in self.backends:
@@ -298,12 +309,16 @@ class Machine:
     # -- lifetime ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release every backend's host memory, descriptors and temporary files."""
+        """Release every backend's host memory and descriptors."""
+        self._release(abandon=False)
+
+    def _release(self, abandon: bool) -> None:
+        """Close every backend; with ``abandon``, also remove the files they created."""
         self.closed = True
         errors = []
         for backend in reversed(self.backends):
             try:
-                backend.close()
+                backend.close(abandon=abandon)
             except OSError as exc:  # pragma: no cover - munmap/close of our own resources
                 errors.append(exc)
         if errors:
@@ -486,11 +501,7 @@ def _main_ram(
             used.append(node.backend)
             offset += node.size
         return container, tuple(used)
-    if state.numa is not None and state.numa.uses_memdev:
-        for node in state.numa.nodes:
-            if node.backend is not None:
-                _consume(node.backend)
-        return None, ()
+    # Without a default RAM id the nodes' backends stay unused, as in QEMU.
     if memdev is None:
         return None, ()
     return MemoryRegion.ram(memdev.id, _consume(memdev)), (memdev,)

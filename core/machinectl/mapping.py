@@ -34,7 +34,7 @@ class HostMapping:
     """
 
     addr: int
-    size: int
+    size: int = attrs.field(validator=attrs.validators.gt(0))
     readonly: bool = False
     page_size: int = syscalls.PAGE_SIZE
     _region: ctypes.Array[ctypes.c_ubyte] | None = attrs.field(init=False, repr=False)

@@ -74,8 +74,12 @@ class MemoryRegion:
 
     @classmethod
     def alias(cls, name: str, target: MemoryRegion, offset: int, size: int) -> MemoryRegion:
-        """A view of ``target[offset:offset+size]`` that can be placed anywhere."""
-        if offset < 0 or size <= 0 or offset + size > target.size:
+        """A view of ``target[offset:offset+size]`` that can be placed anywhere.
+
+        As in QEMU, the alias may reach past the end of its target; only the part that exists
+        shows in the address space.
+        """
+        if offset < 0 or size <= 0 or offset >= target.size or size > ADDRESS_SPACE_END:
             raise MachineError(
                 f"alias '{name}' of '{target.name}' at {offset:#x} size {size:#x} "
                 f"does not fit the region (size {target.size:#x})"
@@ -191,8 +195,11 @@ def flatten(root: MemoryRegion) -> list[FlatRange]:
         if lo >= hi:
             return
         if region.alias_target is not None:
-            # The target renders as if placed at start - alias_offset, clipped to the alias.
-            render_contents(region.alias_target, start - region.alias_offset, lo, hi)
+            # The target renders as if placed at start - alias_offset, clipped to the alias
+            # and to the target's own end.
+            target = region.alias_target
+            origin = start - region.alias_offset
+            render_contents(target, origin, lo, min(hi, origin + target.size))
             return
         render_contents(region, start, lo, hi)
 

@@ -29,8 +29,8 @@ MAX_THREADS = 16
 BYTES_PER_THREAD = 64 * 1024 * 1024
 """Each thread beyond the first needs this much memory to populate."""
 
-CHUNK_SIZE = 128 * 1024 * 1024
-"""Bytes populated per system call (rounded up to whole pages)."""
+CHUNK_SIZE = 64 * 1024 * 1024
+"""Bytes populated per system call (rounded down to whole pages, at least one)."""
 
 PROGRESS_INTERVAL = 0.05
 """Seconds between two looks at the workers from the calling thread."""
@@ -222,8 +222,8 @@ def preallocate(
 
     ``page_size`` is the page size of the memory (:func:`syscalls.fd_page_size` for fd-backed
     memory); the range is rounded up to whole pages. Up to ``max_threads`` threads share the
-    work (:func:`thread_count`, with ``online_cpus`` defaulting to the host's); one thread
-    means no extra thread at all.
+    work (:func:`thread_count`, with ``online_cpus`` defaulting to the host's). When that
+    comes to one thread, no thread is created: the calling thread does the work itself.
 
     ``progress(done, total)`` is called in the calling thread as bytes get populated, last
     with ``done == total``. Read-only memory (``readonly``) is populated for reading only.
@@ -235,6 +235,8 @@ def preallocate(
 
     Raises OSError with the errno of the failure, for example EFAULT when a tmpfs fills up.
     """
+    if max_threads < 1:
+        raise ValueError(f"preallocation needs at least one thread, not {max_threads}")
     if size <= 0:
         return
     numpages = -(-size // page_size)

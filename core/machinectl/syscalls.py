@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from typing import Final
 
 __all__ = [
+    "F_ADD_SEALS",
+    "F_GET_SEALS",
     "F_SEAL_GROW",
     "F_SEAL_SEAL",
     "F_SEAL_SHRINK",
@@ -38,14 +40,29 @@ __all__ = [
     "MADV_POPULATE_WRITE",
     "MADV_REMOVE",
     "MADV_UNMERGEABLE",
+    "MAP_ANONYMOUS",
+    "MAP_FIXED",
+    "MAP_NORESERVE",
+    "MAP_PRIVATE",
+    "MAP_SHARED",
+    "MAP_SHARED_VALIDATE",
+    "MAP_SYNC",
     "MAX_NODES",
+    "MFD_ALLOW_SEALING",
+    "MFD_CLOEXEC",
+    "MFD_HUGETLB",
+    "MFD_HUGE_SHIFT",
     "MPOL_BIND",
     "MPOL_DEFAULT",
+    "MPOL_F_ADDR",
     "MPOL_INTERLEAVE",
     "MPOL_MF_MOVE",
     "MPOL_MF_STRICT",
     "MPOL_PREFERRED",
     "PAGE_SIZE",
+    "PROT_NONE",
+    "PROT_READ",
+    "PROT_WRITE",
     "add_seals",
     "default_hugepage_size",
     "fallocate",
@@ -222,13 +239,21 @@ def _map_aligned(
                 raise
             # MAP_SYNC needs DAX; anywhere else the mapping goes ahead without it.
             _map(start, length, prot, flags | MAP_FIXED, fd)
-        if start > reserved:
-            munmap(reserved, start - reserved)
-        if reserved + total > start + length:
-            munmap(start + length, reserved + total - start - length)
     except BaseException:
-        # Whatever part of the reservation is left, the real mapping included.
         _munmap(reserved, total)
+        raise
+    # Trim the reservation before and after the mapping; on failure release what is left.
+    left = [(start, length)]
+    left += [(reserved, start - reserved), (start + length, reserved + total - start - length)]
+    try:
+        while len(left) > 1:
+            piece, size = left[-1]
+            if size:
+                munmap(piece, size)
+            left.pop()
+    except BaseException:
+        for piece, size in left:
+            _munmap(piece, size)
         raise
     return start
 
@@ -282,6 +307,24 @@ def mmap_fd(
     return _map_aligned(length, max(align, page_size), prot, flags, fd, sync_flags=sync_flags)
 
 
+def map_sync_supported(fd: int, *, readonly: bool = False) -> bool:
+    """Whether ``fd`` can be mapped with MAP_SYNC (a file on DAX storage).
+
+    One page is mapped MAP_SHARED_VALIDATE|MAP_SYNC (read-only when ``readonly``) and
+    unmapped again. False when the kernel refuses with EOPNOTSUPP; other errors are raised.
+    """
+    prot = PROT_READ if readonly else PROT_READ | PROT_WRITE
+    length = fd_page_size(fd)
+    try:
+        addr = _map(0, length, prot, MAP_SHARED_VALIDATE | MAP_SYNC, fd)
+    except OSError as error:
+        if error.errno == errno.EOPNOTSUPP:
+            return False
+        raise
+    munmap(addr, length)
+    return True
+
+
 def munmap(addr: int, size: int) -> None:
     """Unmap ``size`` bytes (rounded up to PAGE_SIZE) at ``addr``."""
     _check(_munmap(addr, size))
@@ -299,14 +342,8 @@ def mincore(addr: int, size: int) -> bytes:
     return vector.raw
 
 
-def memfd_create(
-    name: str, *, hugetlb: bool = False, hugetlbsize: int = 0, allow_sealing: bool = True
-) -> int:
-    """Create an anonymous memory file (close-on-exec) and return its fd.
-
-    With ``hugetlb`` the file lives on the internal hugetlbfs, in pages of ``hugetlbsize``
-    bytes (a power of two), or of the default huge page size when it is 0.
-    """
+def memfd_flags(*, hugetlb: bool = False, hugetlbsize: int = 0, allow_sealing: bool = True) -> int:
+    """The flags :func:`memfd_create` passes to memfd_create(2) for the same arguments."""
     flags = MFD_CLOEXEC
     if allow_sealing:
         flags |= MFD_ALLOW_SEALING
@@ -316,6 +353,18 @@ def memfd_create(
             if not _is_power_of_two(hugetlbsize):
                 raise ValueError(f"huge page size {hugetlbsize:#x} is not a power of two")
             flags |= (hugetlbsize.bit_length() - 1) << MFD_HUGE_SHIFT
+    return flags
+
+
+def memfd_create(
+    name: str, *, hugetlb: bool = False, hugetlbsize: int = 0, allow_sealing: bool = True
+) -> int:
+    """Create an anonymous memory file (close-on-exec) and return its fd.
+
+    With ``hugetlb`` the file lives on the internal hugetlbfs, in pages of ``hugetlbsize``
+    bytes (a power of two), or of the default huge page size when it is 0.
+    """
+    flags = memfd_flags(hugetlb=hugetlb, hugetlbsize=hugetlbsize, allow_sealing=allow_sealing)
     return os.memfd_create(name, flags)
 
 

@@ -23,6 +23,7 @@ The module is also a pytest plugin (entry point ``machinectl``): it provides the
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import ClassVar
@@ -119,9 +120,7 @@ class BoardConformance:
     def test_no_overlapping_ram(self, board: Board, machinectl_registry: Registry) -> None:
         with _build(machinectl_registry, board) as machine:
             spans = sorted(_ram_placements(machine.state.system_memory))
-            for (a_start, a_end, a_name), (b_start, _, b_name) in zip(
-                spans, spans[1:], strict=False
-            ):
+            for (a_start, a_end, a_name), (b_start, _, b_name) in itertools.pairwise(spans):
                 assert a_end <= b_start, (
                     f"RAM '{a_name}' [{a_start:#x}, {a_end:#x}) overlaps '{b_name}' at {b_start:#x}"
                 )

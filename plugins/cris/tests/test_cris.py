@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from machinectl import Machine, MachineError, create_registry
 from machinectl.plugins import Registry
+from machinectl.testing import BoardConformance
 
 BOARDS = {"axis-dev88"}
 DATA = Path(__file__).parent / "data"
@@ -68,3 +69,7 @@ def test_matches_qemu(registry: Registry, record: dict[str, Any]) -> None:
     assert [(d["id"], d["size"]) for d in query["memdev"]] == [(memdev["id"], memdev["size"])]
     expected = [line for line in record["ram-map"] if f"): {memdev['id']}" in line]
     assert flat_lines(machine, memdev["id"]) == expected
+
+
+class TestConformance(BoardConformance):
+    distribution = "machinectl-cris"

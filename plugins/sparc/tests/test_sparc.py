@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from machinectl import Machine, MachineError, create_registry
 from machinectl.plugins import Registry
+from machinectl.testing import BoardConformance
 
 BOARDS = {
     "leon3_generic",
@@ -87,3 +88,7 @@ def test_matches_qemu(registry: Registry, record: dict[str, Any]) -> None:
 def test_empty_slots_match_qemu(registry: Registry, record: dict[str, Any]) -> None:
     machine = Machine.from_argv(argv(record), registry=registry, allocate=False)
     assert flat_lines(machine, "empty-slot") == record["empty-slot"]
+
+
+class TestConformance(BoardConformance):
+    distribution = "machinectl-sparc"

@@ -1,5 +1,26 @@
-"""machinectl board plugin for the arm family (work in progress)."""
+"""machinectl board plugin for the arm family: QEMU's arm boards with host-memory-backed RAM.
 
-from machinectl.boards import BoardTable
+Every machine type is a :class:`machinectl.BoardFacts` record; :data:`plugin` serves them all
+through the board hooks. Records for machine types QEMU 7.2 still has follow QEMU 7.2; the few
+that only QEMU 5.0 had (``swift-bmc``, ``raspi2``, ``raspi3``) follow QEMU 5.0.
+"""
 
-plugin = BoardTable([])
+from __future__ import annotations
+
+from machinectl.boards import BoardFacts, BoardTable
+
+from . import aspeed, fixed, imx, misc, raspi, virt, xilinx
+
+RECORDS: tuple[BoardFacts, ...] = (
+    *aspeed.RECORDS,
+    *fixed.RECORDS,
+    *imx.RECORDS,
+    *misc.RECORDS,
+    *raspi.RECORDS,
+    *xilinx.RECORDS,
+    *virt.RECORDS,
+)
+
+plugin = BoardTable(RECORDS)
+
+__all__ = ["RECORDS", "plugin"]

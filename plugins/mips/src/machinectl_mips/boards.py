@@ -82,11 +82,7 @@ MALTA = BoardFacts(
     default_ram_size=128 * MiB,
     default_ram_id="mips_malta.ram",
     ram_base=HIGH_RAM_BASE,
-    rules=[
-        AtMost(
-            "Too much memory for this machine: {size_mib}MB, maximum 2048MB", limit=2 * GiB
-        )
-    ],
+    rules=[AtMost("Too much memory for this machine: {size_mib}MB, maximum 2048MB", limit=2 * GiB)],
     layout=map_malta,
     notes=(
         "all of main RAM at 0x80000000; its first 256 MiB also at 0 "

@@ -34,20 +34,43 @@ import qemu_oracle  # noqa: E402
 
 PRIMARY = "qemu-system-mips64el"
 
-COMMON = [None, "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "128M", "256M", "512M",
-          "768M", "1G", "1536M", "2G", "3G", "3584M", "4G", "8G"]
+COMMON = [
+    None,
+    "1M",
+    "2M",
+    "4M",
+    "8M",
+    "16M",
+    "32M",
+    "64M",
+    "100M",
+    "128M",
+    "256M",
+    "512M",
+    "768M",
+    "1G",
+    "1536M",
+    "2G",
+    "3G",
+    "3584M",
+    "4G",
+    "8G",
+]
 
 #: machine type -> (extra sizes, other binaries that have it)
 MACHINES: dict[str, tuple[list[str], list[str]]] = {
-    "boston": (["1048568K", "1048584K", "2097144K", "2097160K", "3G"],
-               []),
+    "boston": (["1048568K", "1048584K", "2097144K", "2097160K", "3G"], []),
     "fuloong2e": (["262136K", "262152K"], []),
     "magnum": (["262136K", "262152K"], ["qemu-system-mips64"]),
     "pica61": (["262136K", "262152K"], ["qemu-system-mips64"]),
-    "malta": (["262136K", "262152K", "524280K", "524296K", "2097144K", "2097160K", "513M"],
-              ["qemu-system-mips", "qemu-system-mipsel", "qemu-system-mips64"]),
-    "mipssim": (["508M", "520200K", "520184K", "509M", "512M", "520M"],
-                ["qemu-system-mips", "qemu-system-mipsel", "qemu-system-mips64"]),
+    "malta": (
+        ["262136K", "262152K", "524280K", "524296K", "2097144K", "2097160K", "513M"],
+        ["qemu-system-mips", "qemu-system-mipsel", "qemu-system-mips64"],
+    ),
+    "mipssim": (
+        ["508M", "520200K", "520184K", "509M", "512M", "520M"],
+        ["qemu-system-mips", "qemu-system-mipsel", "qemu-system-mips64"],
+    ),
     "fulong2e": ([], []),
 }
 
@@ -67,12 +90,26 @@ TREE_SCRIPT = "\n".join(
 )
 
 
-def ram_tree(binary: str, machine: str, size: str | None, extra: list[str], ram_id: str) -> list[str]:
+def ram_tree(
+    binary: str, machine: str, size: str | None, extra: list[str], ram_id: str
+) -> list[str]:
     """Lines of ``info mtree`` (system address space) that place main RAM or its aliases."""
-    argv = [binary, "-M", machine, *(["-m", size] if size else []), *extra,
-            "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
-    proc = subprocess.run(argv, input=TREE_SCRIPT + "\n", capture_output=True, text=True,
-                          timeout=60, check=False)
+    argv = [
+        binary,
+        "-M",
+        machine,
+        *(["-m", size] if size else []),
+        *extra,
+        "-display",
+        "none",
+        "-S",
+        "-nodefaults",
+        "-qmp",
+        "stdio",
+    ]
+    proc = subprocess.run(
+        argv, input=TREE_SCRIPT + "\n", capture_output=True, text=True, timeout=60, check=False
+    )
     text = ""
     for line in proc.stdout.splitlines():
         try:
@@ -116,7 +153,9 @@ def main() -> int:
         jobs = []
         for machine, (edges, others) in MACHINES.items():
             extra = [a.replace("{bios}", str(bios)) for a in EXTRA.get(machine, [])]
-            sizes = [None] if machine == "fulong2e" else COMMON + [s for s in edges if s not in COMMON]
+            sizes = COMMON + [s for s in edges if s not in COMMON]
+            if machine == "fulong2e":
+                sizes = [None]
             runs = [(machine, size, extra) for size in sizes]
             if machine != "fulong2e":
                 # Whether the machine type takes -numa at all.
@@ -135,8 +174,10 @@ def main() -> int:
             continue
         if comparable(record) != comparable(reference[_key(record)]):
             mismatches += 1
-            print(f"{record['machine']} -m {record['size']}: {record['binary']} differs",
-                  file=sys.stderr)
+            print(
+                f"{record['machine']} -m {record['size']}: {record['binary']} differs",
+                file=sys.stderr,
+            )
     if mismatches:
         return 1
     out = HERE / "qemu72.json"

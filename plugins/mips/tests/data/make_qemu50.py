@@ -18,8 +18,30 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REFERENCE = Path("/work/shared/reference/boards/ppc-mips.json")
 MiB = 1 << 20
-SIZES = [None, "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "128M", "256M", "512M",
-         "768M", "1G", "1536M", "2G", "3G", "3584M", "4G", "8G", "262136K", "262152K"]
+SIZES = [
+    None,
+    "1M",
+    "2M",
+    "4M",
+    "8M",
+    "16M",
+    "32M",
+    "64M",
+    "100M",
+    "128M",
+    "256M",
+    "512M",
+    "768M",
+    "1G",
+    "1536M",
+    "2G",
+    "3G",
+    "3584M",
+    "4G",
+    "8G",
+    "262136K",
+    "262152K",
+]
 UNITS = {"K": 1 << 10, "M": MiB, "G": 1 << 30}
 
 
@@ -36,8 +58,12 @@ def records() -> list[dict[str, Any]]:
     out = []
     for size in SIZES:
         ram_size = facts["default_ram_size"] if size is None else parse(size)
-        record: dict[str, Any] = {"machine": "mips", "size": size, "extra": [],
-                                  "binary": "qemu-system-mips64el 5.0.0 (reference facts)"}
+        record: dict[str, Any] = {
+            "machine": "mips",
+            "size": size,
+            "extra": [],
+            "binary": "qemu-system-mips64el 5.0.0 (reference facts)",
+        }
         if ram_size > rule["value"]:
             message = rule["message"].format(ram_size_div_MiB=ram_size // MiB)
             record |= {"ok": False, "error": message, "stderr": [message]}
@@ -46,10 +72,15 @@ def records() -> list[dict[str, Any]]:
                 "ok": True,
                 "memory-size-summary": {"base-memory": ram_size, "plugged-memory": 0},
                 "memdev": [{"id": ram_id, "size": ram_size}],
-                "machine-info": {"name": "mips", "numa-mem-supported": False,
-                                 "deprecated": True, "default-ram-id": ram_id},
+                "machine-info": {
+                    "name": "mips",
+                    "numa-mem-supported": False,
+                    "deprecated": True,
+                    "default-ram-id": ram_id,
+                },
                 "ram-map": [f"{0:016x}-{ram_size - 1:016x} (prio 0, ram): {ram_id}"],
                 "ram-tree": [f"{0:016x}-{ram_size - 1:016x} (prio 0, ram): {ram_id}"],
+                "warnings": [],
             }
         out.append(record)
     return out

@@ -23,10 +23,11 @@ from machinectl import (
     MultipleOf,
 )
 
-from .ppc4xx import SdramBanks, SdramController, map_sdram_banks
+from .ppc4xx import SdramBanks, SdramController, sdram_layout
 
 if TYPE_CHECKING:
     from machinectl import MachineState
+    from machinectl.boards import Layout
 
 
 def _spec(name: str, description: str, alias: str | None = None) -> BoardSpec:
@@ -113,7 +114,11 @@ def _pnv(name: str, cpu: str, alias: str | None = None) -> BoardFacts:
     )
 
 
-PNV = [_pnv("powernv8", "POWER8"), _pnv("powernv9", "POWER9", "powernv"), _pnv("powernv10", "POWER10")]
+PNV = [
+    _pnv("powernv8", "POWER8"),
+    _pnv("powernv9", "POWER9", "powernv"),
+    _pnv("powernv10", "POWER10"),
+]
 
 # -- 405 and 440 boards ---------------------------------------------------------------------------
 
@@ -136,36 +141,33 @@ PPC4XX = [
         default_ram_size=128 * MiB,
         default_ram_id="ppc405.ram",
         rules=[SdramBanks(SDRAM_MESSAGE, controller=REF405EP_SDRAM)],
-        layout=map_sdram_banks,
+        layout=sdram_layout(REF405EP_SDRAM),
         notes=(
             SDRAM_LAYOUT.format(alias="ppc4xx.sdram0"),
             "shown as mapped once the SDRAM controller is enabled: QEMU maps the banks at "
             "reset only when booting with -kernel, otherwise when the firmware enables them",
         ),
-        extra={"sdram": REF405EP_SDRAM},
     ),
     BoardFacts(
         spec=_spec("taihu", "taihu"),
         default_ram_size=128 * MiB,
         default_ram_id="taihu_405ep.ram",
         rules=[FixedSize("Invalid RAM size, should be {value_str}", size=128 * MiB)],
-        layout=map_sdram_banks,
+        layout=sdram_layout(TAIHU_SDRAM),
         notes=(
             "QEMU 5.0 only (removed in 7.2): RAM is soldered on, two 64 MiB banks",
             SDRAM_LAYOUT.format(alias="taihu_405ep.ram-0"),
             "shown as mapped once the SDRAM controller is enabled (with -kernel, or by the "
             "firmware)",
         ),
-        extra={"sdram": TAIHU_SDRAM},
     ),
     BoardFacts(
         spec=_spec("bamboo", "bamboo"),
         default_ram_size=128 * MiB,
         default_ram_id="ppc4xx.sdram",
         rules=[SdramBanks(SDRAM_MESSAGE, controller=BAMBOO_SDRAM)],
-        layout=map_sdram_banks,
+        layout=sdram_layout(BAMBOO_SDRAM),
         notes=(SDRAM_LAYOUT.format(alias="ppc4xx.sdram0"), "the banks are mapped at reset"),
-        extra={"sdram": BAMBOO_SDRAM},
     ),
     BoardFacts(
         spec=_spec("sam460ex", "aCube Sam460ex"),
@@ -176,14 +178,13 @@ PPC4XX = [
             AtLeast("Memory below 64 MiB is not supported", limit=64 * MiB),
             SdramBanks(SDRAM_MESSAGE, controller=SAM460EX_SDRAM),
         ],
-        layout=map_sdram_banks,
+        layout=sdram_layout(SAM460EX_SDRAM),
         notes=(
             "one DDR2 bank holds all of RAM: alias 'ppc4xx.sdram0' at 0 in its container",
-            "the firmware needs 64 MiB to 2 GiB; so RAM is one of 64 MiB ... 2 GiB, a power "
-            "of two",
+            "the firmware needs 64 MiB to 2 GiB, so with one bank RAM is a power of two "
+            "from 64 MiB to 2 GiB",
             "the 256 KiB L2 cache RAM at 0x400000000 is not modelled",
         ),
-        extra={"sdram": SAM460EX_SDRAM},
     ),
 ]
 
@@ -200,13 +201,16 @@ class Window:
     rom: bool = False
 
 
-def map_with_windows(machine: MachineState, facts: BoardFacts) -> None:
-    """Main RAM at its base, then the board's windows on top (the later mapping wins)."""
-    machine.map_ram(facts.ram_base)
-    windows: Sequence[Window] = facts.extra["windows"]
-    for window in windows:
-        region = (MemoryRegion.rom if window.rom else MemoryRegion.io)(window.name, window.size)
-        machine.system_memory.add_subregion(window.base, region)
+def windows_layout(windows: Sequence[Window]) -> Layout:
+    """Main RAM at the board's base, then ``windows`` on top of it (the later mapping wins)."""
+
+    def map_with_windows(machine: MachineState, facts: BoardFacts) -> None:
+        machine.map_ram(facts.ram_base)
+        for window in windows:
+            make = MemoryRegion.rom if window.rom else MemoryRegion.io
+            machine.system_memory.add_subregion(window.base, make(window.name, window.size))
+
+    return map_with_windows
 
 
 VIRTEX_WINDOWS = (
@@ -220,12 +224,11 @@ VIRTEX = BoardFacts(
     spec=_spec("virtex-ml507", "Xilinx Virtex ML507 reference design"),
     default_ram_size=128 * MiB,
     default_ram_id="ram",
-    layout=map_with_windows,
+    layout=windows_layout(VIRTEX_WINDOWS),
     notes=(
         "main RAM at 0 with no size check: above 0x81800000 the interrupt controller, timer "
         "and UART windows, and from 0xfc000000 the 16 MiB flash, hide the RAM below them",
     ),
-    extra={"windows": VIRTEX_WINDOWS},
 )
 
 RECORDS = [*E500, *MAC, *PNV, *PPC4XX, VIRTEX]

@@ -16,6 +16,7 @@ from machinectl import MachineError, MemoryRegion, MiB, RamRule
 
 if TYPE_CHECKING:
     from machinectl import BoardFacts, MachineState
+    from machinectl.boards import Layout
 
 
 @attrs.frozen
@@ -23,7 +24,7 @@ class SdramController:
     """Bank slots and the sizes they take (largest first); ``alias`` names bank ``i``."""
 
     banks: int
-    sizes: tuple[int, ...] = attrs.field(converter=tuple)
+    sizes: tuple[int, ...]
     alias: str = "ppc4xx.sdram{i}"
 
     def split(self, ram_size: int) -> tuple[list[tuple[int, int]], int]:
@@ -55,7 +56,7 @@ class SdramBanks(RamRule):
         return self.controller.split(machine.ram_size)[1] == 0
 
     def check(self, machine: MachineState) -> MachineError | None:
-        banks, left = self.controller.split(machine.ram_size)
+        _, left = self.controller.split(machine.ram_size)
         if left == 0:
             return None
         used = machine.ram_size - left
@@ -76,15 +77,18 @@ class SdramBanks(RamRule):
         )
 
 
-def map_sdram_banks(machine: MachineState, facts: BoardFacts) -> None:
-    """Each bank an alias of main RAM, in its own container at the bank's base."""
-    if machine.ram is None:
-        return
-    controller: SdramController = facts.extra["sdram"]
-    banks, _ = controller.split(machine.ram_size)
-    for i, (base, size) in enumerate(banks):
-        container = MemoryRegion.container("sdram-container", size)
-        container.add_subregion(
-            0, MemoryRegion.alias(controller.alias.format(i=i), machine.ram, base, size)
-        )
-        machine.map_ram(facts.ram_base + base, container)
+def sdram_layout(controller: SdramController) -> Layout:
+    """The layout of a board whose RAM goes through ``controller``."""
+
+    def map_sdram_banks(machine: MachineState, facts: BoardFacts) -> None:
+        # Each bank an alias of main RAM, in its own container at the bank's base.
+        if machine.ram is None:
+            return
+        banks, _ = controller.split(machine.ram_size)
+        for i, (base, size) in enumerate(banks):
+            alias = MemoryRegion.alias(controller.alias.format(i=i), machine.ram, base, size)
+            container = MemoryRegion.container("sdram-container", size)
+            container.add_subregion(0, alias)
+            machine.map_ram(facts.ram_base + base, container)
+
+    return map_sdram_banks

@@ -26,6 +26,7 @@ from machinectl import (
     MemoryRegion,
     MiB,
     MultipleOf,
+    RamRule,
     TiB,
 )
 
@@ -53,19 +54,24 @@ class Version:
     rma_limit: int | None = None
 
 
-def _versions() -> list[Version]:
-    table = []
-    for name in "2.1 2.2 2.3 2.4".split():
-        table.append(Version(name, lmb=False, legacy_numa_mem=True, rma_limit=16 * GiB))
-    for name in "2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12 2.12-sxxm 3.0 3.1 4.0 4.1 4.2".split():
-        table.append(Version(name, legacy_numa_mem=True, rma_limit=16 * GiB))
-    table.append(Version("5.0", legacy_numa_mem=True))
-    for name in "5.1 5.2 6.0 6.1 6.2 7.0 7.1 7.2".split():
-        table.append(Version(name))
-    return table
+NO_LMB = ("2.1", "2.2", "2.3", "2.4")
+RMA_LIMITED = (
+    *NO_LMB,
+    *("2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "2.12-sxxm"),
+    *("3.0", "3.1", "4.0", "4.1", "4.2"),
+)
+LEGACY_NUMA_MEM = (*RMA_LIMITED, "5.0")
+ALL_VERSIONS = (*LEGACY_NUMA_MEM, "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2")
 
-
-VERSIONS = _versions()
+VERSIONS = [
+    Version(
+        name,
+        lmb=name not in NO_LMB,
+        legacy_numa_mem=name in LEGACY_NUMA_MEM,
+        rma_limit=16 * GiB if name in RMA_LIMITED else None,
+    )
+    for name in ALL_VERSIONS
+]
 #: The newest version carries the unversioned name.
 NEWEST = VERSIONS[-1].name
 
@@ -139,12 +145,10 @@ def map_spapr(machine: MachineState, facts: BoardFacts) -> None:
 
 
 def record(version: Version) -> BoardFacts:
-    rules = [_check_rma(version.rma_limit)]
+    rules: list[RamRule] = [_check_rma(version.rma_limit)]
     if version.lmb:
         rules += [
-            MultipleOf(
-                "Memory size 0x{size:x} is not aligned to 256 MiB", step=LMB_SIZE
-            ),
+            MultipleOf("Memory size 0x{size:x} is not aligned to 256 MiB", step=LMB_SIZE),
             Check("maxmem a multiple of 256 MiB", test=_check_maxmem_aligned),
             Check("each NUMA node a multiple of 256 MiB", test=_check_nodes_aligned),
         ]
@@ -176,7 +180,6 @@ def record(version: Version) -> BoardFacts:
         rules=rules,
         layout=map_spapr,
         notes=notes,
-        extra={"rma_limit": version.rma_limit, "lmb_size": LMB_SIZE if version.lmb else None},
     )
 
 

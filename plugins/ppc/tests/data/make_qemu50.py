@@ -18,8 +18,30 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REFERENCE = Path("/work/shared/reference/boards/ppc-mips.json")
 MiB = 1 << 20
-SIZES = [None, "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "128M", "256M", "512M",
-         "768M", "1G", "1536M", "2G", "3G", "3584M", "4G", "8G", "131064K", "131080K"]
+SIZES = [
+    None,
+    "1M",
+    "2M",
+    "4M",
+    "8M",
+    "16M",
+    "32M",
+    "64M",
+    "100M",
+    "128M",
+    "256M",
+    "512M",
+    "768M",
+    "1G",
+    "1536M",
+    "2G",
+    "3G",
+    "3584M",
+    "4G",
+    "8G",
+    "131064K",
+    "131080K",
+]
 UNITS = {"K": 1 << 10, "M": MiB, "G": 1 << 30}
 
 
@@ -45,8 +67,12 @@ def records() -> list[dict[str, Any]]:
     out = []
     for size in SIZES:
         ram_size = facts["default_ram_size"] if size is None else parse(size)
-        record: dict[str, Any] = {"machine": "taihu", "size": size, "extra": ["-kernel", "<elf>"],
-                                  "binary": "qemu-system-ppc 5.0.0 (reference facts)"}
+        record: dict[str, Any] = {
+            "machine": "taihu",
+            "size": size,
+            "extra": ["-kernel", "<elf>"],
+            "binary": "qemu-system-ppc 5.0.0 (reference facts)",
+        }
         if ram_size != rule["value"]:
             record |= {"ok": False, "error": rule["message"], "stderr": [rule["message"]]}
         else:
@@ -55,11 +81,15 @@ def records() -> list[dict[str, Any]]:
                 "ok": True,
                 "memory-size-summary": {"base-memory": ram_size, "plugged-memory": 0},
                 "memdev": [{"id": facts["default_ram_id"], "size": ram_size}],
-                "machine-info": {"name": "taihu", "numa-mem-supported": False,
-                                 "deprecated": False,
-                                 "default-ram-id": facts["default_ram_id"]},
+                "machine-info": {
+                    "name": "taihu",
+                    "numa-mem-supported": False,
+                    "deprecated": False,
+                    "default-ram-id": facts["default_ram_id"],
+                },
                 "ram-map": ram_map,
                 "ram-tree": tree,
+                "warnings": [],
             }
         out.append(record)
     return out

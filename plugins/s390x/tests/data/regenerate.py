@@ -5,9 +5,10 @@ Run from the repository root (needs Debian's qemu-system-s390x 7.2)::
     python plugins/s390x/tests/data/regenerate.py
 
 It writes ``qemu72.json`` next to itself: ``tools/qemu_oracle.py``'s records for every
-``s390-ccw-virtio-*`` machine type (and the unversioned alias) with no ``-m`` and with each
-``-m`` value of :data:`SIZES`. QEMU prints the storage-increment notice of the 4.2 and older
-types on stdout, which the oracle does not keep, so each record also gets:
+``s390-ccw-virtio-*`` machine type (and the unversioned alias) with no ``-m``, with each
+``-m`` value of :data:`SIZES`, and with each argument list of :data:`EXTRAS`. QEMU prints
+the storage-increment notice of the 4.2 and older types on stdout, which the oracle does not
+keep, so each record also gets:
 
 * ``stdout``: the non-QMP lines QEMU printed on stdout (the notice, if any);
 * ``crashed``: true when QEMU died from a signal (it then printed no error at all);
@@ -41,6 +42,9 @@ SIZES = [
     "1032K,maxmem=2M", "1G,maxmem=1073741825",
 ]  # fmt: skip
 
+#: Other arguments, each tried without -m.
+EXTRAS = [["-numa", "node"]]
+
 
 def _oracle() -> Any:
     spec = importlib.util.spec_from_file_location("qemu_oracle", ROOT / "tools" / "qemu_oracle.py")
@@ -56,9 +60,9 @@ def machines() -> list[str]:
     return [name for name in names if MACHINE_PATTERN.match(name)]
 
 
-def stdout_and_status(machine: str, size: str | None) -> tuple[list[str], int]:
+def stdout_and_status(machine: str, size: str | None, extra: list[str]) -> tuple[list[str], int]:
     """QEMU's own stdout lines (not QMP) and its exit status for one command line."""
-    argv = [BINARY, "-M", machine, *(["-m", size] if size is not None else [])]
+    argv = [BINARY, "-M", machine, *(["-m", size] if size is not None else []), *extra]
     argv += ["-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
     script = '{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n'
     proc = subprocess.run(argv, input=script, capture_output=True, text=True, check=False)
@@ -66,16 +70,18 @@ def stdout_and_status(machine: str, size: str | None) -> tuple[list[str], int]:
     return lines, proc.returncode
 
 
-def probe(oracle: Any, machine: str, size: str | None) -> dict[str, Any]:
-    record: dict[str, Any] = oracle.probe(BINARY, machine, size, [])
-    record["stdout"], status = stdout_and_status(machine, size)
+def probe(oracle: Any, machine: str, size: str | None, extra: list[str]) -> dict[str, Any]:
+    record: dict[str, Any] = oracle.probe(BINARY, machine, size, extra)
+    record["stdout"], status = stdout_and_status(machine, size, extra)
     record["crashed"] = status < 0
     return record
 
 
 def main() -> int:
     oracle = _oracle()
-    jobs = [(m, s) for m in machines() for s in SIZES]
+    names = machines()
+    jobs: list[tuple[str, str | None, list[str]]] = [(m, s, []) for m in names for s in SIZES]
+    jobs += [(m, None, extra) for m in names for extra in EXTRAS]
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         records = list(pool.map(lambda job: probe(oracle, *job), jobs))
     (HERE / "qemu72.json").write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")

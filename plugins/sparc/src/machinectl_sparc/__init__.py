@@ -56,6 +56,18 @@ class Sun4mModel(NamedTuple):
     #: the video SIMM registers on SS-20.
     fillers: tuple[tuple[int, int], ...] = ()
 
+    def place_ram(self, machine: MachineState, facts: BoardFacts) -> None:
+        """RAM at 0; empty slots up to the maximum and elsewhere; the devices RAM reaches."""
+        machine.map_ram(facts.ram_base)
+        fillers = list(self.fillers)
+        if not self.ecc and machine.ram_size < self.max_mem:
+            fillers.insert(0, (machine.ram_size, self.max_mem - machine.ram_size))
+        for base, size in fillers:
+            slot = MemoryRegion.io("empty-slot", size)
+            machine.system_memory.add_subregion(base, slot, EMPTY_SLOT_PRIORITY)
+        for name, base, size in self.devices:
+            machine.system_memory.add_subregion(base, MemoryRegion.io(name, size))
+
 
 _IOMMU_PAD = ((0x1000_4000, 0x0FFF_B000),)
 _VSIMM_REGISTERS = tuple((base, 0x2000) for base in range(0x9000_0000, 0xA000_0000, 0x0400_0000))
@@ -78,20 +90,6 @@ SUN4M_MODELS = (
     Sun4mModel("SPARCClassic", "Sun4m platform, SPARCClassic", 256 * MiB, ecc=False),
     Sun4mModel("SPARCbook", "Sun4m platform, SPARCbook", 256 * MiB, ecc=False),
 )
-
-
-def map_sun4m(machine: MachineState, facts: BoardFacts) -> None:
-    """RAM at 0; empty slots up to the model's maximum and elsewhere; the devices RAM reaches."""
-    model: Sun4mModel = facts.extra["model"]
-    machine.map_ram(facts.ram_base)
-    fillers = list(model.fillers)
-    if not model.ecc and machine.ram_size < model.max_mem:
-        fillers.insert(0, (machine.ram_size, model.max_mem - machine.ram_size))
-    for base, size in fillers:
-        slot = MemoryRegion.io("empty-slot", size)
-        machine.system_memory.add_subregion(base, slot, EMPTY_SLOT_PRIORITY)
-    for name, base, size in model.devices:
-        machine.system_memory.add_subregion(base, MemoryRegion.io(name, size))
 
 
 def _sun4m(model: Sun4mModel) -> BoardFacts:
@@ -122,8 +120,7 @@ def _sun4m(model: Sun4mModel) -> BoardFacts:
                 message="Too much memory for this machine: {size_mib}, maximum {value_mib}",
             ),
         ),
-        layout=map_sun4m,
-        extra={"model": model},
+        layout=model.place_ram,
         notes=(
             *layout,
             "both numbers in the message are whole MiB, rounded down and without a unit",

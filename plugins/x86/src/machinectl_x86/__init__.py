@@ -1,5 +1,13 @@
-"""machinectl board plugin for the x86 family (work in progress)."""
+"""machinectl board plugin: QEMU's x86 machine types (pc, q35, isapc, microvm).
+
+The entry point ``machinectl_x86:plugin`` serves every machine type of :mod:`.records`
+through the board hooks.
+"""
 
 from machinectl.boards import BoardTable
 
-plugin = BoardTable([])
+from .records import records
+
+plugin = BoardTable(records())
+
+__all__ = ["plugin"]

@@ -4,14 +4,18 @@ Run from the repository root (needs Debian's qemu-system-x86_64 7.2)::
 
     python plugins/x86/tests/data/regenerate.py
 
-It writes four files next to itself, all with ``tools/qemu_oracle.py``'s record format:
+It writes five files next to itself, all with ``tools/qemu_oracle.py``'s record format:
 
 * ``qemu72_sizes.json``: every machine type (and the ``pc``/``q35`` aliases) with no ``-m``
   and with each size of :data:`SIZES`;
 * ``qemu72_maxmem.json``: the same machines with the ``-m size,slots=,maxmem=`` cases;
 * ``qemu72_large.json``: RAM sizes beyond the host, given through a ``reserve=off`` backend
   (the phys-bits limit and the AMD HyperTransport relocation);
-* ``qemu72_properties.json``: ``-machine max-ram-below-4g=`` on a few machine types.
+* ``qemu72_properties.json``: ``-machine max-ram-below-4g=`` on a few machine types;
+* ``qemu72_numa.json``: every machine type with the ``-numa`` options of :data:`NUMA`.
+
+Each refused command line is run once more to record whether QEMU died from a signal
+(``crashed``: an assertion, not an error message); such a record cannot be compared.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +80,10 @@ LARGE = ["1000G", "1020G", "1100G"]
 #: :data:`PROPERTY_SIZES`.
 PROPERTY_VALUES = ["0", "512K", "1G", "1536M", "2G", "2560M", "3G", "4G", "5G"]
 PROPERTY_MACHINES = ["pc-i440fx-7.2", "pc-i440fx-1.7", "pc-q35-7.2", "isapc", "microvm"]
-PROPERTY_SIZES = ["1G", "2G", "3584M", "3968M", "4G", "8G"]
+PROPERTY_SIZES = ["1G", "2G", "3584M", "3968M", "4194296K", "4G", "8G"]
+
+#: ``-numa`` options, tried with the default RAM size.
+NUMA = [["-numa", "node"], ["-numa", "node,mem=128M"]]
 
 
 def _oracle() -> Any:
@@ -92,10 +100,25 @@ def machines() -> list[str]:
     return [name for name in names if MACHINE_PATTERN.match(name)]
 
 
-def sweep(jobs: list[tuple[str, str | None, list[str]]]) -> list[dict[str, Any]]:
+def crashed(machine: str, size: str | None, extra: list[str]) -> bool:
+    """Whether QEMU dies from a signal on this command line."""
+    argv = [BINARY, "-M", machine, *(["-m", size] if size is not None else []), *extra]
+    argv += ["-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
+    script = '{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n'
+    proc = subprocess.run(argv, input=script, capture_output=True, text=True, check=False)
+    return proc.returncode < 0
+
+
+def probe(oracle: Any, machine: str, size: str | None, extra: list[str]) -> dict[str, Any]:
+    record: dict[str, Any] = oracle.probe(BINARY, machine, size, extra)
+    record["crashed"] = not record["ok"] and crashed(machine, size, extra)
+    return record
+
+
+def sweep(jobs: Sequence[tuple[str, str | None, list[str]]]) -> list[dict[str, Any]]:
     oracle = _oracle()
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        return list(pool.map(lambda job: oracle.probe(BINARY, *job), jobs))
+        return list(pool.map(lambda job: probe(oracle, *job), jobs))
 
 
 def write(name: str, records: list[dict[str, Any]]) -> None:
@@ -122,6 +145,7 @@ def main() -> int:
         for s in PROPERTY_SIZES
     ]
     write("qemu72_properties.json", sweep(props))
+    write("qemu72_numa.json", sweep([(m, None, extra) for m in names for extra in NUMA]))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""A well-behaved board plugin: two boards, a fixed-size rule and a NUMA-capable type."""
+"""A well-behaved board plugin: two boards, a fixed-size rule and NUMA-capable types."""
 
 from machinectl import BoardFacts, BoardSpec, BoardTable, FixedSize, MiB
 
@@ -22,6 +22,37 @@ plugin = BoardTable(
             ),
             default_ram_size=128 * MiB,
             default_ram_id="testnuma.ram",
+        ),
+    ]
+)
+
+#: More NUMA-capable types. No entry point names this table (the ``machinectl.tests`` group
+#: stays two boards); a test registers it with ``create_registry(plugins=...)``.
+numa_variants = BoardTable(
+    [
+        BoardFacts(
+            spec=BoardSpec(
+                name="testnuma-2.0",
+                description="NUMA test board, a type without legacy -numa node,mem=",
+                family="test",
+                numa=True,
+                numa_mem_supported=False,
+                properties={"hmat": "bool"},
+            ),
+            default_ram_size=128 * MiB,
+            default_ram_id="testnuma.ram",
+            ram_base=0x4000_0000,
+        ),
+        BoardFacts(
+            spec=BoardSpec(
+                name="testnuma-noram",
+                description="NUMA test board without a default RAM id",
+                family="test",
+                numa=True,
+                numa_mem_supported=True,
+            ),
+            default_ram_size=128 * MiB,
+            default_ram_id=None,
         ),
     ]
 )

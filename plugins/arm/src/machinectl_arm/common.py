@@ -1,0 +1,55 @@
+"""The one constructor every arm record goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from machinectl.boards import BoardFacts, BoardSpec, Layout, PropertyKind, RamRule, map_at_base
+
+FAMILY = "arm"
+
+
+def arm_board(
+    name: str,
+    description: str,
+    *,
+    default_ram_size: int,
+    default_ram_id: str | None,
+    ram_base: int = 0,
+    rules: Iterable[RamRule] = (),
+    layout: Layout = map_at_base,
+    notes: Iterable[str] = (),
+    extra: Mapping[str, Any] | None = None,
+    alias: str | None = None,
+    numa: bool = False,
+    numa_mem_supported: bool = False,
+    properties: Mapping[str, PropertyKind] | None = None,
+    deprecated: bool = False,
+) -> BoardFacts:
+    """A record for one arm machine type.
+
+    Every arm binary of QEMU is built with memory-device support, so every arm board reports
+    ``plugged-memory`` in ``query-memory-size-summary``.
+    """
+    spec = BoardSpec(
+        name=name,
+        description=description,
+        alias=alias,
+        family=FAMILY,
+        numa=numa,
+        numa_mem_supported=numa_mem_supported,
+        memory_devices=True,
+        properties=dict(properties or {}),  # type: ignore[arg-type]
+        deprecated=deprecated,
+    )
+    return BoardFacts(
+        spec=spec,
+        default_ram_size=default_ram_size,
+        default_ram_id=default_ram_id,
+        ram_base=ram_base,
+        rules=tuple(rules),
+        layout=layout,
+        notes=tuple(notes),
+        extra=dict(extra or {}),
+    )

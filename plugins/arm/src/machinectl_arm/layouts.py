@@ -1,0 +1,281 @@
+"""How arm boards place main RAM: the few layouts that are more than "all of it at one base".
+
+Each layout takes its numbers from the board record (``BoardFacts.ram_base`` and ``extra``), so
+one function serves every board that shares a design. The ``extra`` keys used here:
+
+* ``windows``: :class:`Window` regions (devices) mapped after RAM; at equal priority the later
+  region wins, as in QEMU, so a window hides the RAM below it.
+* ``mirrors``: :class:`Mirror` aliases that show all of RAM a second time.
+* ``container``: a :class:`RamContainer` that holds RAM and a filler up to the SoC maximum.
+* ``banks``: :class:`Bank` pairs; RAM runs across them and an alias fills the last bank used.
+* ``apertures``: :class:`Aperture` windows that RAM is split across, in order.
+* ``videocore``: the size of the VideoCore's share at the top of RAM.
+* ``low_alias``: :class:`LowAlias`, the first part of RAM shown again at 0, under a flash alias.
+* ``gate``: a :class:`Gate`, the window through which the CPU reaches RAM.
+
+Where the map here is simpler than QEMU's, :func:`simplified_ranges` names the addresses
+concerned and :func:`own_regions` the regions QEMU has no counterpart of, so that a comparison
+with QEMU's memory map can leave them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from machinectl.boards import BoardFacts
+from machinectl.memory import MemoryRegion
+from machinectl.state import MachineState
+
+
+@attrs.frozen
+class Window:
+    """An opaque window of the address space that is not RAM.
+
+    ``simplified`` marks a window whose devices are not modelled: QEMU maps each device on its
+    own and RAM below stays visible in the gaps between them, which the window hides as a
+    whole. ``grouped`` marks a simplified window that QEMU does not have as one region: it
+    stands for a run of separate devices and its name is this plugin's own.
+    """
+
+    name: str
+    base: int
+    size: int
+    priority: int = 0
+    simplified: bool = False
+    grouped: bool = False
+
+
+@attrs.frozen
+class Gate:
+    """A memory protection controller's window at the RAM base through which RAM is reached.
+
+    QEMU translates accesses through it (its flat view shows the window as I/O); here the
+    window is a container holding RAM, so the guest sees RAM there. The controller's access
+    checks are not modelled.
+    """
+
+    name: str
+    size: int
+
+
+@attrs.frozen
+class Mirror:
+    """All of RAM shown a second time at ``base`` through an alias called ``name``."""
+
+    name: str
+    base: int
+
+
+@attrs.frozen
+class RamContainer:
+    """A container at the RAM base sized ``size``; RAM at its start, a filler after it.
+
+    The filler (an I/O region called ``filler`` at ``filler_priority``) runs from the end of
+    RAM to ``max_ram``, so firmware probing past the end of RAM reads no RAM.
+    """
+
+    name: str
+    size: int
+    max_ram: int
+    filler: str
+    filler_priority: int
+
+
+@attrs.frozen
+class Bank:
+    """One SDRAM bank: RAM fills the banks in order from the first bank's base."""
+
+    base: int
+    size: int
+
+
+@attrs.frozen
+class Aperture:
+    """A window of the SoC's address map that shows the next part of RAM."""
+
+    name: str
+    base: int
+    size: int
+
+
+@attrs.frozen
+class LowAlias:
+    """The first ``size`` bytes of RAM (at most) shown at 0 as ``name``.
+
+    ``flash`` (``flash_size`` bytes at ``flash_base``) is aliased at 0 too, as ``flash_alias``,
+    after the RAM alias: at equal priority it is the flash that shows.
+    """
+
+    name: str
+    size: int
+    flash: str
+    flash_base: int
+    flash_size: int
+    flash_alias: str
+
+
+def _windows(facts: BoardFacts) -> Sequence[Window]:
+    windows: Sequence[Window] = facts.extra.get("windows", ())
+    return windows
+
+
+def add_windows(machine: MachineState, facts: BoardFacts) -> None:
+    """Map the record's windows after RAM, so that they hide what lies below them."""
+    for window in _windows(facts):
+        machine.system_memory.add_subregion(
+            window.base, MemoryRegion.io(window.name, window.size), window.priority
+        )
+
+
+def simplified_ranges(facts: BoardFacts) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges where the map is simpler than QEMU's flat view.
+
+    These are the windows whose devices are not modelled (see :class:`Window`) and the gate
+    (see :class:`Gate`), if any.
+    """
+    ranges = [(w.base, w.base + w.size) for w in _windows(facts) if w.simplified or w.grouped]
+    gate: Gate | None = facts.extra.get("gate")
+    if gate is not None:
+        ranges.append((facts.ram_base, facts.ram_base + gate.size))
+    return ranges
+
+
+#: The aliases that show the CPU's and the VideoCore's shares of RAM.
+VIDEOCORE_ALIASES = ("ram-arm", "ram-videocore")
+
+
+def own_regions(facts: BoardFacts, ram_id: str | None) -> set[str]:
+    """Regions of the map that QEMU's system address space does not have under that name.
+
+    These are the windows that stand for groups of devices, the two aliases of the VideoCore
+    split, and RAM inside a gate (QEMU keeps it in the controller's own address space).
+    """
+    names = {w.name for w in _windows(facts) if w.grouped}
+    if "videocore" in facts.extra:
+        names.update(VIDEOCORE_ALIASES)
+    if "gate" in facts.extra and ram_id is not None:
+        names.add(ram_id)
+    return names
+
+
+def ram_with_windows(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM at the base, then device windows on top of it."""
+    machine.map_ram(facts.ram_base)
+    add_windows(machine, facts)
+
+
+def ram_behind_gate(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM inside the gate's window at the RAM base."""
+    gate: Gate = facts.extra["gate"]
+    window = MemoryRegion.container(gate.name, gate.size)
+    if machine.ram is not None:
+        window.add_subregion(0, machine.ram)
+    machine.system_memory.add_subregion(facts.ram_base, window)
+
+
+def ram_with_mirrors(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM at the base, the whole of it again at each mirror, then device windows."""
+    ram = machine.ram
+    machine.map_ram(facts.ram_base)
+    if ram is not None:
+        mirror: Mirror
+        for mirror in facts.extra["mirrors"]:
+            alias = MemoryRegion.alias(mirror.name, ram, 0, ram.size)
+            machine.system_memory.add_subregion(mirror.base, alias)
+    add_windows(machine, facts)
+
+
+def ram_in_container(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM at the start of a container of the SoC's maximum size, a filler after it."""
+    spec: RamContainer = facts.extra["container"]
+    container = MemoryRegion.container(spec.name, spec.size)
+    ram = machine.ram
+    used = 0
+    if ram is not None:
+        container.add_subregion(0, ram)
+        used = ram.size
+    if used < spec.max_ram:
+        filler = MemoryRegion.io(spec.filler, spec.max_ram - used)
+        container.add_subregion(used, filler, spec.filler_priority)
+    machine.system_memory.add_subregion(facts.ram_base, container)
+
+
+def ram_over_banks(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM from the first bank on; an alias fills the rest of the bank where RAM ends.
+
+    The alias starts at the RAM offset of that bank and is as long as the unused part of the
+    bank, which can be longer than what is left of RAM: only the part that exists shows, so the
+    alias is cut to it here.
+    """
+    ram = machine.ram
+    if ram is None:
+        return
+    machine.map_ram(facts.ram_base)
+    banks: Sequence[Bank] = facts.extra["banks"]
+    remaining = ram.size
+    offset = 0
+    for bank in banks:
+        if remaining == 0:
+            break
+        used = min(remaining, bank.size)
+        remaining -= used
+        if used < bank.size:
+            length = min(bank.size - used, ram.size - offset)
+            alias = MemoryRegion.alias("ram.alias", ram, offset, length)
+            machine.system_memory.add_subregion(bank.base + used, alias)
+        offset += bank.size
+
+
+def ram_across_apertures(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM split across the SoC's apertures in order; RAM beyond the last one is not shown."""
+    ram = machine.ram
+    if ram is None:
+        return
+    apertures: Sequence[Aperture] = facts.extra["apertures"]
+    offset = 0
+    for aperture in apertures:
+        length = min(ram.size - offset, aperture.size)
+        if length <= 0:
+            break
+        alias = MemoryRegion.alias(aperture.name, ram, offset, length)
+        machine.system_memory.add_subregion(aperture.base, alias)
+        offset += length
+
+
+def ram_with_videocore(machine: MachineState, facts: BoardFacts) -> None:
+    """RAM at 0 in two parts, the CPU's and the VideoCore's share at the top, then windows.
+
+    Both parts are aliases of the one RAM region, so the guest sees a single range; the
+    peripheral window (a higher-priority window in ``windows``) hides the top of RAM when RAM
+    reaches it.
+    """
+    ram = machine.ram
+    share: int = facts.extra["videocore"]
+    if ram is not None:
+        cpu_part = max(ram.size - share, 0)
+        cpu_name, videocore_name = VIDEOCORE_ALIASES
+        if cpu_part:
+            alias = MemoryRegion.alias(cpu_name, ram, 0, cpu_part)
+            machine.system_memory.add_subregion(facts.ram_base, alias)
+        alias = MemoryRegion.alias(videocore_name, ram, cpu_part, ram.size - cpu_part)
+        machine.system_memory.add_subregion(facts.ram_base + cpu_part, alias)
+    add_windows(machine, facts)
+
+
+def ram_with_low_alias(machine: MachineState, facts: BoardFacts) -> None:
+    """A low alias of RAM at 0, RAM at the base, then the flash and its alias over the low one."""
+    spec: LowAlias = facts.extra["low_alias"]
+    ram = machine.ram
+    if ram is not None:
+        low = MemoryRegion.alias(spec.name, ram, 0, min(ram.size, spec.size))
+        machine.system_memory.add_subregion(0, low)
+    machine.map_ram(facts.ram_base)
+    flash = MemoryRegion.rom(spec.flash, spec.flash_size)
+    machine.system_memory.add_subregion(spec.flash_base, flash)
+    alias = MemoryRegion.alias(spec.flash_alias, flash, 0, spec.flash_size)
+    machine.system_memory.add_subregion(0, alias)
+
+
+def no_ram(machine: MachineState, facts: BoardFacts) -> None:
+    """The board maps no main RAM at all (``-m`` only sets a size nothing uses)."""

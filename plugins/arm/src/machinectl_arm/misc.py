@@ -1,0 +1,120 @@
+"""ARM's own boards and the rest: RAM at a base, some with mirrors and device windows over it."""
+
+from __future__ import annotations
+
+from machinectl.boards import BoardFacts
+from machinectl.units import GiB, MiB
+
+from .common import arm_board
+from .layouts import (
+    LowAlias,
+    Mirror,
+    Window,
+    ram_with_low_alias,
+    ram_with_mirrors,
+    ram_with_windows,
+)
+from .rules import at_most, one_of
+
+#: Calxeda's devices at the top of the first 4 GiB (the SATA controller to the system RAM).
+CALXEDA_DEVICES = Window("highbank.devices", 0xFFE0_8000, 0x0018_8000, grouped=True)
+CALXEDA_NOTES = (
+    "RAM at 0 with no size limit: from 0xffe08000 it runs under the SoC's devices, which win, "
+    "and it goes on above 4 GiB",
+    "the devices from 0xffe08000 to 0xfff8ffff (the system RAM included) are one window here; "
+    "QEMU maps each on its own and shows RAM in the gaps between them",
+)
+
+INTEGRATOR_DEVICES = (
+    Window("integrator.devices", 0x1000_0000, 0x0D00_1000, grouped=True),
+    Window("integrator.devices-high", 0xC000_0000, 0x0B80_0000, grouped=True),
+)
+
+VEXPRESS_A9_LOW = LowAlias(
+    name="vexpress.lowmem",
+    size=64 * MiB,
+    flash="vexpress.flash0",
+    flash_base=0x4000_0000,
+    flash_size=64 * MiB,
+    flash_alias="vexpress.flashalias",
+)
+
+
+def _calxeda(name: str, description: str) -> BoardFacts:
+    return arm_board(
+        name,
+        description,
+        default_ram_size=128 * MiB,
+        default_ram_id="highbank.dram",
+        layout=ram_with_windows,
+        notes=CALXEDA_NOTES,
+        extra={"windows": (CALXEDA_DEVICES,)},
+    )
+
+
+def _versatile(name: str, description: str) -> BoardFacts:
+    return arm_board(
+        name,
+        description,
+        default_ram_size=128 * MiB,
+        default_ram_id="versatile.ram",
+        rules=[at_most(256 * MiB, "versatilepb: memory size must not exceed 256MB")],
+        notes=("RAM at 0, below the devices at 0x10000000",),
+    )
+
+
+RECORDS: tuple[BoardFacts, ...] = (
+    _calxeda("highbank", "Calxeda Highbank (ECX-1000)"),
+    _calxeda("midway", "Calxeda Midway (ECX-2000)"),
+    arm_board(
+        "integratorcp",
+        "ARM Integrator/CP (ARM926EJ-S)",
+        default_ram_size=128 * MiB,
+        default_ram_id="integrator.ram",
+        layout=ram_with_mirrors,
+        notes=(
+            "RAM at 0 and all of it again at 0x80000000 (the alias 'ram.alias'), with no size "
+            "limit: large RAM runs under the devices, which win, and the alias wins over RAM",
+            "the devices from 0x10000000 to 0x1d000fff and from 0xc0000000 to 0xcb7fffff are "
+            "two windows here; QEMU maps each on its own and shows RAM in the gaps between them",
+        ),
+        extra={"mirrors": (Mirror("ram.alias", 0x8000_0000),), "windows": INTEGRATOR_DEVICES},
+    ),
+    _versatile("versatilepb", "ARM Versatile/PB (ARM926EJ-S)"),
+    _versatile("versatileab", "ARM Versatile/AB (ARM926EJ-S)"),
+    arm_board(
+        "vexpress-a9",
+        "ARM Versatile Express for Cortex-A9",
+        default_ram_size=128 * MiB,
+        default_ram_id="vexpress.highmem",
+        ram_base=0x6000_0000,
+        rules=[at_most(1 * GiB, "vexpress-a9: cannot model more than 1GB RAM")],
+        layout=ram_with_low_alias,
+        notes=(
+            "RAM at 0x60000000 (legacy memory map); its first 64 MiB are aliased at 0 as "
+            "'vexpress.lowmem', but the alias of flash 0 ('vexpress.flashalias', mapped later "
+            "at the same priority) covers it, so the guest sees flash at 0",
+        ),
+        extra={"low_alias": VEXPRESS_A9_LOW},
+    ),
+    arm_board(
+        "vexpress-a15",
+        "ARM Versatile Express for Cortex-A15",
+        default_ram_size=128 * MiB,
+        default_ram_id="vexpress.highmem",
+        ram_base=0x8000_0000,
+        rules=[at_most(30 * GiB, "vexpress-a15: cannot model more than 30GB RAM")],
+        notes=("RAM at 0x80000000 (A-series memory map), with no alias at 0",),
+    ),
+    arm_board(
+        "cubieboard",
+        "cubietech cubieboard (Cortex-A8)",
+        default_ram_size=1 * GiB,
+        default_ram_id="cubieboard.ram",
+        ram_base=0x4000_0000,
+        rules=[
+            one_of((512 * MiB, 1 * GiB), "This machine can only be used with 512MiB or 1GiB RAM")
+        ],
+        notes=("RAM at the Allwinner A10's SDRAM base 0x40000000",),
+    ),
+)

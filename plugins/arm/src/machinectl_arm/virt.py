@@ -1,0 +1,114 @@
+"""The versioned ``virt`` machine types and ``sbsa-ref``: RAM high up in a large address space."""
+
+from __future__ import annotations
+
+from machinectl.boards import BoardFacts, Check
+from machinectl.errors import MachineError
+from machinectl.state import MachineState
+from machinectl.units import GiB, MiB, TiB
+
+from .common import arm_board
+from .rules import at_most
+
+#: Every virt version QEMU 7.2 has; the newest carries the alias ``virt``.
+VERSIONS = (
+    "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1",
+    "4.0", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2",
+)  # fmt: skip
+#: The newest version that still takes the legacy ``-numa node,mem=``.
+LAST_LEGACY_NUMA_MEM = (5, 0)
+
+VIRT_RAM_BASE = 1 * GiB
+#: Physical address bits of the default CPU (cortex-a15, with LPAE) and with ``highmem=off``.
+DEFAULT_PA_BITS = 40
+LOW_PA_BITS = 32
+MAX_RAM_SLOTS = 256
+U64 = 1 << 64
+
+
+def _round_up_u64(value: int, align: int) -> int:
+    return ((value + align - 1) & ~(align - 1)) % U64
+
+
+def memory_map_error(machine: MachineState) -> MachineError | None:
+    """Whether RAM and hotplug memory fit the guest's physical address space, as virt lays them.
+
+    Hotplug memory starts at the first 1 GiB boundary after RAM and spans ``maxmem - RAM``
+    plus 1 GiB per slot, rounded up to 1 GiB; its end must not pass ``2**pa_bits``. The
+    arithmetic wraps at 2**64 as QEMU's does.
+    """
+    if machine.ram_slots > MAX_RAM_SLOTS:
+        return MachineError(f"unsupported number of memory slots: {machine.ram_slots}")
+    pa_bits = DEFAULT_PA_BITS if machine.properties.get("highmem", True) else LOW_PA_BITS
+    hotplug_base = _round_up_u64(VIRT_RAM_BASE + machine.ram_size, GiB)
+    hotplug_size = (machine.maxram_size - machine.ram_size + machine.ram_slots * GiB) % U64
+    top = (hotplug_base + _round_up_u64(hotplug_size, GiB)) % U64
+    if top > 1 << pa_bits:
+        return MachineError(
+            f"Addressing limited to {pa_bits} bits, but memory exceeds it by "
+            f"{top - (1 << pa_bits)} bytes"
+        )
+    if top < hotplug_base:
+        return MachineError("maxmem/slots too huge")
+    return None
+
+
+MEMORY_MAP_RULE = Check(
+    "RAM and hotplug memory must end within the CPU's physical address space "
+    f"({DEFAULT_PA_BITS} bits, {LOW_PA_BITS} with highmem=off); at most {MAX_RAM_SLOTS} slots",
+    test=memory_map_error,
+)
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def _virt(version: str, newest: bool) -> BoardFacts:
+    legacy_numa = _version(version) <= LAST_LEGACY_NUMA_MEM
+    numa_words = (
+        "-numa node,mem= (legacy) is accepted"
+        if legacy_numa
+        else "-numa node,mem= is refused: use -numa node,memdev="
+    )
+    return arm_board(
+        f"virt-{version}",
+        f"QEMU {version} ARM Virtual Machine",
+        default_ram_size=128 * MiB,
+        default_ram_id="mach-virt.ram",
+        ram_base=VIRT_RAM_BASE,
+        rules=[MEMORY_MAP_RULE],
+        notes=(
+            "RAM at 1 GiB; flash and devices below it; with maxmem or slots, hotplug memory "
+            "follows from the next 1 GiB boundary after RAM, and the high I/O regions after that",
+            f"NUMA supported; {numa_words}",
+        ),
+        alias="virt" if newest else None,
+        numa=True,
+        numa_mem_supported=legacy_numa,
+        properties={"highmem": "bool"},
+    )
+
+
+SBSA_REF_RAM_BASE = 1 * TiB
+SBSA_REF_MAX_RAM = 8 * TiB
+
+SBSA_REF = arm_board(
+    "sbsa-ref",
+    "QEMU 'SBSA Reference' ARM Virtual Machine",
+    default_ram_size=1 * GiB,
+    default_ram_id="sbsa-ref.ram",
+    ram_base=SBSA_REF_RAM_BASE,
+    rules=[at_most(SBSA_REF_MAX_RAM, "sbsa-ref: cannot model more than 8192GB RAM")],
+    notes=(
+        "RAM at 1 TiB, in a window of 8 TiB; flash, secure RAM and PCIe windows below it",
+        "NUMA supported; -numa node,mem= is refused: use -numa node,memdev=",
+    ),
+    numa=True,
+)
+
+RECORDS: tuple[BoardFacts, ...] = (
+    *(_virt(v, newest=(v == VERSIONS[-1])) for v in VERSIONS),
+    SBSA_REF,
+)
