@@ -40,7 +40,7 @@ def arm_board(
         numa=numa,
         numa_mem_supported=numa_mem_supported,
         memory_devices=True,
-        properties=dict(properties or {}),  # type: ignore[arg-type]
+        properties=dict(properties or {}),
         deprecated=deprecated,
     )
     return BoardFacts(
