@@ -42,8 +42,6 @@ class Runs(NamedTuple):
     argv: str
     info_numa: str
     warnings: tuple[str, ...] = ()
-    #: The default CPU split of this machine type differs from ours (see test below).
-    cpu_lines_differ: bool = False
 
 
 MEM_DEPRECATED = "warning: Parameter -numa node,mem is deprecated, use -numa node,memdev instead"
@@ -316,7 +314,6 @@ QEMU_INFO_NUMA = [
     Runs(
         f"-M virt {RAM_128} -smp 8 -numa node,memdev=ram -numa node",
         _info(("0 1 2 3 4 5 6 7", 128), ("", 0)),
-        cpu_lines_differ=True,
     ),
     Runs(
         f"-M virt-5.0 {RAM_128} -smp 8 -numa node,memdev=ram -numa node",
@@ -499,17 +496,7 @@ def test_qemu_info_numa_on_test_boards(record: Runs, test_registry: Registry) ->
 @pytest.mark.parametrize("record", QEMU_INFO_NUMA, ids=_ids(QEMU_INFO_NUMA))
 def test_qemu_info_numa_on_real_boards(record: Runs, real_registry: Registry) -> None:
     argv = on_real_board(real_registry, record.argv)
-    text, warnings = info_numa(real_registry, argv)
-    if record.cpu_lines_differ:
-        # QEMU 6.2+ types read -smp N as N cores of one socket, so every CPU lands on node 0;
-        # machinectl knows no topology and splits CPUs round-robin, as 5.0 did for every type.
-        def memory(lines: str) -> list[str]:
-            return [line for line in lines.splitlines() if " cpus:" not in line]
-
-        assert memory(text) == memory(record.info_numa)
-    else:
-        assert text == record.info_numa
-    assert warnings == record.warnings
+    assert info_numa(real_registry, argv) == (record.info_numa, record.warnings)
 
 
 # -- the memory layout -------------------------------------------------------------------------
@@ -875,7 +862,8 @@ def test_any_node_layout_that_adds_up_builds(
         if cpus:
             expected = {cpu: cpus.get(cpu, 0) for cpu in range(4)}
         else:
-            expected = {cpu: cpu % len(sizes) for cpu in range(4)}
+            # testnuma-2.0 stands for a 6.2+ type: -smp 4 is one socket, all of it on node 0.
+            expected = dict.fromkeys(range(4), 0)
         assert machine.query()["numa"] == [
             {
                 "node-id": nodeid,

@@ -23,26 +23,41 @@ from .boards import (
     MultipleOf,
     OneOf,
     RamRule,
+    Window,
     map_at_base,
 )
 from .errors import MachineError, PluginError, UsageError
 from .hooks import hookimpl
-from .memory import MemoryRegion
-from .plugins import Registry, create_registry
-from .state import MachineState
 from .units import GiB, KiB, MiB, TiB
 
 if TYPE_CHECKING:
     from .machine import GuestRam, GuestRamRange, Machine
+    from .memory import MemoryRegion
+    from .plugins import Registry, create_registry
+    from .state import MachineState
+
+#: Names imported from their module on first use: a board plugin that only declares records,
+#: or ``machinectl list-boards``, never loads the machine pipeline or the memory model.
+_LAZY = {
+    "Machine": "machine",
+    "GuestRam": "machine",
+    "GuestRamRange": "machine",
+    "MemoryRegion": "memory",
+    "MachineState": "state",
+    "Registry": "plugins",
+    "create_registry": "plugins",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The machine pipeline pulls in the host-memory layer; listing boards does not need it.
-    if name in ("Machine", "GuestRam", "GuestRamRange"):
-        from . import machine
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'machinectl' has no attribute {name!r}")
+    import importlib
 
-        return getattr(machine, name)
-    raise AttributeError(f"module 'machinectl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
@@ -70,6 +85,7 @@ __all__ = [
     "Registry",
     "TiB",
     "UsageError",
+    "Window",
     "create_registry",
     "hookimpl",
     "map_at_base",

@@ -19,10 +19,15 @@ from .hooks import hookimpl
 from .units import MiB, human, size_to_str
 
 if TYPE_CHECKING:
+    from .memory import MemoryRegion
     from .state import MachineState
 
 #: Types a board may declare for its own ``-machine`` properties.
 PropertyKind = Literal["size", "bool", "int", "str"]
+
+#: ``-machine`` properties every NUMA-capable machine type has (QEMU adds them to each machine
+#: that can place CPUs on nodes), on top of those the board declares.
+NUMA_PROPERTIES: Mapping[str, PropertyKind] = {"hmat": "bool"}
 
 #: QEMU's ``machine_class_init`` default RAM size.
 QEMU_DEFAULT_RAM_SIZE = 128 * MiB
@@ -61,6 +66,33 @@ class BoardSpec:
     deprecated: bool = False
     #: Why, as QEMU says it (``Machine type '...' is deprecated: <reason>`` is warned on use).
     deprecation_reason: str | None = None
+    #: RAM of user ``memory-backend-file`` and ``-memfd`` objects is named after the object's
+    #: QOM path, ``/objects/ID``, instead of its id: QEMU's compatibility default of
+    #: ``x-use-canonical-path-for-ramblock-id`` on machine types up to 3.1. An explicit
+    #: ``x-use-canonical-path-for-ramblock-id=`` on the object wins; the automatic main-RAM
+    #: backend is always named by its id.
+    canonical_ramblock_ids: bool = False
+    #: ``-smp N`` means N sockets of one core (QEMU's ``prefer_sockets``: machine types up to
+    #: 6.1, and every machine type of QEMU 5.0) rather than N cores of one socket. Without
+    #: ``cpus=``, QEMU puts each socket's CPUs on node ``socket % nodes``, so this decides where
+    #: the CPUs of a NUMA guest go.
+    smp_prefers_sockets: bool = False
+    #: Without ``cpus=``, CPU ``i`` goes to node ``i % nodes`` whatever the topology (sbsa-ref)
+    #: rather than by socket.
+    numa_cpus_by_index: bool = False
+    #: Without ``-numa``, the guest gets one node that holds all RAM (QEMU's
+    #: ``auto_enable_numa``: pseries) ...
+    auto_numa: bool = False
+    #: ... or only when ``-m slots=`` allows memory hotplug (``auto_enable_numa_with_memhp``)
+    auto_numa_with_slots: bool = False
+    #: ... or when ``-m maxmem=`` exceeds the RAM size (``auto_enable_numa_with_memdev``).
+    auto_numa_with_maxmem: bool = False
+
+    @property
+    def machine_properties(self) -> dict[str, PropertyKind]:
+        """The board's own ``-machine`` properties, with ``hmat`` on NUMA-capable boards."""
+        generic = NUMA_PROPERTIES if self.numa else {}
+        return {**generic, **self.properties}
 
 
 @attrs.frozen
@@ -234,10 +266,45 @@ class Check(RamRule):
 
 Layout = Callable[["MachineState", "BoardFacts"], None]
 
+#: The kinds of region a :class:`Window` can be.
+WindowKind = Literal["io", "rom"]
+
+
+@attrs.frozen
+class Window:
+    """A device or firmware region of a board's address map, placed over main RAM.
+
+    The core maps a board's windows (:attr:`BoardFacts.windows`) after the board's layout has
+    placed RAM, in their order: ``size`` bytes at guest-physical ``base``, an ``io`` region
+    (device registers, a hole, a filler) or a ``rom`` (flash, firmware), with ``priority``.
+    As in QEMU, the higher priority wins where regions overlap, and at equal priority the
+    region mapped later, so a window hides the RAM below it. A window that RAM never reaches
+    changes nothing the guest sees of RAM.
+    """
+
+    name: str
+    base: int = attrs.field(validator=attrs.validators.ge(0))
+    size: int = attrs.field(validator=attrs.validators.gt(0))
+    kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(("io", "rom")))
+    priority: int = 0
+
+    def region(self) -> MemoryRegion:
+        """A new, unmapped region for this window."""
+        from .memory import MemoryRegion
+
+        make = MemoryRegion.rom if self.kind == "rom" else MemoryRegion.io
+        return make(self.name, self.size)
+
 
 def map_at_base(machine: MachineState, facts: BoardFacts) -> None:
-    """The common layout: all of main RAM at the board's RAM base."""
-    machine.map_ram(facts.ram_base)
+    """The common layout: all of main RAM at the board's RAM base, with its RAM priority."""
+    machine.map_ram(facts.ram_base, priority=facts.ram_priority)
+
+
+def place_windows(machine: MachineState, windows: Iterable[Window]) -> None:
+    """Map ``windows`` into the system address space, in order (after RAM)."""
+    for window in windows:
+        machine.system_memory.add_subregion(window.base, window.region(), window.priority)
 
 
 def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
@@ -245,6 +312,10 @@ def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
 
 
 def _rule_tuple(items: Iterable[RamRule]) -> tuple[RamRule, ...]:
+    return tuple(items)
+
+
+def _window_tuple(items: Iterable[Window]) -> tuple[Window, ...]:
     return tuple(items)
 
 
@@ -258,7 +329,13 @@ class BoardFacts:
     default_ram_id: str | None
     ram_base: int = 0
     rules: tuple[RamRule, ...] = attrs.field(default=(), converter=_rule_tuple)
+    #: Places main RAM (and anything else that depends on its size) in the address space.
     layout: Layout = map_at_base
+    #: Device and firmware windows the core maps after ``layout`` ran; see :class:`Window`.
+    windows: tuple[Window, ...] = attrs.field(default=(), converter=_window_tuple)
+    #: The priority :func:`map_at_base` maps RAM with: below 0, RAM yields to every other
+    #: region it overlaps, whatever their order (hppa).
+    ram_priority: int = 0
     #: QEMU's ``fixup_ram_size``: ``fixup(machine, size)`` returns the size to use.
     fixup: Callable[[MachineState, int], int] | None = None
     #: Extra lines for ``describe`` (layout in words, quirks).
@@ -296,7 +373,9 @@ class BoardTable:
 
     def _own(self, board: Board) -> BoardFacts | None:
         facts = self._facts.get(board.name)
-        return facts if facts is not None and facts.spec == board.spec else None
+        if facts is None or (facts.spec is not board.spec and facts.spec != board.spec):
+            return None
+        return facts
 
     @hookimpl
     def register_boards(self) -> Sequence[BoardSpec]:
@@ -335,6 +414,7 @@ class BoardTable:
         if facts is None:
             return None
         facts.layout(machine, facts)
+        place_windows(machine, facts.windows)
         return True
 
     @hookimpl
@@ -348,5 +428,10 @@ class BoardTable:
         if facts.default_ram_id is None:
             lines.append("no default RAM backend: -m is recorded but the board maps no RAM")
         lines.append(f"RAM base {facts.ram_base:#x}")
+        lines.extend(
+            f"{w.kind} window '{w.name}' at {w.base:#x}, {human(w.size)}"
+            + (f", priority {w.priority}" if w.priority else "")
+            for w in facts.windows
+        )
         lines.extend(facts.notes)
         return lines

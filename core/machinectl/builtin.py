@@ -8,10 +8,13 @@ overrides them by answering first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .boards import QEMU_DEFAULT_RAM_SIZE, Board, BoardFacts, BoardSpec, BoardTable
 from .hooks import hookimpl
-from .state import MachineState
+
+if TYPE_CHECKING:
+    from .state import MachineState
 
 NONE = BoardFacts(
     spec=BoardSpec(name="none", description="empty machine", family="none"),

@@ -7,17 +7,16 @@ mistake in the command line of ``machinectl`` itself); never a traceback.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TextIO
 
-from .errors import MachineError, UsageError
+from .errors import MachineError, PluginError, UsageError
 from .units import human
 
 PROG = "machinectl"
@@ -98,8 +97,17 @@ def cmd_list_boards(args: list[str]) -> int:
 
     registry = create_registry()
     rows: list[dict[str, Any]] = []
+    broken: list[str] = []
     for board in sorted(registry.boards.values(), key=lambda b: (b.spec.family, b.name)):
-        size = registry.default_ram_size(board)
+        # A board whose plugin fails is listed without its facts; the others are unaffected.
+        size: int | None = None
+        ram_id: str | None = None
+        try:
+            size, ram_id = registry.default_ram_size(board), registry.default_ram_id(board)
+        except PluginError as exc:
+            if registry.strict:
+                raise
+            broken.append(str(exc))
         rows.append(
             {
                 "name": board.name,
@@ -107,13 +115,15 @@ def cmd_list_boards(args: list[str]) -> int:
                 "family": board.spec.family,
                 "description": board.spec.description,
                 "default-ram-size": size,
-                "default-ram-size-human": human(size),
-                "default-ram-id": registry.default_ram_id(board),
+                "default-ram-size-human": "?" if size is None else human(size),
+                "default-ram-id": ram_id,
                 "plugin": board.plugin,
                 "distribution": board.distribution,
             }
         )
     _report_failures(registry)
+    for error in broken:
+        _error(f"warning: {error}")
     if "--json" in flags:
         _print_json(rows)
         return 0
@@ -124,7 +134,7 @@ def cmd_list_boards(args: list[str]) -> int:
             r["alias"] or "",
             r["family"],
             r["default-ram-size-human"],
-            str(r["default-ram-size"]),
+            "?" if r["default-ram-size"] is None else str(r["default-ram-size"]),
             r["default-ram-id"] or "-",
             r["distribution"] or r["plugin"],
         )
@@ -143,6 +153,8 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
 
 
 def _print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
@@ -178,7 +190,7 @@ def cmd_describe(args: list[str]) -> int:
         "default-ram-id": registry.default_ram_id(board),
         "numa": spec.numa,
         "numa-mem-supported": spec.numa_mem_supported,
-        "properties": dict(spec.properties),
+        "properties": spec.machine_properties,
         "rules": registry.describe_board(board),
     }
     mtree = ""
@@ -202,8 +214,8 @@ def cmd_describe(args: list[str]) -> int:
     if spec.numa:
         numa += ", legacy mem= " + ("accepted" if spec.numa_mem_supported else "refused")
     out.append(f"  NUMA: {numa}")
-    if spec.properties:
-        props = ", ".join(f"{k} ({v})" for k, v in spec.properties.items())
+    if spec.machine_properties:
+        props = ", ".join(f"{k} ({v})" for k, v in spec.machine_properties.items())
         out.append(f"  machine properties: {props}")
     out.append("  RAM rules:")
     out.extend(f"    - {line}" for line in info["rules"])
@@ -223,6 +235,8 @@ def cmd_run(args: list[str]) -> int:
     flags, qemu_args = _flags(args, ("--json", "--dry-run", "--hold"))
     if "--dry-run" in flags and "--hold" in flags:
         raise UsageError("run: --dry-run and --hold exclude each other")
+    if _machine_help(qemu_args):
+        return 0
     from .machine import Machine
 
     as_json = "--json" in flags
@@ -239,11 +253,71 @@ def cmd_run(args: list[str]) -> int:
         if as_json:
             _print_json(machine.query())
         else:
+            # Notices are plain lines on standard output, as QEMU prints them.
+            sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
             sys.stdout.write(_summary(machine))
         sys.stdout.flush()
         if "--hold" in flags:
             _hold(machine)
     return 0
+
+
+def _machine_help(qemu_args: list[str]) -> bool:
+    """``-M help`` (or ``-M ?``): list the machine types as QEMU does; False when not asked.
+
+    As in QEMU, the options before it are parsed (and their errors reported), those after it
+    only need to be known options.
+    """
+    from .options import CommandLine, option_takes_value
+
+    asked = None
+    i = 0
+    while i < len(qemu_args):
+        arg = qemu_args[i]
+        takes_value = option_takes_value(arg)
+        if takes_value is None:
+            if asked is None:
+                return False  # not an option: the machine build reports it
+            if not arg.startswith("-"):
+                raise UsageError(f"{arg}: unexpected argument (options start with '-')")
+            raise UsageError(f"{arg}: invalid option")
+        if takes_value and i + 1 < len(qemu_args):
+            if asked is None and arg in ("-M", "-machine") and _is_help(qemu_args[i + 1]):
+                asked = i
+            i += 2
+        else:
+            i += 1
+    if asked is None:
+        return False
+    CommandLine.from_argv(qemu_args[:asked])
+    from .plugins import create_registry
+
+    registry = create_registry()
+    _report_failures(registry)
+    sys.stdout.write(machine_list(registry.boards.values()))
+    return True
+
+
+def _is_help(machine_option: str) -> bool:
+    """Whether ``-machine``'s implied first item asks for help (``help`` or ``?``)."""
+    first = machine_option.replace(",,", "\0").split(",", 1)[0]
+    return first in ("help", "?")
+
+
+def machine_list(boards: Iterable[Any]) -> str:
+    """QEMU's ``-machine help`` text: each machine type, an alias on a line of its own first.
+
+    Machine types come in the order of QEMU's names for their classes (``NAME-machine``), as
+    QEMU lists the types that belong to no family.
+    """
+    lines = ["Supported machines are:"]
+    for board in sorted(boards, key=lambda b: f"{b.name}-machine"):
+        spec = board.spec
+        if spec.alias:
+            lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name})")
+        deprecated = " (deprecated)" if spec.deprecated else ""
+        lines.append(f"{spec.name:<20} {spec.description}{deprecated}")
+    return "\n".join(lines) + "\n"
 
 
 def _summary(machine: Any) -> str:
@@ -263,7 +337,7 @@ def _summary(machine: Any) -> str:
 def _hold(machine: Any) -> None:
     lines = [f"holding {machine.board.name} (pid {os.getpid()}); interrupt to release"]
     for backend_id, path in machine.sharing_hints():
-        lines.append(f"  {backend_id}: {path}")
+        lines.append(f"  {backend_id}: {printable(path)}")
     try:
         # A reader may signal as soon as it has read the lines: that is a release too.
         sys.stderr.write("\n".join(lines) + "\n")
@@ -377,23 +451,56 @@ def _one_line(exc: MachineError) -> str:
     """The message, then QEMU's hint lines (if any) in parentheses, all on one line."""
     text = str(exc)
     if exc.hint:
-        text += " (" + " ".join(line.strip() for line in exc.hint.splitlines() if line) + ")"
+        joined = ""
+        for line in (part.strip() for part in exc.hint.splitlines()):
+            if line:
+                # A line that breaks mid-sentence continues; a finished one gets a separator.
+                joined += line if not joined else (" " if joined[-1] in "-," else "; ") + line
+        text += f" ({joined})"
     return text
 
 
+#: Longest error line printed whole; a longer one (an option of megabytes) is cut in the middle.
+MAX_LINE = 2000
+
+
+def printable(text: str) -> str:
+    """``text`` safe for one line of a terminal: control characters escaped as in Python
+    (``\\n``, ``\\x1b``), bytes that were not UTF-8 (surrogate escapes) shown as ``\\xff``."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])
+    return "".join(out)
+
+
 def _error(text: str) -> None:
+    text = printable(text)
+    if len(text) > MAX_LINE:
+        cut = len(text) - MAX_LINE
+        half = MAX_LINE // 2
+        text = f"{text[:half]}[... {cut} characters ...]{text[half - MAX_LINE :]}"
     sys.stderr.write(f"{PROG}: {text}\n")
     sys.stderr.flush()
 
 
 @contextmanager
 def _signals_as_exceptions() -> Iterator[None]:
-    """SIGINT and SIGTERM become :class:`Interrupted`, so every owner releases its resources."""
+    """SIGINT, SIGTERM and SIGHUP become :class:`Interrupted`, so every owner releases what it
+    holds (a terminal that closes under ``--hold`` or a preallocation is a release too)."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise Interrupted(signum)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, handler) for s in signals}
     try:
         yield
     finally:

@@ -12,7 +12,8 @@ class MachineError(Exception):
     """Any failure a user can cause: bad options, refused sizes, host resources.
 
     ``message`` is the text, ``location`` the command-line option it belongs to (QEMU prints
-    it first, followed by a colon), and ``hint`` an optional second line QEMU prints below.
+    it first, followed by a colon; an empty location means QEMU names no option for this
+    error, and none is attached later), and ``hint`` an optional second line QEMU prints below.
     """
 
     exit_status = 1
@@ -24,7 +25,7 @@ class MachineError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        if self.location is not None:
+        if self.location:
             return f"{self.location}: {self.message}"
         return self.message
 

@@ -75,8 +75,9 @@ def fixup_ram_size(machine: MachineState, size: int) -> int | None:
     """Adjust the RAM size before any backend exists (QEMU's ``fixup_ram_size``).
 
     First result wins; return None to keep ``size``. Called with the size already rounded up
-    to 8 KiB, whether it came from ``-m`` or from the default. Use ``machine.warn()`` for a
-    notice (s390x rounds down to its storage increment on old machine types).
+    to 8 KiB, whether it came from ``-m`` or from the default. Use ``machine.notice()`` to
+    tell the user as QEMU does on standard output (s390x rounds down to its storage increment
+    on old machine types), ``machine.warn()`` for a warning.
 
     :param machine: the machine being built (``machine.board`` is final).
     :param size: the RAM size in bytes so far.

@@ -25,7 +25,15 @@ Where QEMU 7.2 would crash, hang or destroy data, machinectl differs:
 * a file created for the command is removed when the command fails, whatever failed (QEMU
   removes it only when mapping it failed);
 * a memfd is named after its backend id (QEMU names every one ``memory-backend-memfd``), so
-  that ``/proc/PID/fd`` shows which backend a descriptor belongs to.
+  that ``/proc/PID/fd`` shows which backend a descriptor belongs to;
+* a file that existed before and was mapped for a machine that cannot be built is left as it
+  was: an empty file grown to ``size`` is emptied again, its times are put back, and
+  ``discard-data`` only ever runs when a built machine is closed;
+* in a world-writable directory a ``mem-path`` name is not resolved through a symbolic link,
+  an existing file must be the user's own with no other hard link, and no file is created
+  where another user owns the directory (:class:`_Place`);
+* without preallocation, a file system with less room than the memory may need is warned
+  about (writing past it is SIGBUS, in QEMU too).
 """
 
 from __future__ import annotations
@@ -79,6 +87,10 @@ class BackendDefaults:
     #: ``-machine mem-merge`` and ``dump-guest-core``.
     merge: bool = True
     dump: bool = True
+    #: The machine type's compatibility default of ``x-use-canonical-path-for-ramblock-id``
+    #: (:attr:`machinectl.BoardSpec.canonical_ramblock_ids`), for the backend types it
+    #: applies to.
+    canonical_ramblock_ids: bool = False
 
 
 @attrs.frozen
@@ -90,6 +102,8 @@ class _Memory:
     fd: int | None = None
     #: A path another process can open to map the same memory.
     path: str | None = None
+    #: ``discard-data``: drop the file's data when the memory is released normally.
+    discard: bool = False
 
 
 def _strerror(exc: OSError) -> str:
@@ -124,6 +138,9 @@ class HostMemoryBackend:
         "x-use-canonical-path-for-ramblock-id": "bool",
     }
     required: ClassVar[tuple[str, ...]] = ("size",)
+    #: Whether old machine types name this type's RAM by QOM path by default (QEMU's
+    #: ``hw_compat_3_1``: file and memfd backends only).
+    canonical_path_compat: ClassVar[bool] = False
 
     id: str
     size: int
@@ -141,6 +158,8 @@ class HostMemoryBackend:
     #: What the allocation found worth telling the user (``machinectl: warning: ...``).
     warnings: list[str] = attrs.field(factory=list, init=False)
     _memory: _Memory | None = attrs.field(default=None, init=False)
+    #: The allocation is being undone because the machine cannot be built.
+    _abandoned: bool = attrs.field(default=False, init=False)
     _resources: Stack | None = attrs.field(default=None, init=False)
     _creation: Stack | None = attrs.field(default=None, init=False)
 
@@ -210,6 +229,10 @@ class HostMemoryBackend:
         kwargs.setdefault("prealloc", defaults.prealloc)
         kwargs.setdefault("merge", defaults.merge)
         kwargs.setdefault("dump", defaults.dump)
+        kwargs.setdefault(
+            "x_use_canonical_path_for_ramblock_id",
+            defaults.canonical_ramblock_ids and cls.canonical_path_compat,
+        )
         if kwargs["prealloc"] and kwargs.get("reserve") is False:
             raise MachineError("'prealloc=on' and 'reserve=off' are incompatible")
         return cls(
@@ -261,10 +284,12 @@ class HostMemoryBackend:
         """
         if self._memory is not None:
             return
+        self._abandoned = False
         resources, creation = Stack(), Stack()
         with Stack() as failure:
             failure.enter_context(creation)
             failure.enter_context(resources)
+            failure.callback(self._abandon)  # runs first: the undoing knows it is one
             memory = self._map(resources, creation)
             self._advise(memory.mapping)
             self._bind(memory.mapping)
@@ -315,7 +340,7 @@ class HostMemoryBackend:
             )
         try:
             if grow:
-                os.ftruncate(fd, _round_up(size, page_size))
+                _ftruncate(fd, _round_up(size, page_size))
             mapping = HostMapping.from_fd(
                 fd,
                 self.size,
@@ -400,14 +425,23 @@ class HostMemoryBackend:
         With ``abandon`` (the machine could not be built), a file the backend created is
         removed too.
         """
-        resources, creation = self._resources, self._creation
+        memory, resources, creation = self._memory, self._resources, self._creation
         self._memory = self._resources = self._creation = None
+        if abandon:
+            self._abandon()
         try:
+            # discard-data only ends a run that happened: a machine that could not be built
+            # leaves the file's data as it found it.
+            if memory is not None and memory.discard and not abandon:
+                _discard(memory.mapping.addr, _length(memory.mapping))
             if resources is not None:
                 resources.close()
         finally:
             if abandon and creation is not None:
                 creation.close()
+
+    def _abandon(self) -> None:
+        self._abandoned = True
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -478,6 +512,7 @@ class FileBackend(HostMemoryBackend):
     """``memory-backend-file``: memory backed by a file, or by a new file in a directory."""
 
     qom_type: ClassVar[str] = "memory-backend-file"
+    canonical_path_compat: ClassVar[bool] = True
     properties: ClassVar[dict[str, str]] = {
         **HostMemoryBackend.properties,
         "align": "size",
@@ -506,43 +541,69 @@ class FileBackend(HostMemoryBackend):
         )
         if self.pmem and self.share:
             self._check_persistence(fd)
-        if self.discard_data and self.share and not self.readonly:
-            self._discard_on_close(fd, mapping, resources)
-        return _Memory(mapping, fd, path)
+        if not self.prealloc and not self.readonly:
+            self._check_room(fd, mapping)
+        discard = self.discard_data and self.share and not self.readonly
+        if discard:
+            discard = self._discard_on_close(fd, mapping)
+        return _Memory(mapping, fd, path, discard)
 
     def _open(self, resources: Stack, creation: Stack) -> tuple[int, str, bool]:
         """Open ``mem-path`` as QEMU does: the file, a new file, or a new file in a directory.
 
         Returns the descriptor, a path another process can open, and whether the file may
-        be grown to the backend size.
+        be grown to the backend size. In a world-writable directory the name is treated as
+        hostile ground (:class:`_Place`): no symbolic link is followed there, and a file that
+        someone else could have planted or could replace is refused.
         """
         path = self.mem_path
         access = os.O_RDONLY if self.readonly else os.O_RDWR
         try:
-            for _ in range(OPEN_ATTEMPTS):
-                try:
-                    fd = os.open(path, access | os.O_CLOEXEC)
-                except IsADirectoryError:
-                    fd = self._open_temporary(path)
+            with _Place(path) as place:
+                for _ in range(OPEN_ATTEMPTS):
+                    try:
+                        fd = place.open(access | os.O_CLOEXEC)
+                    except IsADirectoryError:
+                        fd = self._open_temporary(path)
+                        resources.callback(os.close, fd)
+                        return fd, f"/proc/{os.getpid()}/fd/{fd}", True
+                    except FileNotFoundError:
+                        pass
+                    else:
+                        resources.callback(os.close, fd)
+                        info = os.fstat(fd)
+                        place.check_existing(info)
+                        if not self.readonly and stat.S_ISREG(info.st_mode):
+                            resources.callback(self._restore_if_abandoned, fd, info)
+                        return fd, os.path.abspath(path), not self.readonly
+                    place.check_creation()
+                    try:
+                        fd = place.open(os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                    except FileExistsError:
+                        continue  # created by someone else since: open that one
                     resources.callback(os.close, fd)
-                    return fd, f"/proc/{os.getpid()}/fd/{fd}", True
-                except FileNotFoundError:
-                    pass
-                else:
-                    resources.callback(os.close, fd)
-                    return fd, os.path.abspath(path), not self.readonly
-                try:
-                    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-                except FileExistsError:
-                    continue  # created by someone else since: open that one
-                resources.callback(os.close, fd)
-                creation.callback(_remove_created, path, os.fstat(fd))
-                return fd, os.path.abspath(path), True
-            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
+                    creation.callback(_remove_created, path, os.fstat(fd))
+                    return fd, os.path.abspath(path), True
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
         except OSError as exc:
             raise MachineError(
                 f"can't open backing store {path} for guest RAM: {_strerror(exc)}"
             ) from None
+        except ValueError:  # a NUL byte: no file has such a name
+            raise MachineError(
+                f"can't open backing store {path} for guest RAM: {os.strerror(errno.EINVAL)}"
+            ) from None
+
+    def _restore_if_abandoned(self, fd: int, before: os.stat_result) -> None:
+        """Undo what opening and mapping did to a file that was there before, when the machine
+        cannot be built: an empty file grown to the backend size is emptied again, and its
+        times are put back (a write fault, even from preallocation, updates the mtime)."""
+        if not self._abandoned:
+            return
+        with contextlib.suppress(OSError):
+            if before.st_size == 0 and os.fstat(fd).st_size != 0:
+                os.ftruncate(fd, 0)
+            os.utime(fd, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     def _open_temporary(self, directory: str) -> int:
         """An unlinked file of mode 0600 in ``directory``: O_TMPFILE, else QEMU's mkstemp."""
@@ -575,8 +636,29 @@ class FileBackend(HostMemoryBackend):
             "Using non DAX backing file with 'pmem=on' option is deprecated",
         ]
 
-    def _discard_on_close(self, fd: int, mapping: HostMapping, resources: Stack) -> None:
-        """``discard-data``: drop the file's data when the memory is released.
+    def _check_room(self, fd: int, mapping: HostMapping) -> None:
+        """Warn when the file system cannot hold the memory: writing guest RAM past what it
+        can hold kills the process with SIGBUS (with ``prealloc=on`` it is an error instead).
+        """
+        try:
+            if syscalls.is_hugetlbfs(fd):
+                return  # the huge pages were reserved by mmap, or mmap failed
+            info, fs = os.fstat(fd), os.fstatvfs(fd)
+        except OSError:
+            return
+        if not stat.S_ISREG(info.st_mode):
+            return
+        needed = max(0, _length(mapping) - info.st_blocks * 512)
+        free = fs.f_bavail * fs.f_frsize
+        if needed > free:
+            self.warnings.append(
+                f"backend '{self.id}': the file system of {self.mem_path} has {free:#x} bytes "
+                f"free, less than the {needed:#x} its memory may need; writing past that "
+                "kills the process with SIGBUS (prealloc=on makes it an error at start)"
+            )
+
+    def _discard_on_close(self, fd: int, mapping: HostMapping) -> bool:
+        """``discard-data``: whether to drop the file's data when the memory is released.
 
         Only when the mapping covers the whole file: a larger file holds data beyond the
         backend, which is kept, and so is the rest of it.
@@ -589,8 +671,91 @@ class FileBackend(HostMemoryBackend):
                 f"(size {file_size:#x}) is larger than the memory mapped from it "
                 f"({length:#x}), its data is kept"
             )
+            return False
+        return True
+
+
+class UnsafePath(OSError):
+    """A ``mem-path`` in a world-writable directory that machinectl refuses to use."""
+
+
+class _Place:
+    """Where a ``mem-path`` name lives: its directory, opened once, and how far to trust it.
+
+    A directory anyone can write to (``/tmp``, ``/dev/shm``, or one made so) is hostile
+    ground. There the last component is looked up without following a symbolic link, an
+    existing file must be ours and have no other hard link, and a new file is only created
+    where no other user owns the directory (its owner could replace the file later, even
+    with the sticky bit). Names elsewhere are opened as QEMU opens them.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        head, self.name = os.path.split(path)
+        self._dir_fd: int | None = None
+        self.directory: os.stat_result | None = None
+        if self.name in ("", ".", ".."):
+            return  # the path names a directory: nothing is looked up by name there
+        try:
+            self._dir_fd = os.open(head or ".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            return  # opening the path itself reports the problem, as QEMU does
+        info = os.fstat(self._dir_fd)
+        if info.st_mode & stat.S_IWOTH:
+            self.directory = info
+        else:
+            os.close(self._dir_fd)
+            self._dir_fd = None
+
+    def __enter__(self) -> _Place:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._dir_fd is not None:
+            os.close(self._dir_fd)
+            self._dir_fd = None
+
+    @property
+    def hostile(self) -> bool:
+        return self.directory is not None
+
+    def open(self, flags: int, mode: int = 0o777) -> int:
+        if self._dir_fd is None:
+            return os.open(self.path, flags, mode)
+        try:
+            return os.open(self.name, flags | os.O_NOFOLLOW, mode, dir_fd=self._dir_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._unsafe(
+                    "not following a symbolic link in a world-writable directory"
+                ) from None
+            raise
+
+    def check_existing(self, info: os.stat_result) -> None:
+        if not self.hostile or not stat.S_ISREG(info.st_mode):
             return
-        resources.callback(_discard, mapping.addr, length)
+        if info.st_uid != os.geteuid():
+            raise self._unsafe("refusing a file of another user in a world-writable directory")
+        if info.st_nlink > 1:
+            raise self._unsafe(
+                "refusing a file with other hard links in a world-writable directory"
+            )
+
+    def check_creation(self) -> None:
+        if self.directory is not None and self.directory.st_uid not in (0, os.geteuid()):
+            raise self._unsafe(
+                "refusing to create a file in a world-writable directory of another user"
+            )
+
+    def _unsafe(self, reason: str) -> UnsafePath:
+        return UnsafePath(reason)
+
+
+def _ftruncate(fd: int, length: int) -> None:
+    """ftruncate(2); a length no off_t holds fails as the kernel fails a negative one."""
+    if length >= 1 << 63:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+    os.ftruncate(fd, length)
 
 
 def _remove_created(path: str, created: os.stat_result) -> None:
@@ -612,6 +777,7 @@ class MemfdBackend(HostMemoryBackend):
     """``memory-backend-memfd``: anonymous memory with a descriptor another process can map."""
 
     qom_type: ClassVar[str] = "memory-backend-memfd"
+    canonical_path_compat: ClassVar[bool] = True
     properties: ClassVar[dict[str, str]] = {
         **HostMemoryBackend.properties,
         "hugetlb": "bool",
@@ -648,7 +814,7 @@ class MemfdBackend(HostMemoryBackend):
             ) from None
         resources.callback(os.close, fd)
         try:
-            os.ftruncate(fd, self.size)
+            _ftruncate(fd, self.size)
         except OSError as exc:
             raise MachineError(f"failed to resize memfd to {self.size}: {_strerror(exc)}") from None
         if self.seal:
@@ -671,7 +837,11 @@ BACKEND_TYPES: dict[str, type[HostMemoryBackend]] = {
 def create_default_backend(
     backend_id: str, size: int, mem_path: str | None, defaults: BackendDefaults
 ) -> HostMemoryBackend:
-    """The automatic main-RAM backend: ``-file`` with ``-mem-path``, else ``-ram``."""
+    """The automatic main-RAM backend: ``-file`` with ``-mem-path``, else ``-ram``.
+
+    Its RAM is always named by its id, whatever the machine type's compatibility default.
+    """
+    values: dict[str, Any] = {"size": size, "x-use-canonical-path-for-ramblock-id": False}
     if mem_path is not None:
-        return FileBackend._create(backend_id, {"size": size, "mem-path": mem_path}, defaults)
-    return RamBackend._create(backend_id, {"size": size}, defaults)
+        return FileBackend._create(backend_id, {**values, "mem-path": mem_path}, defaults)
+    return RamBackend._create(backend_id, values, defaults)

@@ -6,8 +6,8 @@ costs a 64 GiB preallocation first):
 
 parse options → select the board → size main RAM (``-m``) → create backend objects, not yet
 allocated → resolve ``-machine memory-backend`` → NUMA options → size checks → the default
-backend → NUMA completion → board validation → allocate → ``MachineState.ram`` →
-``init_board``.
+backend → the automatic NUMA node → NUMA completion → board validation → allocate →
+``MachineState.ram`` → ``init_board``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from .options import (
     CommandLine,
     NumaOption,
     ObjectOption,
+    check_smp_cpus,
     keyval_size,
+    keyval_uint,
     opts_size,
     parse_bool,
     visitor_uint,
@@ -112,6 +114,8 @@ class Machine:
     allocated: bool
     warnings: list[str] = attrs.field(factory=list)
     closed: bool = False
+    #: Plain notices (see :meth:`MachineState.notice`), in the order they were given.
+    notices: list[str] = attrs.field(factory=list)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -150,7 +154,9 @@ class Machine:
         with ``-m``). ``objects`` are backend property mappings such as
         ``{"qom-type": "memory-backend-memfd", "id": "m0", "size": "1G"}``.
         """
-        line = CommandLine(mem_path=mem_path, mem_prealloc=mem_prealloc, smp_cpus=smp)
+        line = CommandLine(
+            mem_path=mem_path, mem_prealloc=mem_prealloc, smp_cpus=check_smp_cpus(smp)
+        )
         line.machine["type"] = machine
         for key, value in (properties or {}).items():
             line.machine[key] = _option_text(value)
@@ -198,7 +204,7 @@ class Machine:
         )
         state.properties = {k: v for k, v in properties.items() if k not in GENERIC_PROPERTIES}
         _check_mem_path_conflict(line, properties)
-        backends = _create_backends(line, properties, warnings)
+        backends = _create_backends(line, properties, board, warnings)
         memdev = _resolve_memory_backend(properties, backends, state, size)
         state.numa = numa_mod.configure(line.numa, state, backends)
         _check_backend_size(memdev, state)
@@ -207,8 +213,12 @@ class Machine:
         if default is not None:
             backends.append(default)
             memdev = default
+        state.numa = numa_mod.automatic_node(state.numa, state)
         numa_mod.complete(state.numa, state, memdev, ram_id)
         registry.validate_ram(state)
+        # Checks of the backends' own properties: a dry run refuses what a real run refuses.
+        for backend in backends:
+            backend.check_numa_policy()
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         try:
             if allocate:
@@ -219,11 +229,10 @@ class Machine:
             machine._release(abandon=True)
             raise
         machine.warnings.extend(state.warnings)
+        machine.notices.extend(state.notices)
         return machine
 
     def _allocate(self, progress: Progress | None) -> None:
-        for backend in self.backends:
-            backend.check_numa_policy()
         for backend in self.backends:
             report = None
             if progress is not None:
@@ -288,6 +297,7 @@ class Machine:
             "memory-size-summary": summary,
             "numa": numa_mod.query(self.state.numa),
             "mtree": mtree_dict(self.state.system_memory),
+            "notices": list(self.notices),
         }
 
     def mtree_text(self, flat: bool = False) -> str:
@@ -359,7 +369,7 @@ def _select_board(line: CommandLine, registry: Registry) -> Board:
 
 def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
     """``-machine`` properties, typed: the generic ones and those the board declares."""
-    kinds: dict[str, str] = {**GENERIC_PROPERTIES, **board.spec.properties}
+    kinds: dict[str, str] = {**GENERIC_PROPERTIES, **board.spec.machine_properties}
     values: dict[str, Any] = {}
     for key, text in line.machine.items():
         kind = kinds.get(key)
@@ -370,7 +380,7 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
         elif kind == "size":
             values[key] = keyval_size(key, text)
         elif kind == "int":
-            values[key] = visitor_uint(key, text, 64)
+            values[key] = keyval_uint(key, text)
         else:
             values[key] = text
     return values
@@ -419,19 +429,22 @@ def _check_mem_path_conflict(line: CommandLine, props: Mapping[str, Any]) -> Non
 
 
 def _create_backends(
-    line: CommandLine, props: Mapping[str, Any], warnings: list[str]
+    line: CommandLine, props: Mapping[str, Any], board: Board, warnings: list[str]
 ) -> list[HostMemoryBackend]:
     """Every ``-object memory-backend-*``, validated but not allocated."""
-    defaults = _backend_defaults(line, props)
+    defaults = _backend_defaults(line, props, board)
     return [HostMemoryBackend.from_option(o, defaults, warnings.append) for o in line.objects]
 
 
-def _backend_defaults(line: CommandLine, props: Mapping[str, Any]) -> BackendDefaults:
+def _backend_defaults(
+    line: CommandLine, props: Mapping[str, Any], board: Board | None = None
+) -> BackendDefaults:
     return BackendDefaults(
         prealloc=line.mem_prealloc,
         threads=line.smp_cpus,
         merge=props.get("mem-merge", True),
         dump=props.get("dump-guest-core", True),
+        canonical_ramblock_ids=board is not None and board.spec.canonical_ramblock_ids,
     )
 
 
@@ -496,7 +509,7 @@ def _main_ram(
             if node.backend is None:
                 continue
             container.add_subregion(
-                offset, MemoryRegion.ram(node.backend.id, _consume(node.backend))
+                offset, MemoryRegion.ram(node.backend.region_name, _consume(node.backend))
             )
             used.append(node.backend)
             offset += node.size
@@ -504,7 +517,7 @@ def _main_ram(
     # Without a default RAM id the nodes' backends stay unused, as in QEMU.
     if memdev is None:
         return None, ()
-    return MemoryRegion.ram(memdev.id, _consume(memdev)), (memdev,)
+    return MemoryRegion.ram(memdev.region_name, _consume(memdev)), (memdev,)
 
 
 def _consume(backend: HostMemoryBackend) -> HostMemoryBackend:

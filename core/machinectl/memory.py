@@ -289,7 +289,7 @@ def mtree_text(root: MemoryRegion) -> str:
             )
             return
         lines.append(head + region.name)
-        for sub in region.subregions:
+        for sub in _print_order(region.subregions):
             emit(sub, start, depth + 1)
 
     emit(root, 0, 0)
@@ -300,6 +300,15 @@ def mtree_text(root: MemoryRegion) -> str:
         lines.append(f"memory-region: {target.name}")
         emit(_detached(target), 0, 0)
     return "\n".join(lines) + "\n"
+
+
+def _print_order(subregions: list[MemoryRegion]) -> list[MemoryRegion]:
+    """Siblings as ``info mtree`` lists them: by address, then higher priority first.
+
+    Siblings at the same address and priority keep their order in the container, where the
+    one added later comes first.
+    """
+    return sorted(subregions, key=lambda sub: (sub.offset, -sub.priority))
 
 
 def _detached(region: MemoryRegion) -> MemoryRegion:

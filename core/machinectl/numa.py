@@ -1,9 +1,11 @@
 """Guest NUMA: ``-numa node`` with ``memdev`` or the legacy ``mem``.
 
-Two steps, in QEMU's order:
+Three steps, in QEMU's order:
 
 * :func:`configure` reads the ``-numa`` options one by one once every backend object exists.
   Its errors name the option, as QEMU's do (``-numa node,memdev=x: memdev=x is ambiguous``).
+* :func:`automatic_node` gives a guest without ``-numa`` the one node some boards always want
+  (or want when memory can be hotplugged), as QEMU does.
 * :func:`complete` runs once the size of main RAM is final (``-m``, ``memory-backend`` and its
   size check): node ids must be dense, the nodes' memory must add up to the RAM size, a
   backend serves one node only, and the CPUs that no ``cpus=`` placed get a node.
@@ -31,6 +33,7 @@ from .errors import MachineError
 from .options import SizeSyntaxError, parse_size, visitor_size, visitor_uint, visitor_uint_list
 
 if TYPE_CHECKING:
+    from .boards import BoardSpec
     from .hostmem import HostMemoryBackend
     from .options import NumaOption
     from .state import MachineState
@@ -269,6 +272,27 @@ def resolve_memdev(path: str, backends: Sequence[HostMemoryBackend]) -> HostMemo
 # -- step 2: completion ------------------------------------------------------------------------
 
 
+def automatic_node(numa: NumaState | None, state: MachineState) -> NumaState | None:
+    """QEMU's implicit single node, for a guest given no ``-numa`` where the board wants one.
+
+    It holds all of main RAM (not through a backend of its own: main RAM stays the default
+    backend) and every CPU. Boards ask for it always (:attr:`BoardSpec.auto_numa`), or when
+    ``-m slots=`` (``auto_numa_with_slots``) or ``maxmem=`` (``auto_numa_with_maxmem``)
+    leave room for hotplugged memory.
+    """
+    spec = state.board.spec
+    if numa is not None or not spec.numa:
+        return numa
+    wanted = (
+        spec.auto_numa
+        or (spec.auto_numa_with_slots and state.ram_slots > 0)
+        or (spec.auto_numa_with_maxmem and state.maxram_size > state.ram_size)
+    )
+    if not wanted:
+        return None
+    return NumaState(nodes=[NumaNode(0, state.ram_size)], hmat=state.properties.get("hmat") is True)
+
+
 def complete(
     numa: NumaState | None,
     state: MachineState,
@@ -312,14 +336,24 @@ def complete(
         _check_initiators(numa)
 
 
+def default_cpu_node(spec: BoardSpec, cpu: int, nodes: int) -> int:
+    """The node of CPU ``cpu`` when no ``cpus=`` places any CPU (QEMU's board default).
+
+    QEMU's boards put socket ``s`` on node ``s % nodes``. ``-smp N`` means N sockets of one
+    CPU on the machine types that prefer sockets, and N cores of one socket (so node 0 for
+    all) on the others; a few boards go by CPU index instead of socket.
+    """
+    if spec.numa_cpus_by_index or spec.smp_prefers_sockets:
+        return cpu % nodes
+    return 0
+
+
 def _place_cpus(numa: NumaState, state: MachineState) -> None:
-    """CPUs without ``cpus=``: the default split when no node names any, else node 0."""
+    """CPUs without ``cpus=``: the board's default when no node names any, else node 0."""
     count = len(numa.nodes)
     if not numa.cpu_nodes:
-        # QEMU's boards put socket s on node s % nodes, and -smp N means N sockets on every
-        # 5.0 machine type (7.2: up to the 6.1 types). machinectl knows no topology beyond
-        # the CPU count, so this is the split it shows for every board.
-        mapping = {cpu: cpu % count for cpu in range(state.smp_cpus)}
+        spec = state.board.spec
+        mapping = {cpu: default_cpu_node(spec, cpu, count) for cpu in range(state.smp_cpus)}
     else:
         missing = [cpu for cpu in range(state.smp_cpus) if cpu not in numa.cpu_nodes]
         if missing:

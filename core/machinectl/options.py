@@ -32,6 +32,10 @@ _SUFFIXES = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 _TRUE = ("on", "yes", "true", "y")
 _FALSE = ("off", "no", "false", "n")
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
+#: A keyval key: QAPI names (a letter, then letters, digits, '-', '_'), dotted; list indexes.
+_KEYVAL_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.(?:[A-Za-z][A-Za-z0-9_-]*|[0-9]+))*")
+#: Digits of 2**64 - 1 in each base strtoull is used with.
+_U64_DIGITS = {10: 20, 16: 16}
 
 Warn = Callable[[str], None]
 
@@ -63,7 +67,12 @@ def _strtou64(text: str, pos: int, base: int) -> tuple[int, int]:
         i += 1
     if i == start:
         raise SizeSyntaxError()
-    value = int(text[start:i], base)
+    # Past the leading zeros, more digits than 2**64 - 1 has is out of range whatever they
+    # are (and would be a slow conversion, or one Python refuses, for megabytes of digits).
+    digits = text[start:i].lstrip("0") or "0"
+    if len(digits) > _U64_DIGITS[base]:
+        raise SizeSyntaxError(out_of_range=True)
+    value = int(digits, base)
     if value >= U64_LIMIT:
         raise SizeSyntaxError(out_of_range=True)
     if sign < 0:
@@ -194,12 +203,29 @@ def _strtou64_auto(text: str) -> tuple[int, int]:
         return _strtou64(text, 0, 16)
     if body[:1] == "0" and len(body) > 1 and body[1] in "01234567":
         offset = len(text) - len(body)
-        value, end = _strtou64(text[offset:], 0, 10)
-        digits = text[offset:][:end]
-        if set(digits) <= set("01234567"):
-            return int(digits, 8), offset + end
-        return value, offset + end
+        end = offset
+        while _is_digit(text, end, 10):
+            end += 1
+        digits = text[offset:end]
+        if not set(digits) <= set("01234567"):
+            value, length = _strtou64(digits, 0, 10)
+            return value, offset + length
+        value = int(digits, 8)
+        if value >= U64_LIMIT:
+            raise SizeSyntaxError(out_of_range=True)
+        return value, end
     return _strtou64(text, 0, 10)
+
+
+def keyval_uint(name: str, text: str) -> int:
+    """An unsigned integer given through keyval (``-machine memory.slots=``): QAPI's wording."""
+    try:
+        value, end = _strtou64_auto(text)
+        if end != len(text):
+            raise SizeSyntaxError()
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects integer") from None
+    return value
 
 
 def visitor_uint(name: str, text: str, bits: int) -> int:
@@ -258,6 +284,47 @@ def check_id(text: str) -> str:
     return text
 
 
+# -- -smp ---------------------------------------------------------------------------------------
+
+#: ``-smp`` members in QEMU's schema order (the order their errors come in).
+SMP_KEYS = ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")
+#: The most CPUs machinectl accepts: more than any QEMU 7.2 board with a fixed limit allows.
+#: machinectl models no CPU topology; the count only sizes NUMA placement and the default
+#: number of preallocation threads.
+MAX_SMP_CPUS = 4096
+SMP_ZERO = (
+    "Deprecated CPU topology (considered invalid): CPU topology parameters must be greater "
+    "than zero"
+)
+
+
+def _smp_integer(key: str, text: str) -> int:
+    """A ``-smp`` member: QAPI's ``int`` from keyval, i.e. ``qemu_strtoi64`` in base 0."""
+    body = text.lstrip(" \t\n\v\f\r")
+    sign = -1 if body[:1] == "-" else 1
+    body = body[1:] if body[:1] in ("+", "-") else body
+    try:
+        if body[:1] in ("", "+", "-") or body[:1].isspace():
+            raise SizeSyntaxError()
+        value, end = _strtou64_auto(body)
+        if end != len(body) or not -(1 << 63) <= sign * value < 1 << 63:
+            raise SizeSyntaxError()
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter 'smp.{key}' expects integer", location="") from None
+    return sign * value
+
+
+def check_smp_cpus(cpus: int) -> int:
+    """The CPU count of ``-smp`` (an unsigned int, as in QEMU), refused above MAX_SMP_CPUS."""
+    if not 0 < cpus <= MAX_SMP_CPUS:
+        # QEMU prints the unsigned count with %d.
+        shown = cpus - (1 << 32) if 1 << 31 <= cpus < 1 << 32 else cpus
+        raise MachineError(
+            f"Invalid SMP CPUs {shown}. machinectl supports at most {MAX_SMP_CPUS}", location=""
+        )
+    return cpus
+
+
 # -- option strings ----------------------------------------------------------------------------
 
 
@@ -307,7 +374,11 @@ def split_qemu_opts(
 
 
 def split_keyval(text: str, implied: str | None) -> list[tuple[str, str]]:
-    """keyval's ``key=value,...`` (``-machine``): no short-form booleans."""
+    """keyval's ``key=value,...`` (``-machine``, ``-smp``): no short-form booleans.
+
+    As in QEMU, the implied key's value ends at the first comma (``,,`` escapes a comma only
+    after ``key=``), and a key is a dotted QAPI name (``memory.size``).
+    """
     items: list[tuple[str, str]] = []
     pos = 0
     first = True
@@ -315,14 +386,17 @@ def split_keyval(text: str, implied: str | None) -> list[tuple[str, str]]:
         name_end = _first_of(text, pos, "=,")
         if name_end < len(text) and text[name_end] == "=":
             key = text[pos:name_end]
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+            if not _KEYVAL_KEY.fullmatch(key):
                 raise MachineError(f"Invalid parameter '{key}'")
             value, pos = _take_value(text, name_end + 1)
         elif first and implied is not None:
             key = implied
-            value, pos = _take_value(text, pos)
+            value, pos = text[pos:name_end], name_end
         else:
-            raise MachineError(f"Expected '=' after parameter '{text[pos:name_end]}'")
+            key = text[pos:name_end]
+            if not _KEYVAL_KEY.fullmatch(key):
+                raise MachineError(f"Invalid parameter '{key}'")
+            raise MachineError(f"Expected '=' after parameter '{key}'")
         items.append((key, value))
         first = False
         if pos < len(text):
@@ -380,6 +454,8 @@ class CommandLine:
     mem_prealloc: bool = False
     smp_cpus: int = 1
     smp_given: bool = False
+    #: Merged ``-smp`` keyval items as written.
+    smp: dict[str, str] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
 
     @classmethod
@@ -453,18 +529,28 @@ class CommandLine:
         self.numa.append(NumaOption(tuple(split_qemu_opts(value, "type", warn)), value))
 
     def _smp(self, value: str, warn: Warn) -> None:
+        # keyval syntax; several -smp options merge, later values win (QEMU's merge_lists).
+        for key, item in split_keyval(value, "cpus"):
+            self.smp[key] = item
+        # QEMU checks the merged values as a QAPI struct, later and without the option.
         counts: dict[str, int] = {}
-        for key, item in split_qemu_opts(value, "cpus", warn):
-            if key not in ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus"):
-                raise MachineError(f"Invalid parameter '{key}'")
-            counts[key] = opts_number(key, item)
-        if counts.get("cpus"):
-            cpus = counts["cpus"]
-        else:
+        for key in SMP_KEYS:
+            if key in self.smp:
+                counts[key] = _smp_integer(key, self.smp[key])
+        for key in self.smp:
+            if key not in SMP_KEYS:
+                name = key.split(".")[0]
+                raise MachineError(f"Parameter 'smp.{name}' is unexpected", location="")
+        if 0 in counts.values() and SMP_ZERO not in self.warnings:
+            self.warnings.append(SMP_ZERO)
+        # QEMU's machine_parse_smp_config: the count is an unsigned int; without cpus= it is
+        # maxcpus=, without that the product of the topology (0 and absent mean 1).
+        cpus = counts.get("cpus", 0) % (1 << 32) or counts.get("maxcpus", 0) % (1 << 32)
+        if not cpus:
             cpus = 1
             for key in ("sockets", "dies", "clusters", "cores", "threads"):
-                cpus *= counts.get(key, 1) or 1
-        self.smp_cpus = cpus
+                cpus *= counts.get(key, 0) % (1 << 32) or 1
+        self.smp_cpus = check_smp_cpus(cpus)
         self.smp_given = True
 
     def _mem_path(self, value: str, warn: Warn) -> None:
@@ -472,6 +558,12 @@ class CommandLine:
 
     def _mem_prealloc(self, value: str, warn: Warn) -> None:
         self.mem_prealloc = True
+
+
+def option_takes_value(arg: str) -> bool | None:
+    """Whether the option ``arg`` takes a value; None when it is no option machinectl knows."""
+    handler = _OPTIONS.get(arg[1:] if arg.startswith("--") else arg)
+    return None if handler is None else handler[0]
 
 
 _OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {

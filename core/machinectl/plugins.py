@@ -9,7 +9,12 @@ import, declares unknown hooks, returns bad board declarations or repeats a boar
 reported (with its distribution and version) and skipped as a whole; the others keep working.
 ``MACHINECTL_PLUGINS`` restricts which external plugins load (comma-separated entry-point or
 distribution names; empty means none). ``strict=True`` (or ``MACHINECTL_STRICT=1``) turns those
-reports into errors, for CI.
+reports into errors, for CI. ``MACHINECTL_ENTRY_POINT_GROUP`` names another entry-point group
+to load instead of ``machinectl`` (an isolated set of plugins, for tests).
+
+Hooks are called one implementation at a time, in pluggy's order, so that an exception or a
+result of the wrong type is reported with the plugin that raised or returned it, whichever
+board was being built.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -25,13 +30,16 @@ import pluggy
 from . import hooks
 from .boards import Board, BoardSpec
 from .errors import MachineError, PluginError
-from .state import MachineState
+
+if TYPE_CHECKING:
+    from .state import MachineState
 
 ENTRY_POINT_GROUP = "machinectl"
 BUILTIN = "builtin"
 CORE_DISTRIBUTION = "machinectl"
 ENV_ONLY = "MACHINECTL_PLUGINS"
 ENV_STRICT = "MACHINECTL_STRICT"
+ENV_GROUP = "MACHINECTL_ENTRY_POINT_GROUP"
 
 
 @attrs.frozen
@@ -92,18 +100,18 @@ class Registry:
     ) -> bool:
         """Register ``plugin`` and its boards, all or nothing; False when it was skipped."""
         source = _Source(name, distribution, version)
+        if name in self._sources or self._pm.has_plugin(name):
+            error = PluginError(f"a plugin named '{name}' is already registered")
+            return self._fail(source, _describe(error))
         try:
-            if name in self._sources or self._pm.has_plugin(name):
-                raise PluginError(f"a plugin named '{name}' is already registered")
             self._pm.register(plugin, name=name)
-        except (ValueError, PluginError, pluggy.PluginValidationError) as exc:
-            return self._fail(source, _describe(exc))
-        try:
             self._pm.check_pending()
             specs = self._declared_boards(plugin, name)
             boards = self._add_boards(specs, source)
-        except Exception as exc:
-            self._pm.unregister(plugin)
+        except PLUGIN_BUGS as exc:
+            # pluggy registers hook by hook: one that fails validation leaves the earlier ones.
+            if self._pm.get_plugin(name) is plugin:
+                self._pm.unregister(plugin, name=name)
             return self._fail(source, _describe(exc))
         self._sources[name] = source
         for board in boards:
@@ -159,6 +167,11 @@ class Registry:
         self.failures.append(failure)
         return False
 
+    @property
+    def strict(self) -> bool:
+        """Whether a plugin failure is an error (``MACHINECTL_STRICT``) rather than a report."""
+        return self._strict
+
     # -- the typed facade --------------------------------------------------------------------
 
     @property
@@ -176,53 +189,104 @@ class Registry:
         return board
 
     def default_ram_size(self, board: Board) -> int:
-        value = self._call(board, "default_ram_size", board=board)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self._bad_result(board, "default_ram_size", value, "a size in bytes")
-        return value
+        value, who = self._first(board, "default_ram_size", board=board)
+        if not _is_size(value):
+            raise self._bad_result(board, "default_ram_size", value, "a size in bytes", who)
+        return int(value)
 
     def default_ram_id(self, board: Board) -> str | None:
-        value = self._call(board, "default_ram_id", board=board)
+        value, who = self._first(board, "default_ram_id", board=board)
         if value is not None and (not isinstance(value, str) or not value):
-            raise self._bad_result(board, "default_ram_id", value, "a non-empty string")
+            raise self._bad_result(board, "default_ram_id", value, "a non-empty string", who)
         return value
 
     def fixup_ram_size(self, machine: MachineState, size: int) -> int:
-        value = self._call(machine.board, "fixup_ram_size", machine=machine, size=size)
+        value, who = self._first(machine.board, "fixup_ram_size", machine=machine, size=size)
         if value is None:
             return size
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self._bad_result(machine.board, "fixup_ram_size", value, "a size in bytes")
-        return value
+        if not _is_size(value):
+            raise self._bad_result(machine.board, "fixup_ram_size", value, "a size in bytes", who)
+        return int(value)
 
     def validate_ram(self, machine: MachineState) -> None:
-        self._call(machine.board, "validate_ram", machine=machine)
+        for value, who in self._all(machine.board, "validate_ram", machine=machine):
+            # A returned error instead of a raised one would let the machine through.
+            raise self._bad_result(
+                machine.board, "validate_ram", value, "None (raise MachineError to refuse)", who
+            )
 
     def init_board(self, machine: MachineState) -> None:
-        self._call(machine.board, "init_board", machine=machine)
+        value, who = self._first(machine.board, "init_board", machine=machine)
+        if value is not None and not isinstance(value, bool):
+            raise self._bad_result(machine.board, "init_board", value, "True or None", who)
 
     def describe_board(self, board: Board) -> list[str]:
         lines: list[str] = []
-        for result in reversed(self._call(board, "describe_board", board=board) or []):
-            if result:
-                lines.extend(str(line) for line in result)
+        for result, who in reversed(self._all(board, "describe_board", board=board)):
+            if isinstance(result, (str, bytes)) or not isinstance(result, Iterable):
+                raise self._bad_result(board, "describe_board", result, "a list of lines", who)
+            lines.extend(str(line) for line in result)
         return lines
 
-    def _call(self, board: Board, hook_name: str, /, **kwargs: Any) -> Any:
-        caller = getattr(self._pm.hook, hook_name)
-        try:
-            return caller(**kwargs)
-        except MachineError:
-            raise
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {_who(board)} failed in {hook_name} for '{board.name}': {_describe(exc)}"
-            ) from exc
+    def _first(self, board: Board, hook_name: str, /, **kwargs: Any) -> tuple[Any, str | None]:
+        """A first-result hook: the answer and who gave it (None: no plugin answered)."""
+        results = self._results(board, hook_name, kwargs, first=True)
+        return results[0] if results else (None, None)
 
-    def _bad_result(self, board: Board, hook_name: str, value: object, want: str) -> PluginError:
+    def _all(self, board: Board, hook_name: str, /, **kwargs: Any) -> list[tuple[Any, str]]:
+        """Every non-None result, in pluggy's call order, each with who gave it."""
+        return self._results(board, hook_name, kwargs, first=False)
+
+    def _results(
+        self, board: Board, hook_name: str, kwargs: dict[str, Any], *, first: bool
+    ) -> list[tuple[Any, str]]:
+        """Call the implementations one by one, as pluggy does, to know who answered or failed.
+
+        A plugin's exception (other than :class:`MachineError`, which is a refusal) becomes a
+        :class:`PluginError` that names that plugin, whichever board is being built.
+        """
+        caller = getattr(self._pm.hook, hook_name)
+        impls = caller.get_hookimpls()
+        if any(impl.wrapper or impl.hookwrapper for impl in impls):
+            # Wrappers need pluggy's own loop; an error is then blamed on the board's plugin.
+            try:
+                outcome = caller(**kwargs)
+            except MachineError:
+                raise
+            except PLUGIN_BUGS as exc:
+                raise self._failed(board, hook_name, _who(board), exc) from exc
+            answers = [outcome] if first else list(outcome)
+            return [(a, _who(board)) for a in answers if a is not None]
+        results = []
+        for impl in reversed(impls):
+            who = self._who_impl(impl.plugin_name)
+            try:
+                value = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            except MachineError:
+                raise
+            except PLUGIN_BUGS as exc:
+                raise self._failed(board, hook_name, who, exc) from exc
+            if value is not None:
+                results.append((value, who))
+                if first:
+                    break
+        return results
+
+    def _who_impl(self, plugin_name: str) -> str:
+        source = self._sources.get(plugin_name)
+        return _who_source(source) if source is not None else plugin_name
+
+    def _failed(self, board: Board, hook_name: str, who: str, exc: BaseException) -> PluginError:
         return PluginError(
-            f"{hook_name} for '{board.name}' returned {value!r}, expected {want} "
-            f"(board from {_who(board)})"
+            f"plugin {who} failed in {hook_name} for '{board.name}': {_describe(exc)}"
+        )
+
+    def _bad_result(
+        self, board: Board, hook_name: str, value: object, want: str, who: str | None
+    ) -> PluginError:
+        return PluginError(
+            f"{hook_name} for '{board.name}' returned {_short_repr(value)}, expected {want} "
+            f"(answered by plugin {who or _who(board)})"
         )
 
     def plugins(self) -> list[PluginInfo]:
@@ -251,8 +315,29 @@ def _who_source(source: _Source) -> str:
     return f"{source.name} ({source.distribution} {source.version or '?'})"
 
 
+#: What a plugin's own code may raise that is its bug, not a refusal (a plugin calling
+#: ``sys.exit()`` must not end the program).
+PLUGIN_BUGS = (Exception, SystemExit)
+
+
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64
+
+
+def _short_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except PLUGIN_BUGS:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    try:
+        message = str(exc).strip()
+    except PLUGIN_BUGS:  # a plugin's exception whose text itself fails
+        message = ""
+    text = message.splitlines()[0] if message else ""
     if isinstance(exc, MachineError):
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -283,7 +368,7 @@ def _only_from_env() -> frozenset[str] | None:
 def create_registry(
     *,
     load_entrypoints: bool = True,
-    group: str = ENTRY_POINT_GROUP,
+    group: str | None = None,
     plugins: Iterable[tuple[str, object]] = (),
     only: Iterable[str] | None = None,
     strict: bool | None = None,
@@ -291,7 +376,8 @@ def create_registry(
     """Build a registry: the core's built-ins, then entry points, then ``plugins``.
 
     :param load_entrypoints: load the external plugins of the entry-point group.
-    :param group: the entry-point group (``machinectl``; another name for isolated setups).
+    :param group: the entry-point group; default from ``MACHINECTL_ENTRY_POINT_GROUP``, else
+        ``machinectl`` (another group gives an isolated set of plugins, for tests).
     :param plugins: extra ``(name, plugin)`` pairs to register (for programs and tests).
     :param only: restrict external plugins to these entry-point or distribution names; default
         from ``MACHINECTL_PLUGINS`` (unset: all).
@@ -299,29 +385,65 @@ def create_registry(
     """
     if strict is None:
         strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
+    if group is None:
+        group = os.environ.get(ENV_GROUP) or ENTRY_POINT_GROUP
     registry = Registry(strict=strict)
+    found = (
+        sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name)
+        if load_entrypoints
+        else []
+    )
+    core = next((ep for ep in found if _is_builtin(ep)), None)
+    core_version = _name_and_version(core.dist)[1] if core is not None else _core_version()
     from . import builtin
 
-    registry.add(builtin, BUILTIN, distribution=CORE_DISTRIBUTION, version=_core_version())
-    if load_entrypoints:
-        allowed = frozenset(only) if only is not None else _only_from_env()
-        for ep in sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name):
-            dist = ep.dist
-            dist_name = dist.name if dist is not None else None
-            if dist_name == CORE_DISTRIBUTION and ep.name == BUILTIN:
-                continue
-            if allowed is not None and ep.name not in allowed and dist_name not in allowed:
-                continue
-            version = dist.version if dist is not None else None
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                registry._fail(_Source(ep.name, dist_name, version), _describe(exc))
-                continue
-            registry.add(_instantiate(plugin), ep.name, distribution=dist_name, version=version)
+    registry.add(builtin, BUILTIN, distribution=CORE_DISTRIBUTION, version=core_version)
+    allowed = frozenset(only) if only is not None else _only_from_env()
+    for ep in found:
+        if ep is core or (allowed is not None and not allowed):
+            continue
+        # A distribution's metadata is read only for plugins that are candidates.
+        dist_name, version = _name_and_version(ep.dist)
+        if allowed is not None and ep.name not in allowed and dist_name not in allowed:
+            continue
+        try:
+            plugin = _instantiate(ep.load())
+        except PLUGIN_BUGS as exc:
+            registry._fail(_Source(ep.name, dist_name, version), _describe(exc))
+            continue
+        registry.add(plugin, ep.name, distribution=dist_name, version=version)
     for name, plugin in plugins:
         registry.add(plugin, name)
     return registry
+
+
+def _is_builtin(ep: importlib.metadata.EntryPoint) -> bool:
+    """The core's own entry point for its built-in plugin (registered first, by hand)."""
+    return ep.name == BUILTIN and _name_and_version(ep.dist)[0] == CORE_DISTRIBUTION
+
+
+def _name_and_version(
+    dist: importlib.metadata.Distribution | None,
+) -> tuple[str | None, str | None]:
+    """A distribution's name and version, read from the head of its metadata.
+
+    ``Distribution.name`` and ``.version`` parse the whole metadata file as an e-mail message
+    each time; both fields are one-line headers at its top, so reading up to them suffices.
+    Metadata that does not have them there is left to ``importlib.metadata`` to parse.
+    """
+    if dist is None:
+        return None, None
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the end of the headers
+        key, colon, value = line.partition(":")
+        if colon and not line[0].isspace():
+            fields.setdefault(key.strip().lower(), value.strip())
+        if "name" in fields and "version" in fields:
+            return fields["name"], fields["version"]
+    return dist.metadata["Name"], dist.version
 
 
 def _instantiate(plugin: object) -> object:
@@ -333,7 +455,7 @@ def _instantiate(plugin: object) -> object:
 
 def _core_version() -> str | None:
     try:
-        return importlib.metadata.version(CORE_DISTRIBUTION)
+        return _name_and_version(importlib.metadata.distribution(CORE_DISTRIBUTION))[1]
     except importlib.metadata.PackageNotFoundError:
         return None
 

@@ -43,9 +43,18 @@ class MachineState:
     numa: NumaState | None = None
     #: Warnings boards emit (printed by the CLI as ``machinectl: warning: ...``).
     warnings: list[str] = attrs.field(factory=list)
+    #: Notices: what QEMU tells on standard output as a plain line, not as a warning (the
+    #: CLI prints them so; ``Machine.notices`` and ``query()`` carry them).
+    notices: list[str] = attrs.field(factory=list)
 
     def warn(self, text: str) -> None:
+        """Tell the user something is wrong but goes on (QEMU's ``warning:`` lines)."""
         self.warnings.append(text)
+
+    def notice(self, text: str) -> None:
+        """Tell the user something as a plain line on standard output, as QEMU prints it
+        (s390x's storage-increment rounding: ``Ram size ... was fixed up to ...``)."""
+        self.notices.append(text)
 
     def map_ram(self, base: int, region: MemoryRegion | None = None, priority: int = 0) -> None:
         """Map ``region`` (default: all of main RAM) at ``base`` of the system address space."""

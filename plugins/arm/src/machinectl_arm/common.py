@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from machinectl.boards import BoardFacts, BoardSpec, Layout, PropertyKind, RamRule, map_at_base
+from machinectl.boards import (
+    BoardFacts,
+    BoardSpec,
+    Layout,
+    PropertyKind,
+    RamRule,
+    Window,
+    map_at_base,
+)
 
 FAMILY = "arm"
 
@@ -19,6 +27,7 @@ def arm_board(
     ram_base: int = 0,
     rules: Iterable[RamRule] = (),
     layout: Layout = map_at_base,
+    windows: Iterable[Window] = (),
     notes: Iterable[str] = (),
     extra: Mapping[str, Any] | None = None,
     alias: str | None = None,
@@ -26,11 +35,17 @@ def arm_board(
     numa_mem_supported: bool = False,
     properties: Mapping[str, PropertyKind] | None = None,
     deprecated: bool = False,
+    canonical_ramblock_ids: bool = False,
+    smp_prefers_sockets: bool = False,
+    numa_cpus_by_index: bool = False,
+    auto_numa_with_slots: bool = False,
+    auto_numa_with_maxmem: bool = False,
 ) -> BoardFacts:
     """A record for one arm machine type.
 
     Every arm binary of QEMU is built with memory-device support, so every arm board reports
-    ``plugged-memory`` in ``query-memory-size-summary``.
+    ``plugged-memory`` in ``query-memory-size-summary``. The keyword arguments are the
+    :class:`machinectl.BoardSpec` facts of the same names.
     """
     spec = BoardSpec(
         name=name,
@@ -42,6 +57,11 @@ def arm_board(
         memory_devices=True,
         properties=dict(properties or {}),
         deprecated=deprecated,
+        canonical_ramblock_ids=canonical_ramblock_ids,
+        smp_prefers_sockets=smp_prefers_sockets,
+        numa_cpus_by_index=numa_cpus_by_index,
+        auto_numa_with_slots=auto_numa_with_slots,
+        auto_numa_with_maxmem=auto_numa_with_maxmem,
     )
     return BoardFacts(
         spec=spec,
@@ -50,6 +70,7 @@ def arm_board(
         ram_base=ram_base,
         rules=tuple(rules),
         layout=layout,
+        windows=tuple(windows),
         notes=tuple(notes),
         extra=dict(extra or {}),
     )

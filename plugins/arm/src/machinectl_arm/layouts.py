@@ -1,10 +1,10 @@
 """How arm boards place main RAM: the few layouts that are more than "all of it at one base".
 
 Each layout takes its numbers from the board record (``BoardFacts.ram_base`` and ``extra``), so
-one function serves every board that shares a design. The ``extra`` keys used here:
+one function serves every board that shares a design. Device windows over RAM are the
+record's ``windows`` (:class:`Window`), which the core maps after the layout. The ``extra`` keys
+used here:
 
-* ``windows``: :class:`Window` regions (devices) mapped after RAM; at equal priority the later
-  region wins, as in QEMU, so a window hides the RAM below it.
 * ``mirrors``: :class:`Mirror` aliases that show all of RAM a second time.
 * ``container``: a :class:`RamContainer` that holds RAM and a filler up to the SoC maximum.
 * ``banks``: :class:`Bank` pairs; RAM runs across them and an alias fills the last bank used.
@@ -21,16 +21,20 @@ with QEMU's memory map can leave them out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
+from machinectl import boards
 from machinectl.boards import BoardFacts
 from machinectl.memory import MemoryRegion
-from machinectl.state import MachineState
+
+if TYPE_CHECKING:
+    from machinectl.state import MachineState
 
 
 @attrs.frozen
-class Window:
-    """An opaque window of the address space that is not RAM.
+class Window(boards.Window):
+    """A device window (:class:`machinectl.boards.Window`) with marks for comparing with QEMU.
 
     ``simplified`` marks a window whose devices are not modelled: QEMU maps each device on its
     own and RAM below stays visible in the gaps between them, which the window hides as a
@@ -38,12 +42,8 @@ class Window:
     stands for a run of separate devices and its name is this plugin's own.
     """
 
-    name: str
-    base: int
-    size: int
-    priority: int = 0
-    simplified: bool = False
-    grouped: bool = False
+    simplified: bool = attrs.field(default=False, kw_only=True)
+    grouped: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen
@@ -115,26 +115,17 @@ class LowAlias:
     flash_alias: str
 
 
-def _windows(facts: BoardFacts) -> Sequence[Window]:
-    windows: Sequence[Window] = facts.extra.get("windows", ())
-    return windows
-
-
-def add_windows(machine: MachineState, facts: BoardFacts) -> None:
-    """Map the record's windows after RAM, so that they hide what lies below them."""
-    for window in _windows(facts):
-        machine.system_memory.add_subregion(
-            window.base, MemoryRegion.io(window.name, window.size), window.priority
-        )
-
-
 def simplified_ranges(facts: BoardFacts) -> list[tuple[int, int]]:
     """``[start, end)`` ranges where the map is simpler than QEMU's flat view.
 
     These are the windows whose devices are not modelled (see :class:`Window`) and the gate
     (see :class:`Gate`), if any.
     """
-    ranges = [(w.base, w.base + w.size) for w in _windows(facts) if w.simplified or w.grouped]
+    ranges = [
+        (w.base, w.base + w.size)
+        for w in facts.windows
+        if getattr(w, "simplified", False) or getattr(w, "grouped", False)
+    ]
     gate: Gate | None = facts.extra.get("gate")
     if gate is not None:
         ranges.append((facts.ram_base, facts.ram_base + gate.size))
@@ -151,18 +142,12 @@ def own_regions(facts: BoardFacts, ram_id: str | None) -> set[str]:
     These are the windows that stand for groups of devices, the two aliases of the VideoCore
     split, and RAM inside a gate (QEMU keeps it in the controller's own address space).
     """
-    names = {w.name for w in _windows(facts) if w.grouped}
+    names = {w.name for w in facts.windows if getattr(w, "grouped", False)}
     if "videocore" in facts.extra:
         names.update(VIDEOCORE_ALIASES)
     if "gate" in facts.extra and ram_id is not None:
         names.add(ram_id)
     return names
-
-
-def ram_with_windows(machine: MachineState, facts: BoardFacts) -> None:
-    """RAM at the base, then device windows on top of it."""
-    machine.map_ram(facts.ram_base)
-    add_windows(machine, facts)
 
 
 def ram_behind_gate(machine: MachineState, facts: BoardFacts) -> None:
@@ -175,7 +160,7 @@ def ram_behind_gate(machine: MachineState, facts: BoardFacts) -> None:
 
 
 def ram_with_mirrors(machine: MachineState, facts: BoardFacts) -> None:
-    """RAM at the base, the whole of it again at each mirror, then device windows."""
+    """RAM at the base, and the whole of it again at each mirror."""
     ram = machine.ram
     machine.map_ram(facts.ram_base)
     if ram is not None:
@@ -183,7 +168,6 @@ def ram_with_mirrors(machine: MachineState, facts: BoardFacts) -> None:
         for mirror in facts.extra["mirrors"]:
             alias = MemoryRegion.alias(mirror.name, ram, 0, ram.size)
             machine.system_memory.add_subregion(mirror.base, alias)
-    add_windows(machine, facts)
 
 
 def ram_in_container(machine: MachineState, facts: BoardFacts) -> None:
@@ -244,10 +228,10 @@ def ram_across_apertures(machine: MachineState, facts: BoardFacts) -> None:
 
 
 def ram_with_videocore(machine: MachineState, facts: BoardFacts) -> None:
-    """RAM at 0 in two parts, the CPU's and the VideoCore's share at the top, then windows.
+    """RAM at 0 in two parts, the CPU's and the VideoCore's share at the top.
 
     Both parts are aliases of the one RAM region, so the guest sees a single range; the
-    peripheral window (a higher-priority window in ``windows``) hides the top of RAM when RAM
+    peripheral window (a higher-priority window of the record) hides the top of RAM when RAM
     reaches it.
     """
     ram = machine.ram
@@ -260,7 +244,6 @@ def ram_with_videocore(machine: MachineState, facts: BoardFacts) -> None:
             machine.system_memory.add_subregion(facts.ram_base, alias)
         alias = MemoryRegion.alias(videocore_name, ram, cpu_part, ram.size - cpu_part)
         machine.system_memory.add_subregion(facts.ram_base + cpu_part, alias)
-    add_windows(machine, facts)
 
 
 def ram_with_low_alias(machine: MachineState, facts: BoardFacts) -> None:

@@ -12,7 +12,6 @@ from .layouts import (
     Window,
     ram_with_low_alias,
     ram_with_mirrors,
-    ram_with_windows,
 )
 from .rules import at_most, one_of
 
@@ -46,9 +45,8 @@ def _calxeda(name: str, description: str) -> BoardFacts:
         description,
         default_ram_size=128 * MiB,
         default_ram_id="highbank.dram",
-        layout=ram_with_windows,
+        windows=(CALXEDA_DEVICES,),
         notes=CALXEDA_NOTES,
-        extra={"windows": (CALXEDA_DEVICES,)},
     )
 
 
@@ -78,7 +76,8 @@ RECORDS: tuple[BoardFacts, ...] = (
             "the devices from 0x10000000 to 0x1d000fff and from 0xc0000000 to 0xcb7fffff are "
             "two windows here; QEMU maps each on its own and shows RAM in the gaps between them",
         ),
-        extra={"mirrors": (Mirror("ram.alias", 0x8000_0000),), "windows": INTEGRATOR_DEVICES},
+        windows=INTEGRATOR_DEVICES,
+        extra={"mirrors": (Mirror("ram.alias", 0x8000_0000),)},
     ),
     _versatile("versatilepb", "ARM Versatile/PB (ARM926EJ-S)"),
     _versatile("versatileab", "ARM Versatile/AB (ARM926EJ-S)"),

@@ -39,7 +39,7 @@ MACHINES: tuple[tuple[str, str, Soc, int, bool], ...] = (
 
 def _record(name: str, description: str, soc: Soc, size: int, old_name: bool) -> BoardFacts:
     peripherals = Window(
-        "bcm2835-peripherals", soc.peripherals_base, PERIPHERALS_SIZE, 1, simplified=True
+        "bcm2835-peripherals", soc.peripherals_base, PERIPHERALS_SIZE, priority=1, simplified=True
     )
     notes = [
         f"{soc.name} SoC; RAM at 0; the VideoCore's share is the top {human(VIDEOCORE_SHARE)} "
@@ -63,7 +63,8 @@ def _record(name: str, description: str, soc: Soc, size: int, old_name: bool) ->
         rules=[exact_size(size)],
         layout=ram_with_videocore,
         notes=notes,
-        extra={"videocore": VIDEOCORE_SHARE, "windows": (peripherals,)},
+        windows=(peripherals,),
+        extra={"videocore": VIDEOCORE_SHARE},
         deprecated=old_name,
     )
 

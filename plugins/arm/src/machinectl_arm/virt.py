@@ -17,6 +17,14 @@ VERSIONS = (
 )  # fmt: skip
 #: The newest version that still takes the legacy ``-numa node,mem=``.
 LAST_LEGACY_NUMA_MEM = (5, 0)
+#: The newest version that names file and memfd backends' RAM by QOM path.
+LAST_CANONICAL_RAMBLOCK_IDS = (3, 1)
+#: The newest version that reads ``-smp N`` as N sockets.
+LAST_SMP_PREFERS_SOCKETS = (6, 1)
+#: The first versions that add a NUMA node by themselves when ``-m slots=`` or ``maxmem=``
+#: allows hotplugged memory.
+FIRST_AUTO_NUMA_WITH_SLOTS = (4, 2)
+FIRST_AUTO_NUMA_WITH_MAXMEM = (5, 1)
 
 VIRT_RAM_BASE = 1 * GiB
 #: Physical address bits of the default CPU (cortex-a15, with LPAE) and with ``highmem=off``.
@@ -66,7 +74,8 @@ def _version(text: str) -> tuple[int, int]:
 
 
 def _virt(version: str, newest: bool) -> BoardFacts:
-    legacy_numa = _version(version) <= LAST_LEGACY_NUMA_MEM
+    number = _version(version)
+    legacy_numa = number <= LAST_LEGACY_NUMA_MEM
     numa_words = (
         "-numa node,mem= (legacy) is accepted"
         if legacy_numa
@@ -88,6 +97,10 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         numa=True,
         numa_mem_supported=legacy_numa,
         properties={"highmem": "bool"},
+        canonical_ramblock_ids=number <= LAST_CANONICAL_RAMBLOCK_IDS,
+        smp_prefers_sockets=number <= LAST_SMP_PREFERS_SOCKETS,
+        auto_numa_with_slots=number >= FIRST_AUTO_NUMA_WITH_SLOTS,
+        auto_numa_with_maxmem=number >= FIRST_AUTO_NUMA_WITH_MAXMEM,
     )
 
 
@@ -106,6 +119,7 @@ SBSA_REF = arm_board(
         "NUMA supported; -numa node,mem= is refused: use -numa node,memdev=",
     ),
     numa=True,
+    numa_cpus_by_index=True,
 )
 
 RECORDS: tuple[BoardFacts, ...] = (

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from machinectl.boards import AtMost, BoardFacts, BoardSpec, BoardTable
-from machinectl.state import MachineState
 from machinectl.units import GiB, MiB
 
 #: Main RAM yields to anything else mapped over it (the firmware at 0xf0000000, I/O).
 RAM_PRIORITY = -1
-
-
-def map_below_devices(machine: MachineState, facts: BoardFacts) -> None:
-    """Main RAM at the base, with a priority below every other region."""
-    machine.map_ram(facts.ram_base, priority=RAM_PRIORITY)
 
 
 HPPA = BoardFacts(
@@ -21,7 +15,7 @@ HPPA = BoardFacts(
     default_ram_id="ram",
     ram_base=0,
     rules=(AtMost(limit=3 * GiB, message="RAM size is currently restricted to 3GB"),),
-    layout=map_below_devices,
+    ram_priority=RAM_PRIORITY,
     notes=(
         "main RAM is mapped at 0 with priority -1, so the firmware region at 0xf0000000 and "
         "the I/O windows above it would win any overlap; at most 3 GiB it never reaches them",

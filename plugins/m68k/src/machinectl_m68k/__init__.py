@@ -1,33 +1,21 @@
 """machinectl board plugin for QEMU's m68k machine types (``qemu-system-m68k``).
 
 The ColdFire evaluation boards and the NeXT Cube check no RAM size: RAM that grows into their
-peripheral windows is hidden there, which the layout models with the windows' own regions.
-The Quadra 800 refuses more than 1 GiB.
+peripheral windows is hidden there, and each record lists those windows
+(:class:`machinectl.boards.Window`). The Quadra 800 refuses more than 1 GiB.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, AtMost, BoardFacts, BoardSpec, BoardTable
-from machinectl.memory import MemoryRegion
-from machinectl.state import MachineState
+from machinectl.boards import (
+    QEMU_DEFAULT_RAM_SIZE,
+    AtMost,
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    Window,
+)
 from machinectl.units import GiB, MiB
-
-#: A device region mapped over main RAM: name, guest-physical base, size.
-Window = tuple[str, int, int]
-
-
-class DeviceWindows(NamedTuple):
-    """A board's device regions that RAM can grow into."""
-
-    windows: tuple[Window, ...]
-
-    def place_ram(self, machine: MachineState, facts: BoardFacts) -> None:
-        """Main RAM at the board's base, then the windows, which hide the RAM beneath them."""
-        machine.map_ram(facts.ram_base)
-        for name, base, size in self.windows:
-            machine.system_memory.add_subregion(base, MemoryRegion.io(name, size))
 
 
 def _spec(name: str, description: str) -> BoardSpec:
@@ -39,9 +27,7 @@ AN5206 = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="an5206.ram",
     ram_base=0,
-    layout=DeviceWindows(
-        (("mbar", 0x1000_0000, 0x1000), ("an5206.sram", 0x2000_0000, 0x200))
-    ).place_ram,
+    windows=(Window("mbar", 0x1000_0000, 0x1000), Window("an5206.sram", 0x2000_0000, 0x200)),
     notes=(
         "DRAM starts at 0; no size check",
         "above 256 MiB the 4 KiB MBAR registers at 0x10000000 hide RAM, above 512 MiB the "
@@ -54,18 +40,16 @@ MCF5208EVB = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="mcf5208.ram",
     ram_base=0x4000_0000,
-    layout=DeviceWindows(
-        (
-            ("mcf5208.sram", 0x8000_0000, 0x4000),
-            ("mcf", 0xFC04_8000, 0x100),
-            ("uart", 0xFC06_0000, 0x40),
-            ("uart", 0xFC06_4000, 0x40),
-            ("uart", 0xFC06_8000, 0x40),
-            ("m5208-timer", 0xFC08_0000, 0x4000),
-            ("m5208-timer", 0xFC08_4000, 0x4000),
-            ("m5208-sys", 0xFC0A_8000, 0x4000),
-        )
-    ).place_ram,
+    windows=(
+        Window("mcf5208.sram", 0x8000_0000, 0x4000),
+        Window("mcf", 0xFC04_8000, 0x100),
+        Window("uart", 0xFC06_0000, 0x40),
+        Window("uart", 0xFC06_4000, 0x40),
+        Window("uart", 0xFC06_8000, 0x40),
+        Window("m5208-timer", 0xFC08_0000, 0x4000),
+        Window("m5208-timer", 0xFC08_4000, 0x4000),
+        Window("m5208-sys", 0xFC0A_8000, 0x4000),
+    ),
     notes=(
         "DRAM starts at 0x40000000; no size check, RAM may run past 4 GiB",
         "above 1 GiB the 16 KiB SRAM at 0x80000000 hides RAM, and above 3 GiB so do the "
@@ -80,9 +64,10 @@ NEXT_CUBE = BoardFacts(
     default_ram_size=64 * MiB,
     default_ram_id="next.ram",
     ram_base=0x0400_0000,
-    layout=DeviceWindows(
-        (("next-video", 0x0B00_0000, 0x1C_B100), ("next.bmapmem", 0x820C_0000, 0x40))
-    ).place_ram,
+    windows=(
+        Window("next-video", 0x0B00_0000, 0x1C_B100),
+        Window("next.bmapmem", 0x820C_0000, 0x40),
+    ),
     notes=(
         "RAM starts at 0x04000000, 64 MiB unless -m says otherwise; no size check",
         "above 112 MiB the framebuffer at 0x0b000000 hides RAM, and above 2 GiB so does the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from machinectl import AtMost, BoardFacts, BoardSpec, FixedSize, GiB, MemoryRegion, MiB, OneOf
+from machinectl.boards import Window
 
 if TYPE_CHECKING:
     from machinectl import MachineState
@@ -118,24 +119,17 @@ BOSTON = BoardFacts(
 
 # -- mipssim ------------------------------------------------------------------------------------
 
-MIPSSIM_BIOS = (0x1FC00000, 4 * MiB)
-MIPSSIM_ISA = (0x1FD00000, 64 * 1024)
-
-
-def map_mipssim(machine: MachineState, facts: BoardFacts) -> None:
-    """RAM at 0 with the BIOS ROM and the ISA I/O window placed over it."""
-    machine.map_ram(facts.ram_base)
-    base, size = MIPSSIM_BIOS
-    machine.system_memory.add_subregion(base, MemoryRegion.rom("mips_mipssim.bios", size))
-    base, size = MIPSSIM_ISA
-    machine.system_memory.add_subregion(base, MemoryRegion.io("isa_mmio", size))
-
+#: The BIOS ROM and, inside it, the ISA I/O window; both hide the RAM below them.
+MIPSSIM_WINDOWS = (
+    Window("mips_mipssim.bios", 0x1FC00000, 4 * MiB, kind="rom"),
+    Window("isa_mmio", 0x1FD00000, 64 * 1024),
+)
 
 MIPSSIM = BoardFacts(
     spec=_spec("mipssim", "MIPS MIPSsim platform"),
     default_ram_size=128 * MiB,
     default_ram_id="mips_mipssim.ram",
-    layout=map_mipssim,
+    windows=MIPSSIM_WINDOWS,
     notes=(
         "main RAM at 0 with no size check; RAM from 0x1fc00000 to 0x1fffffff is hidden by "
         "the 4 MiB BIOS ROM (with the ISA I/O window at 0x1fd00000), RAM above shows again",

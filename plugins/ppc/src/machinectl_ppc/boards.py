@@ -7,27 +7,10 @@ device windows that hide RAM when RAM reaches them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import attrs
-from machinectl import (
-    AtLeast,
-    AtMost,
-    BoardFacts,
-    BoardSpec,
-    FixedSize,
-    GiB,
-    MemoryRegion,
-    MiB,
-    MultipleOf,
-)
+from machinectl import AtLeast, AtMost, BoardFacts, BoardSpec, FixedSize, GiB, MiB, MultipleOf
+from machinectl.boards import Window
 
 from .ppc4xx import SdramBanks, SdramController, sdram_layout
-
-if TYPE_CHECKING:
-    from machinectl import MachineState
-    from machinectl.boards import Layout
 
 
 def _spec(name: str, description: str, alias: str | None = None) -> BoardSpec:
@@ -191,40 +174,18 @@ PPC4XX = [
 # -- Virtex ---------------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Window:
-    """A device or flash window placed over RAM; it hides what RAM is below it."""
-
-    name: str
-    base: int
-    size: int
-    rom: bool = False
-
-
-def windows_layout(windows: Sequence[Window]) -> Layout:
-    """Main RAM at the board's base, then ``windows`` on top of it (the later mapping wins)."""
-
-    def map_with_windows(machine: MachineState, facts: BoardFacts) -> None:
-        machine.map_ram(facts.ram_base)
-        for window in windows:
-            make = MemoryRegion.rom if window.rom else MemoryRegion.io
-            machine.system_memory.add_subregion(window.base, make(window.name, window.size))
-
-    return map_with_windows
-
-
 VIRTEX_WINDOWS = (
     Window("xlnx.xps-intc", 0x81800000, 0x20),
     Window("xlnx.xps-timer", 0x83C00000, 0x20),
     Window("serial", 0x83E01003, 0x20),
-    Window("virtex.flash", 0xFC000000, 16 * MiB, rom=True),
+    Window("virtex.flash", 0xFC000000, 16 * MiB, kind="rom"),
 )
 
 VIRTEX = BoardFacts(
     spec=_spec("virtex-ml507", "Xilinx Virtex ML507 reference design"),
     default_ram_size=128 * MiB,
     default_ram_id="ram",
-    layout=windows_layout(VIRTEX_WINDOWS),
+    windows=VIRTEX_WINDOWS,
     notes=(
         "main RAM at 0 with no size check: above 0x81800000 the interrupt controller, timer "
         "and UART windows, and from 0xfc000000 the 16 MiB flash, hide the RAM below them",

@@ -52,6 +52,10 @@ class Version:
     lmb: bool = True
     legacy_numa_mem: bool = False
     rma_limit: int | None = None
+    #: File and memfd backends' RAM is named by QOM path (up to pseries-3.1).
+    canonical_ramblock_ids: bool = False
+    #: ``-smp N`` means N sockets (up to pseries-6.1).
+    smp_prefers_sockets: bool = False
 
 
 NO_LMB = ("2.1", "2.2", "2.3", "2.4")
@@ -62,6 +66,8 @@ RMA_LIMITED = (
 )
 LEGACY_NUMA_MEM = (*RMA_LIMITED, "5.0")
 ALL_VERSIONS = (*LEGACY_NUMA_MEM, "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2")
+CANONICAL_RAMBLOCK_IDS = ALL_VERSIONS[: ALL_VERSIONS.index("3.1") + 1]
+SMP_PREFERS_SOCKETS = ALL_VERSIONS[: ALL_VERSIONS.index("6.1") + 1]
 
 VERSIONS = [
     Version(
@@ -69,6 +75,8 @@ VERSIONS = [
         lmb=name not in NO_LMB,
         legacy_numa_mem=name in LEGACY_NUMA_MEM,
         rma_limit=16 * GiB if name in RMA_LIMITED else None,
+        canonical_ramblock_ids=name in CANONICAL_RAMBLOCK_IDS,
+        smp_prefers_sockets=name in SMP_PREFERS_SOCKETS,
     )
     for name in ALL_VERSIONS
 ]
@@ -174,6 +182,10 @@ def record(version: Version) -> BoardFacts:
             numa=True,
             numa_mem_supported=version.legacy_numa_mem,
             memory_devices=True,
+            canonical_ramblock_ids=version.canonical_ramblock_ids,
+            smp_prefers_sockets=version.smp_prefers_sockets,
+            # Every version gives a guest without -numa one node of all RAM.
+            auto_numa=True,
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,

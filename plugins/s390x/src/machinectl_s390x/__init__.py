@@ -3,7 +3,7 @@
 All versions map the RAM backend ``s390.ram`` whole at address 0 and, in the Debian 7.2
 binary, refuse a RAM size that is not a whole number of MiB. The 4.2 and older types keep
 QEMU's older SCLP storage-increment rule: with at most 1020 increments of 1 MiB times a power of
-two, the ``-m`` size is rounded down to the increment, with a notice.
+two, the ``-m`` size is rounded down to the increment, with a notice on standard output.
 
 The rounding happens before the maxmem checks and before the RAM backend exists (the
 ``fixup_ram_size`` hook), so the backend, the checks and the layout all see the rounded size.
@@ -11,10 +11,14 @@ The rounding happens before the maxmem checks and before the RAM backend exists 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from machinectl.boards import BoardFacts, BoardSpec, BoardTable, MultipleOf
 from machinectl.errors import MachineError
-from machinectl.state import MachineState
 from machinectl.units import MiB
+
+if TYPE_CHECKING:
+    from machinectl.state import MachineState
 
 RAM_ID = "s390.ram"
 FAMILY = "s390x"
@@ -53,7 +57,8 @@ def _fixup(machine: MachineState, size: int) -> int:
     fixed, notice = fixup_ram_size(size)
     if notice is None:
         return size
-    machine.warn(notice)
+    # QEMU prints the notice on standard output, not as a warning.
+    machine.notice(notice)
     if fixed == 0:
         # QEMU goes on without any RAM and crashes; refuse instead.
         raise MachineError(
@@ -88,6 +93,7 @@ def machine_type(text: str) -> BoardFacts:
             description=f"Virtual s390x machine (version {text})",
             alias=ALIAS if text == VERSIONS[-1] else None,
             family=FAMILY,
+            canonical_ramblock_ids=_version(text) <= (3, 1),
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,

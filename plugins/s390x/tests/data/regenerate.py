@@ -7,8 +7,7 @@ Run from the repository root (needs Debian's qemu-system-s390x 7.2)::
 It writes ``qemu72.json`` next to itself: ``tools/qemu_oracle.py``'s records for every
 ``s390-ccw-virtio-*`` machine type (and the unversioned alias) with no ``-m``, with each
 ``-m`` value of :data:`SIZES`, and with each argument list of :data:`EXTRAS`. QEMU prints
-the storage-increment notice of the 4.2 and older types on stdout, which the oracle does not
-keep, so each record also gets:
+the storage-increment notice of the 4.2 and older types on stdout, so each record also gets:
 
 * ``stdout``: the non-QMP lines QEMU printed on stdout (the notice, if any);
 * ``crashed``: true when QEMU died from a signal (it then printed no error at all);
@@ -17,19 +16,16 @@ keep, so each record also gets:
 
 from __future__ import annotations
 
-import concurrent.futures
-import importlib.util
-import json
-import re
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[3]
+sys.path.insert(0, str(HERE.parents[3] / "tools"))
+
+import qemu_oracle  # noqa: E402
+
 BINARY = "qemu-system-s390x"
-MACHINE_PATTERN = re.compile(r"s390-ccw-virtio(-[0-9.]+)?\Z")
+MACHINE_PATTERN = r"s390-ccw-virtio(-[0-9.]+)?"
 
 SIZES = [
     None, "0", "8K", "512K", "1M", "1032K", "2M", "4M", "8M", "16M", "32M", "64M", "100M",
@@ -46,46 +42,12 @@ SIZES = [
 EXTRAS = [["-numa", "node"]]
 
 
-def _oracle() -> Any:
-    spec = importlib.util.spec_from_file_location("qemu_oracle", ROOT / "tools" / "qemu_oracle.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def machines() -> list[str]:
-    out = subprocess.run([BINARY, "-M", "help"], capture_output=True, text=True, check=True)
-    names = [line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()]
-    return [name for name in names if MACHINE_PATTERN.match(name)]
-
-
-def stdout_and_status(machine: str, size: str | None, extra: list[str]) -> tuple[list[str], int]:
-    """QEMU's own stdout lines (not QMP) and its exit status for one command line."""
-    argv = [BINARY, "-M", machine, *(["-m", size] if size is not None else []), *extra]
-    argv += ["-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
-    script = '{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n'
-    proc = subprocess.run(argv, input=script, capture_output=True, text=True, check=False)
-    lines = [line for line in proc.stdout.splitlines() if line and not line.startswith("{")]
-    return lines, proc.returncode
-
-
-def probe(oracle: Any, machine: str, size: str | None, extra: list[str]) -> dict[str, Any]:
-    record: dict[str, Any] = oracle.probe(BINARY, machine, size, extra)
-    record["stdout"], status = stdout_and_status(machine, size, extra)
-    record["crashed"] = status < 0
-    return record
-
-
 def main() -> int:
-    oracle = _oracle()
-    names = machines()
-    jobs: list[tuple[str, str | None, list[str]]] = [(m, s, []) for m in names for s in SIZES]
-    jobs += [(m, None, extra) for m in names for extra in EXTRAS]
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        records = list(pool.map(lambda job: probe(oracle, *job), jobs))
-    (HERE / "qemu72.json").write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
-    print(f"qemu72.json: {len(records)} records", file=sys.stderr)
+    names = qemu_oracle.machine_types(BINARY, MACHINE_PATTERN)
+    jobs: list[qemu_oracle.Job] = [(BINARY, m, s, []) for m in names for s in SIZES]
+    jobs += [(BINARY, m, None, extra) for m in names for extra in EXTRAS]
+    records = qemu_oracle.probe_all(jobs, stdout=True, crashed=True)
+    qemu_oracle.write_records(HERE / "qemu72.json", records)
     return 0
 
 

@@ -7,37 +7,43 @@ ECC memory controller is present, and in where their devices sit. They are gener
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, AtMost, BoardFacts, BoardSpec, BoardTable
-from machinectl.memory import MemoryRegion
-from machinectl.state import MachineState
+from machinectl.boards import (
+    QEMU_DEFAULT_RAM_SIZE,
+    AtMost,
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    Window,
+)
 from machinectl.units import GiB, MiB, human
 
-#: A device region mapped over main RAM: name, guest-physical base, size.
-Window = tuple[str, int, int]
+if TYPE_CHECKING:
+    from machinectl.state import MachineState
 
 #: The priority of sun4m's filler for absent RAM: every real region wins over it.
 EMPTY_SLOT_PRIORITY = -10000
+EMPTY_SLOT = "empty-slot"
 
 #: Device registers of the ECC models that 60 GiB of RAM reaches (fw_cfg and the I/O page).
-_FW_CFG: tuple[Window, ...] = (("fwcfg.ctl", 0xD_0000_0510, 2), ("fwcfg.data", 0xD_0000_0512, 1))
-_SS10_DEVICES: tuple[Window, ...] = (
+_FW_CFG = (Window("fwcfg.ctl", 0xD_0000_0510, 2), Window("fwcfg.data", 0xD_0000_0512, 1))
+_SS10_DEVICES = (
     *_FW_CFG,
-    ("sun4m.idreg", 0xE_F000_0000, 4),
-    ("espdma-mmio", 0xE_F040_0000, 0x10),
-    ("ledma-mmio", 0xE_F040_0010, 0x14),
-    ("esp-regs", 0xE_F080_0000, 0x40),
-    ("lance-mmio", 0xE_F0C0_0000, 4),
-    ("apc", 0xE_FA00_0000, 1),
+    Window("sun4m.idreg", 0xE_F000_0000, 4),
+    Window("espdma-mmio", 0xE_F040_0000, 0x10),
+    Window("ledma-mmio", 0xE_F040_0010, 0x14),
+    Window("esp-regs", 0xE_F080_0000, 0x40),
+    Window("lance-mmio", 0xE_F0C0_0000, 4),
+    Window("apc", 0xE_FA00_0000, 1),
 )
-_SS600MP_DEVICES: tuple[Window, ...] = (
+_SS600MP_DEVICES = (
     *_FW_CFG,
-    ("lance-mmio", 0xE_F006_0000, 4),
-    ("esp-regs", 0xE_F008_0000, 0x40),
-    ("espdma-mmio", 0xE_F008_1000, 0x10),
-    ("ledma-mmio", 0xE_F008_1010, 0x14),
-    ("apc", 0xE_FA00_0000, 1),
+    Window("lance-mmio", 0xE_F006_0000, 4),
+    Window("esp-regs", 0xE_F008_0000, 0x40),
+    Window("espdma-mmio", 0xE_F008_1000, 0x10),
+    Window("ledma-mmio", 0xE_F008_1010, 0x14),
+    Window("apc", 0xE_FA00_0000, 1),
 )
 
 
@@ -56,17 +62,22 @@ class Sun4mModel(NamedTuple):
     #: the video SIMM registers on SS-20.
     fillers: tuple[tuple[int, int], ...] = ()
 
+    def windows(self) -> tuple[Window, ...]:
+        """The fixed empty slots, then the devices, in the order the board maps them."""
+        slots = (Window(EMPTY_SLOT, b, s, priority=EMPTY_SLOT_PRIORITY) for b, s in self.fillers)
+        return (*slots, *self.devices)
+
     def place_ram(self, machine: MachineState, facts: BoardFacts) -> None:
-        """RAM at 0; empty slots up to the maximum and elsewhere; the devices RAM reaches."""
+        """RAM at 0, and an empty slot from the end of RAM up to the maximum (without ECC)."""
         machine.map_ram(facts.ram_base)
-        fillers = list(self.fillers)
         if not self.ecc and machine.ram_size < self.max_mem:
-            fillers.insert(0, (machine.ram_size, self.max_mem - machine.ram_size))
-        for base, size in fillers:
-            slot = MemoryRegion.io("empty-slot", size)
-            machine.system_memory.add_subregion(base, slot, EMPTY_SLOT_PRIORITY)
-        for name, base, size in self.devices:
-            machine.system_memory.add_subregion(base, MemoryRegion.io(name, size))
+            slot = Window(
+                EMPTY_SLOT,
+                machine.ram_size,
+                self.max_mem - machine.ram_size,
+                priority=EMPTY_SLOT_PRIORITY,
+            )
+            machine.system_memory.add_subregion(slot.base, slot.region(), slot.priority)
 
 
 _IOMMU_PAD = ((0x1000_4000, 0x0FFF_B000),)
@@ -121,6 +132,7 @@ def _sun4m(model: Sun4mModel) -> BoardFacts:
             ),
         ),
         layout=model.place_ram,
+        windows=model.windows(),
         notes=(
             *layout,
             "both numbers in the message are whole MiB, rounded down and without a unit",

@@ -75,6 +75,10 @@ def _pc_spec(
         properties=PC_PROPERTIES,
         deprecated=deprecated,
         deprecation_reason=DEPRECATION_REASON if deprecated else None,
+        canonical_ramblock_ids=version <= (3, 1),
+        smp_prefers_sockets=version <= (6, 1),
+        auto_numa_with_slots=version >= (2, 11),
+        auto_numa_with_maxmem=version >= (5, 1),
     )
 
 
@@ -143,7 +147,7 @@ def legacy_pc(text: str) -> BoardFacts:
         broken_reserved_end=True,
         checks_phys_bits=False,
     )
-    spec = _pc_spec(f"pc-{text}", I440FX_DESCRIPTION, (5, 0), deprecated=True)
+    spec = _pc_spec(f"pc-{text}", I440FX_DESCRIPTION, _v(text), deprecated=True)
     return _pc_facts(spec, model, ("a QEMU 5.0 machine type (removed before QEMU 7.2)",))
 
 

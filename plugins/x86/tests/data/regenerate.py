@@ -14,26 +14,23 @@ It writes five files next to itself, all with ``tools/qemu_oracle.py``'s record 
 * ``qemu72_properties.json``: ``-machine max-ram-below-4g=`` on a few machine types;
 * ``qemu72_numa.json``: every machine type with the ``-numa`` options of :data:`NUMA`.
 
-Each refused command line is run once more to record whether QEMU died from a signal
-(``crashed``: an assertion, not an error message); such a record cannot be compared.
+Each record says whether QEMU died from a signal (``crashed``: an assertion, not an error
+message); such a record cannot be compared.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import importlib.util
-import json
-import re
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[3]
+sys.path.insert(0, str(HERE.parents[3] / "tools"))
+
+import qemu_oracle  # noqa: E402
+
 BINARY = "qemu-system-x86_64"
-MACHINE_PATTERN = re.compile(r"(pc|q35|pc-i440fx-.*|pc-q35-.*|pc-1\..*|isapc|microvm)\Z")
+MACHINE_PATTERN = r"pc|q35|pc-i440fx-.*|pc-q35-.*|pc-1\..*|isapc|microvm"
 
 SIZES = [
     None, "0", "512K", "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "102408K", "128M",
@@ -86,50 +83,18 @@ PROPERTY_SIZES = ["1G", "2G", "3584M", "3968M", "4194296K", "4G", "8G"]
 NUMA = [["-numa", "node"], ["-numa", "node,mem=128M"]]
 
 
-def _oracle() -> Any:
-    spec = importlib.util.spec_from_file_location("qemu_oracle", ROOT / "tools" / "qemu_oracle.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def machines() -> list[str]:
-    out = subprocess.run([BINARY, "-M", "help"], capture_output=True, text=True, check=True)
-    names = [line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()]
-    return [name for name in names if MACHINE_PATTERN.match(name)]
-
-
-def crashed(machine: str, size: str | None, extra: list[str]) -> bool:
-    """Whether QEMU dies from a signal on this command line."""
-    argv = [BINARY, "-M", machine, *(["-m", size] if size is not None else []), *extra]
-    argv += ["-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
-    script = '{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n'
-    proc = subprocess.run(argv, input=script, capture_output=True, text=True, check=False)
-    return proc.returncode < 0
-
-
-def probe(oracle: Any, machine: str, size: str | None, extra: list[str]) -> dict[str, Any]:
-    record: dict[str, Any] = oracle.probe(BINARY, machine, size, extra)
-    record["crashed"] = not record["ok"] and crashed(machine, size, extra)
-    return record
-
-
-def sweep(jobs: Sequence[tuple[str, str | None, list[str]]]) -> list[dict[str, Any]]:
-    oracle = _oracle()
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        return list(pool.map(lambda job: probe(oracle, *job), jobs))
-
-
-def write(name: str, records: list[dict[str, Any]]) -> None:
-    (HERE / name).write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
-    print(f"{name}: {len(records)} records", file=sys.stderr)
+def sweep(jobs: Sequence[tuple[str, str | None, list[str]]]) -> list[qemu_oracle.Record]:
+    return qemu_oracle.probe_all([(BINARY, *job) for job in jobs], crashed=True)
 
 
 def main() -> int:
-    names = machines()
-    write("qemu72_sizes.json", sweep([(m, s, []) for m in names for s in SIZES]))
-    write("qemu72_maxmem.json", sweep([(m, s, []) for m in names for s in MAXMEM]))
+    names = qemu_oracle.machine_types(BINARY, MACHINE_PATTERN)
+    qemu_oracle.write_records(
+        HERE / "qemu72_sizes.json", sweep([(m, s, []) for m in names for s in SIZES])
+    )
+    qemu_oracle.write_records(
+        HERE / "qemu72_maxmem.json", sweep([(m, s, []) for m in names for s in MAXMEM])
+    )
     large = []
     for size in LARGE:
         extra = [
@@ -137,15 +102,17 @@ def main() -> int:
             "-machine", "memory-backend=big",
         ]  # fmt: skip
         large += [(m, size, extra) for m in names]
-    write("qemu72_large.json", sweep(large))
+    qemu_oracle.write_records(HERE / "qemu72_large.json", sweep(large))
     props = [
         (m, s, ["-machine", f"max-ram-below-4g={v}"])
         for m in PROPERTY_MACHINES
         for v in PROPERTY_VALUES
         for s in PROPERTY_SIZES
     ]
-    write("qemu72_properties.json", sweep(props))
-    write("qemu72_numa.json", sweep([(m, None, extra) for m in names for extra in NUMA]))
+    qemu_oracle.write_records(HERE / "qemu72_properties.json", sweep(props))
+    qemu_oracle.write_records(
+        HERE / "qemu72_numa.json", sweep([(m, None, extra) for m in names for extra in NUMA])
+    )
     return 0
 
 

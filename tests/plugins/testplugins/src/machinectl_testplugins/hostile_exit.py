@@ -1,0 +1,5 @@
+"""A plugin whose import calls ``sys.exit()``: it must not end the program that loads it."""
+
+import sys
+
+sys.exit("this plugin exits when imported")

@@ -1,0 +1,204 @@
+"""The oracle harness (``machinectl.oracle``) and the pure parts of ``tools/qemu_oracle.py``.
+
+``data/oracle_testboards.json`` holds records for the test plugin's boards, written the way the
+recorder writes QEMU's answers. The harness must pass them as they are and fail every kind of
+mismatch: a test that cannot fail checks nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from machinectl import Machine, MachineError, create_registry
+from machinectl.oracle import (
+    OracleConformance,
+    Record,
+    argv_of,
+    as_printed,
+    lines_of,
+    load_records,
+    ram_map_of,
+    ram_tree_of,
+    record_id,
+    region_of,
+)
+from machinectl.plugins import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = load_records(Path(__file__).parent / "data" / "oracle_testboards.json")
+DEFAULT, REFUSED, NUMA_DEFAULT, NUMA_LEGACY = RECORDS
+
+
+class TestTestboardsAgainstRecords(OracleConformance):
+    distribution = "machinectl-testplugins"
+    oracle_files = ("data/oracle_testboards.json",)
+
+    @classmethod
+    def make_registry(cls) -> Registry:
+        return create_registry(group="machinectl.tests", only=["testboards"], strict=True)
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return TestTestboardsAgainstRecords.make_registry()
+
+
+def _edit(record: Record, change: Callable[[Record], Any]) -> Record:
+    edited = copy.deepcopy(record)
+    change(edited)
+    return edited
+
+
+MISMATCHES = {
+    "summary": (DEFAULT, lambda r: r["memory-size-summary"].update({"base-memory": 1})),
+    "plugged memory": (DEFAULT, lambda r: r["memory-size-summary"].update({"plugged-memory": 0})),
+    "memdev size": (DEFAULT, lambda r: r["memdev"][0].update({"size": 1 << 20})),
+    "memdev id": (DEFAULT, lambda r: r["memdev"][0].update({"id": "other.ram"})),
+    "second memdev": (DEFAULT, lambda r: r["memdev"].append({"id": "n0", "size": 1})),
+    "ram placed elsewhere": (DEFAULT, lambda r: r["ram-map"].__setitem__(0, r["ram-map"][0][1:])),
+    "ram shown twice": (DEFAULT, lambda r: r["ram-map"].append(r["ram-map"][0] + " @1000")),
+    "ram tree": (DEFAULT, lambda r: r["ram-tree"].append(r["ram-map"][0])),
+    "a warning too few": (DEFAULT, lambda r: r["warnings"].append("warning: RAM is small")),
+    "a warning too many": (NUMA_LEGACY, lambda r: r["warnings"].clear()),
+    "a notice": (DEFAULT, lambda r: r.update(stdout=["Ram size 64MB was fixed up"])),
+    "error text": (REFUSED, lambda r: r.update(error="Invalid RAM size")),
+    "hint line": (REFUSED, lambda r: r["stderr"].append("Use -m 64M")),
+    "refused, not accepted": (DEFAULT, lambda r: r.update(ok=False, error="x", stderr=["x"])),
+    "accepted, not refused": (REFUSED, lambda r: r.update(ok=True)),
+}
+
+
+@pytest.mark.parametrize(("record", "change"), MISMATCHES.values(), ids=MISMATCHES.keys())
+def test_every_mismatch_fails(
+    registry: Registry, record: Record, change: Callable[[Record], Any]
+) -> None:
+    harness = TestTestboardsAgainstRecords()
+    harness.compare(registry, record)
+    with pytest.raises((AssertionError, MachineError, pytest.fail.Exception)):
+        harness.compare(registry, _edit(record, change))
+
+
+def test_the_whole_flat_view_is_compared_on_request(registry: Registry) -> None:
+    class Whole(TestTestboardsAgainstRecords):
+        whole_ram_map = True
+
+    # QEMU's record shows a firmware ROM the test board does not have.
+    with pytest.raises(AssertionError):
+        Whole().compare(registry, DEFAULT)
+
+
+def test_kept_regions_are_compared(registry: Registry) -> None:
+    class Kept(TestTestboardsAgainstRecords):
+        kept_regions = ("test.bios",)
+
+    with pytest.raises(AssertionError):
+        Kept().compare(registry, DEFAULT)
+
+
+def test_a_crashed_run_is_skipped(registry: Registry) -> None:
+    # QEMU died from a signal: it printed no error to compare with.
+    crashed = {**REFUSED, "size": "1K", "crashed": True, "error": "", "stderr": []}
+    with pytest.raises(pytest.skip.Exception):
+        TestTestboardsAgainstRecords().compare(registry, crashed)
+
+
+def test_default_runs_are_the_machine_types_as_they_are() -> None:
+    defaults = [r for r in RECORDS if TestTestboardsAgainstRecords.is_default_run(r)]
+    assert defaults == [DEFAULT, NUMA_DEFAULT]
+
+
+def test_argv_drops_what_only_qemu_needs() -> None:
+    assert argv_of(REFUSED) == ["-M", "testboard", "-m", "32M"]
+    assert argv_of(REFUSED, drop=()) == ["-M", "testboard", "-m", "32M", "-kernel", "dummy.bin"]
+    assert argv_of(NUMA_LEGACY, machine="testnuma-1.0") == [
+        *("-M", "testnuma-1.0", "-m", "128M", "-numa", "node,mem=128M")
+    ]
+    assert record_id(REFUSED) == "testboard 32M -kernel dummy.bin"
+    assert record_id(DEFAULT) == "testboard -"
+
+
+def test_flat_view_lines(registry: Registry) -> None:
+    assert region_of(
+        "0000000000000000-0000000007ffffff (prio 0, ram): a.ram @0000000000001000"
+    ) == ("a.ram")
+    lines = DEFAULT["ram-map"]
+    assert lines_of(lines, ["test.ram"]) == lines[:1]
+    assert lines_of(lines, ["test"]) == []
+    with Machine.from_argv(["-M", "testboard"], registry=registry, allocate=False) as machine:
+        assert ram_map_of(machine) == lines[:1]
+        assert ram_map_of(machine, keep=["system"]) == lines[:1]
+        assert ram_tree_of(machine, ["test.ram"]) == DEFAULT["ram-tree"]
+        assert ram_tree_of(machine, ["other"]) == []
+
+
+def test_warnings_as_printed() -> None:
+    assert as_printed("RAM is small") == "warning: RAM is small"
+    tied = "-numa node,mem=1G: warning: Parameter -numa node,mem is deprecated"
+    assert as_printed(tied) == tied
+
+
+# -- tools/qemu_oracle.py ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorder() -> ModuleType:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(ROOT / "tools"))
+        return importlib.import_module("qemu_oracle")
+
+
+def test_sizes_and_edges(recorder: ModuleType) -> None:
+    assert recorder.edges("256M") == ["262136K", "262152K"]
+    assert recorder.edges(3 << 30) == ["3145720K", "3145736K"]
+    assert recorder.parse_size("64") == 64 << 20
+    assert recorder.size_text(1 << 30) == "1G"
+    assert recorder.unique([None, "1M", None, "2M", "1M"]) == [None, "1M", "2M"]
+    assert recorder.reference_size("0", 1 << 20) == 1 << 20
+    assert recorder.reference_size("1K", 1 << 20) == 8 << 10
+
+
+def test_ram_map_keeps_named_regions(recorder: ModuleType) -> None:
+    flat = (
+        'FlatView #0\n AS "memory", root: system\n Root memory region: system\n'
+        "  0000000000000000-0000000000ffffff (prio 0, ram): sun4m.ram\n"
+        "  0000000001000000-000000000fffffff (prio 0, i/o): empty-slot\n"
+        "  0000000070000000-000000007000000f (prio 0, i/o): esp\n"
+    )
+    assert recorder.ram_map(flat) == ["0000000000000000-0000000000ffffff (prio 0, ram): sun4m.ram"]
+    assert recorder.ram_map(flat, keep=["empty-slot"]) == [
+        "0000000000000000-0000000000ffffff (prio 0, ram): sun4m.ram",
+        "0000000001000000-000000000fffffff (prio 0, i/o): empty-slot",
+    ]
+
+
+def test_reference_records(recorder: ModuleType) -> None:
+    entry = {
+        "machine": "old",
+        "default_ram_size": 128 << 20,
+        "default_ram_id": "old.ram",
+        "ram_base": "0x1000",
+        "rules": [
+            {"kind": "max", "value": 256 << 20, "message": "{ram_size_div_MiB}MB is too much"}
+        ],
+    }
+    refused = recorder.reference_record(entry, "257M")
+    assert (refused["ok"], refused["error"]) == (False, "257MB is too much")
+    accepted = recorder.reference_record(entry, None, plugged_memory=True)
+    assert accepted["memory-size-summary"] == {"base-memory": 128 << 20, "plugged-memory": 0}
+    assert accepted["ram-map"] == ["0000000000001000-0000000008000fff (prio 0, ram): old.ram"]
+
+
+def test_two_binaries_that_disagree_are_named(recorder: ModuleType) -> None:
+    ours = {**NUMA_DEFAULT, "binary": "qemu-system-a"}
+    theirs = {**NUMA_DEFAULT, "binary": "qemu-system-b"}
+    assert recorder.disagreements([ours], [theirs]) == []
+    theirs["ram-map"] = []
+    assert recorder.disagreements([ours], [theirs]) == [
+        "testnuma -m None: qemu-system-b and qemu-system-a differ"
+    ]

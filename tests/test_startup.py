@@ -1,0 +1,108 @@
+"""``machinectl list-boards`` starts fast: it loads only what listing needs.
+
+The time itself is measured by ``benchmarks/list_boards.py``; these tests pin down what makes
+it fast, so that a change that brings the machine pipeline or a full metadata parse back into
+the listing fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from machinectl.plugins import _name_and_version
+
+#: Runs list-boards in a fresh interpreter and writes the names of the loaded modules to a file.
+PROBE = """
+import json, sys
+from machinectl.cli import main
+status = main(["list-boards"])
+with open(sys.argv[1], "w") as out:
+    json.dump(sorted(sys.modules), out)
+sys.exit(status)
+"""
+
+#: What building a machine needs and listing boards does not.
+PIPELINE = ("machinectl.machine", "machinectl.hostmem", "machinectl.numa", "machinectl.options")
+
+
+def loaded_modules(tmp_path: Path, plugins: str | None) -> tuple[set[str], str]:
+    env = dict(os.environ)
+    env.pop("MACHINECTL_PLUGINS", None)
+    if plugins is not None:
+        env["MACHINECTL_PLUGINS"] = plugins
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(out.read_text())), proc.stdout
+
+
+def test_core_only_listing_loads_neither_pipeline_nor_memory_model(tmp_path: Path) -> None:
+    modules, listing = loaded_modules(tmp_path, "")
+    assert listing.splitlines()[1].split()[0] == "none"
+    absent = (*PIPELINE, "machinectl.memory", "machinectl.state", "machinectl.mapping")
+    assert not modules & set(absent)
+    # No distribution's metadata is parsed as an e-mail message when no plugin loads.
+    assert "email.parser" not in modules
+    assert "json" in modules  # the probe's own import: the check itself works
+
+
+def test_listing_every_plugin_parses_no_metadata_and_builds_no_machine(tmp_path: Path) -> None:
+    modules, listing = loaded_modules(tmp_path, None)
+    assert len(listing.splitlines()) > 2
+    assert not modules & set(PIPELINE)
+    assert "email.parser" not in modules
+
+
+class _Dist(importlib.metadata.Distribution):
+    """A distribution whose metadata file is given as text."""
+
+    def __init__(self, metadata: str) -> None:
+        self._text = metadata
+
+    def read_text(self, filename: str) -> str | None:
+        return self._text if filename == "METADATA" else None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Path:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        (
+            "Metadata-Version: 2.1\nName: acme\nVersion: 1.2\n\nName: not-a-header\n",
+            ("acme", "1.2"),
+        ),
+        ("Name:  spaced-name \nVersion:2.0\nSummary: x\n", ("spaced-name", "2.0")),
+        # Past the headers, or folded into another header, a "Name:" is not the name.
+        ("Summary: a\n Name: folded\nName: real\nVersion: 3\n", ("real", "3")),
+        # Headers that are not where the quick reader looks: importlib.metadata parses them.
+        ("Metadata-Version: 2.1\nVersion: 4\n\nName: body", (None, "4")),
+    ],
+)
+def test_name_and_version_read_from_the_metadata_head(
+    metadata: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert _name_and_version(_Dist(metadata)) == expected
+
+
+def test_name_and_version_of_real_distributions() -> None:
+    names: Iterable[str] = ("machinectl", "pluggy", "attrs")
+    for name in names:
+        dist = importlib.metadata.distribution(name)
+        assert _name_and_version(dist) == (dist.metadata["Name"], dist.version)
+    assert _name_and_version(None) == (None, None)

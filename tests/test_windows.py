@@ -1,0 +1,165 @@
+"""Device windows as data: ``BoardFacts.windows``, placed by the core after the board's layout."""
+
+from __future__ import annotations
+
+import importlib
+
+import attrs
+import pytest
+from machinectl import (
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    Machine,
+    MachineError,
+    MachineState,
+    MiB,
+    Registry,
+    Window,
+    create_registry,
+)
+from machinectl.boards import map_at_base
+
+SPEC = BoardSpec(name="windowed", description="a board with windows", family="test")
+
+
+def registry_with(*records: BoardFacts) -> Registry:
+    return create_registry(load_entrypoints=False, plugins=[("windows", BoardTable(records))])
+
+
+def flat(machine: Machine) -> list[tuple[int, int, int, str, str]]:
+    """The flat view: (start, end inclusive, priority, kind, region)."""
+    return [
+        (r["start"], r["end"], r["priority"], r["kind"], r["region"])
+        for r in machine.query()["mtree"]["flat"]
+    ]
+
+
+def test_windows_are_mapped_after_ram_and_hide_it() -> None:
+    facts = BoardFacts(
+        spec=SPEC,
+        default_ram_size=64 * MiB,
+        default_ram_id="w.ram",
+        windows=[
+            Window("regs", 0x100_0000, 0x1000),
+            Window("flash", 0x200_0000, 0x10_0000, kind="rom"),
+        ],
+    )
+    with Machine.from_argv(
+        ["-M", "windowed"], registry=registry_with(facts), allocate=False
+    ) as machine:
+        assert flat(machine) == [
+            (0, 0xFF_FFFF, 0, "ram", "w.ram"),
+            (0x100_0000, 0x100_0FFF, 0, "i/o", "regs"),
+            (0x100_1000, 0x1FF_FFFF, 0, "ram", "w.ram"),
+            (0x200_0000, 0x20F_FFFF, 0, "rom", "flash"),
+            (0x210_0000, 0x3FF_FFFF, 0, "ram", "w.ram"),
+        ]
+
+
+def test_windows_follow_a_custom_layout_in_their_order() -> None:
+    placed: list[list[str]] = []
+
+    def layout(machine: MachineState, facts: BoardFacts) -> None:
+        map_at_base(machine, facts)
+        placed.append([r.name for r in machine.system_memory.subregions])
+
+    facts = BoardFacts(
+        spec=SPEC,
+        default_ram_size=64 * MiB,
+        default_ram_id="w.ram",
+        layout=layout,
+        # Two windows at one place: the later one wins at equal priority, as in QEMU.
+        windows=[Window("first", 0x1000, 0x1000), Window("second", 0x1000, 0x1000)],
+    )
+    with Machine.from_argv(
+        ["-M", "windowed"], registry=registry_with(facts), allocate=False
+    ) as machine:
+        assert placed == [["w.ram"]]
+        assert (0x1000, 0x1FFF, 0, "i/o", "second") in flat(machine)
+
+
+def test_window_priority_and_ram_priority() -> None:
+    facts = BoardFacts(
+        spec=SPEC,
+        default_ram_size=64 * MiB,
+        default_ram_id="w.ram",
+        ram_priority=-1,
+        windows=[Window("low", 0x1000, 0x1000, priority=-5)],
+    )
+    with Machine.from_argv(
+        ["-M", "windowed"], registry=registry_with(facts), allocate=False
+    ) as machine:
+        # RAM at -1 still wins over a window below it.
+        assert flat(machine)[0] == (0, 0x3FF_FFFF, -1, "ram", "w.ram")
+
+
+def test_windows_in_the_board_description() -> None:
+    facts = BoardFacts(
+        spec=SPEC,
+        default_ram_size=64 * MiB,
+        default_ram_id="w.ram",
+        windows=[Window("flash", 0x200_0000, 16 * MiB, kind="rom", priority=2)],
+    )
+    lines = registry_with(facts).describe_board(registry_with(facts).board("windowed"))
+    assert "rom window 'flash' at 0x2000000, 16 MiB, priority 2" in lines
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"kind": "ram"}, ValueError),
+        ({"size": 0}, ValueError),
+        ({"base": -1}, ValueError),
+    ],
+)
+def test_window_refuses_what_is_no_window(kwargs: dict[str, object], error: type) -> None:
+    fields = {"name": "w", "base": 0, "size": 1, **kwargs}
+    with pytest.raises(error):
+        Window(**fields)  # type: ignore[arg-type]
+
+
+def test_windows_are_frozen_data() -> None:
+    window = Window("w", 0, 1)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        window.size = 2  # type: ignore[misc]
+    assert window == Window("w", 0, 1, "io", 0)
+
+
+@pytest.mark.parametrize(
+    ("module", "board"),
+    [
+        ("machinectl_m68k", "mcf5208evb"),
+        ("machinectl_m68k", "next-cube"),
+        ("machinectl_sparc", "SS-10"),
+        ("machinectl_sparc", "SS-5"),
+        ("machinectl_ppc", "virtex-ml507"),
+        ("machinectl_mips", "mipssim"),
+        ("machinectl_arm", "raspi3b"),
+        ("machinectl_arm", "integratorcp"),
+    ],
+)
+def test_family_plugins_declare_their_windows_as_core_records(module: str, board: str) -> None:
+    plugin = importlib.import_module(module).plugin
+    facts = plugin.facts(board)
+    assert facts is not None and facts.windows
+    assert all(isinstance(window, Window) for window in facts.windows)
+
+
+def test_migrated_boards_map_their_windows() -> None:
+    registry = create_registry()
+    cases = {
+        # RAM that reaches a window is hidden there.
+        ("an5206", "1G"): (0x1000_0000, 0x1000_0FFF, 0, "i/o", "mbar"),
+        ("virtex-ml507", "4G"): (0xFC00_0000, 0xFCFF_FFFF, 0, "rom", "virtex.flash"),
+        ("SS-5", "64M"): (0x400_0000, 0xFFF_FFFF, -10000, "i/o", "empty-slot"),
+        ("hppa", "512M"): (0, 0x1FFF_FFFF, -1, "ram", "ram"),
+    }
+    for (name, size), line in cases.items():
+        try:
+            registry.board(name)
+        except MachineError:
+            pytest.skip(f"no plugin provides {name}")
+        argv = ["-M", name, "-m", size]
+        with Machine.from_argv(argv, registry=registry, allocate=False) as machine:
+            assert line in flat(machine), name
