@@ -22,8 +22,10 @@ from .boards import (
     FixedSize,
     MultipleOf,
     OneOf,
+    QemuCompat,
     RamRule,
     Window,
+    machine_version,
     map_at_base,
 )
 from .errors import MachineError, PluginError, UsageError
@@ -81,6 +83,7 @@ __all__ = [
     "MultipleOf",
     "OneOf",
     "PluginError",
+    "QemuCompat",
     "RamRule",
     "Registry",
     "TiB",
@@ -88,5 +91,6 @@ __all__ = [
     "Window",
     "create_registry",
     "hookimpl",
+    "machine_version",
     "map_at_base",
 ]

@@ -33,6 +33,36 @@ NUMA_PROPERTIES: Mapping[str, PropertyKind] = {"hmat": "bool"}
 QEMU_DEFAULT_RAM_SIZE = 128 * MiB
 
 
+def machine_version(text: str) -> tuple[int, ...]:
+    """The numbers of a versioned machine type's suffix: ``"2.12-sxxm"`` gives ``(2, 12)``."""
+    return tuple(int(part) for part in text.split("-", maxsplit=1)[0].split("."))
+
+
+@attrs.frozen
+class QemuCompat:
+    """Facts a versioned machine type takes from QEMU's shared compatibility tables.
+
+    They change at the same release for every architecture: a plugin derives them from the
+    version instead of restating the boundaries.
+    """
+
+    #: ``-numa node,mem=`` is accepted (machine types up to 5.0).
+    numa_mem_supported: bool
+    #: File and memfd backends' RAM is named by QOM path (up to 3.1).
+    canonical_ramblock_ids: bool
+    #: ``-smp N`` means N sockets (up to 6.1).
+    smp_prefers_sockets: bool
+
+    @classmethod
+    def for_version(cls, version: str | tuple[int, ...]) -> QemuCompat:
+        number = machine_version(version) if isinstance(version, str) else version
+        return cls(
+            numa_mem_supported=number <= (5, 0),
+            canonical_ramblock_ids=number <= (3, 1),
+            smp_prefers_sockets=number <= (6, 1),
+        )
+
+
 def _property_dict(items: Mapping[str, PropertyKind]) -> dict[str, PropertyKind]:
     return dict(items)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from machinectl.boards import BoardFacts, Check
+from machinectl.boards import BoardFacts, Check, QemuCompat, machine_version
 from machinectl.errors import MachineError
 from machinectl.state import MachineState
 from machinectl.units import GiB, MiB, TiB
@@ -15,12 +15,6 @@ VERSIONS = (
     "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1",
     "4.0", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2",
 )  # fmt: skip
-#: The newest version that still takes the legacy ``-numa node,mem=``.
-LAST_LEGACY_NUMA_MEM = (5, 0)
-#: The newest version that names file and memfd backends' RAM by QOM path.
-LAST_CANONICAL_RAMBLOCK_IDS = (3, 1)
-#: The newest version that reads ``-smp N`` as N sockets.
-LAST_SMP_PREFERS_SOCKETS = (6, 1)
 #: The first versions that add a NUMA node by themselves when ``-m slots=`` or ``maxmem=``
 #: allows hotplugged memory.
 FIRST_AUTO_NUMA_WITH_SLOTS = (4, 2)
@@ -68,14 +62,10 @@ MEMORY_MAP_RULE = Check(
 )
 
 
-def _version(text: str) -> tuple[int, int]:
-    major, minor = text.split(".")
-    return int(major), int(minor)
-
-
 def _virt(version: str, newest: bool) -> BoardFacts:
-    number = _version(version)
-    legacy_numa = number <= LAST_LEGACY_NUMA_MEM
+    number = machine_version(version)
+    compat = QemuCompat.for_version(number)
+    legacy_numa = compat.numa_mem_supported
     numa_words = (
         "-numa node,mem= (legacy) is accepted"
         if legacy_numa
@@ -97,8 +87,8 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         numa=True,
         numa_mem_supported=legacy_numa,
         properties={"highmem": "bool"},
-        canonical_ramblock_ids=number <= LAST_CANONICAL_RAMBLOCK_IDS,
-        smp_prefers_sockets=number <= LAST_SMP_PREFERS_SOCKETS,
+        canonical_ramblock_ids=compat.canonical_ramblock_ids,
+        smp_prefers_sockets=compat.smp_prefers_sockets,
         auto_numa_with_slots=number >= FIRST_AUTO_NUMA_WITH_SLOTS,
         auto_numa_with_maxmem=number >= FIRST_AUTO_NUMA_WITH_MAXMEM,
     )

@@ -29,6 +29,7 @@ from machinectl import (
     RamRule,
     TiB,
 )
+from machinectl.boards import QemuCompat
 
 if TYPE_CHECKING:
     from machinectl import MachineState
@@ -64,21 +65,18 @@ RMA_LIMITED = (
     *("2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "2.12-sxxm"),
     *("3.0", "3.1", "4.0", "4.1", "4.2"),
 )
-LEGACY_NUMA_MEM = (*RMA_LIMITED, "5.0")
-ALL_VERSIONS = (*LEGACY_NUMA_MEM, "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2")
-CANONICAL_RAMBLOCK_IDS = ALL_VERSIONS[: ALL_VERSIONS.index("3.1") + 1]
-SMP_PREFERS_SOCKETS = ALL_VERSIONS[: ALL_VERSIONS.index("6.1") + 1]
+ALL_VERSIONS = (*RMA_LIMITED, "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2")
 
 VERSIONS = [
     Version(
         name,
         lmb=name not in NO_LMB,
-        legacy_numa_mem=name in LEGACY_NUMA_MEM,
+        legacy_numa_mem=compat.numa_mem_supported,
         rma_limit=16 * GiB if name in RMA_LIMITED else None,
-        canonical_ramblock_ids=name in CANONICAL_RAMBLOCK_IDS,
-        smp_prefers_sockets=name in SMP_PREFERS_SOCKETS,
+        canonical_ramblock_ids=compat.canonical_ramblock_ids,
+        smp_prefers_sockets=compat.smp_prefers_sockets,
     )
-    for name in ALL_VERSIONS
+    for name, compat in ((n, QemuCompat.for_version(n)) for n in ALL_VERSIONS)
 ]
 #: The newest version carries the unversioned name.
 NEWEST = VERSIONS[-1].name

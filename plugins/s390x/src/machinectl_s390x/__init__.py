@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from machinectl.boards import BoardFacts, BoardSpec, BoardTable, MultipleOf
+from machinectl.boards import (
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    MultipleOf,
+    QemuCompat,
+    machine_version,
+)
 from machinectl.errors import MachineError
 from machinectl.units import MiB
 
@@ -71,13 +78,9 @@ def _fixup(machine: MachineState, size: int) -> int:
 WHOLE_MIB = MultipleOf("ram size must be multiples of 1 MiB", step=MiB)
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
-
-
 def machine_type(text: str) -> BoardFacts:
     """``s390-ccw-virtio-<text>`` as QEMU 7.2 defines it."""
-    fixup = _version(text) <= (4, 2)
+    fixup = machine_version(text) <= (4, 2)
     notes = ["RAM 's390.ram' is mapped whole at 0; maxmem and slots are accepted and unused"]
     if fixup:
         notes.append(
@@ -93,7 +96,7 @@ def machine_type(text: str) -> BoardFacts:
             description=f"Virtual s390x machine (version {text})",
             alias=ALIAS if text == VERSIONS[-1] else None,
             family=FAMILY,
-            canonical_ramblock_ids=_version(text) <= (3, 1),
+            canonical_ramblock_ids=QemuCompat.for_version(text).canonical_ramblock_ids,
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from machinectl.boards import BoardFacts, BoardSpec
+from machinectl.boards import BoardFacts, BoardSpec, QemuCompat, machine_version
 from machinectl.units import GiB, KiB, MiB
 
 from .firmware import Firmware
@@ -48,7 +48,7 @@ SEABIOS_128K = Firmware(128 * KiB)
 
 
 def _v(text: str) -> Version:
-    return tuple(int(part) for part in text.split("."))
+    return machine_version(text)
 
 
 #: QEMU 7.2's reason for the deprecated pc-i440fx-1.x machine types.
@@ -63,20 +63,20 @@ def _pc_spec(
     alias: str | None = None,
     deprecated: bool = False,
 ) -> BoardSpec:
+    compat = QemuCompat.for_version(version)
     return BoardSpec(
         name=name,
         description=description,
         alias=alias,
         family=FAMILY,
         numa=True,
-        # Legacy "-numa node,mem=" was withdrawn from the 5.1 machine types on.
-        numa_mem_supported=version <= (5, 0),
+        numa_mem_supported=compat.numa_mem_supported,
         memory_devices=True,
         properties=PC_PROPERTIES,
         deprecated=deprecated,
         deprecation_reason=DEPRECATION_REASON if deprecated else None,
-        canonical_ramblock_ids=version <= (3, 1),
-        smp_prefers_sockets=version <= (6, 1),
+        canonical_ramblock_ids=compat.canonical_ramblock_ids,
+        smp_prefers_sockets=compat.smp_prefers_sockets,
         auto_numa_with_slots=version >= (2, 11),
         auto_numa_with_maxmem=version >= (5, 1),
     )
