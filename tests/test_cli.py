@@ -101,11 +101,10 @@ def test_list_boards_and_json() -> None:
         "NAME",
         "ALIAS",
         "FAMILY",
-        "DEFAULT",
-        "RAM",
+        "TARGETS",
+        "DEFAULT-RAM",
         "BYTES",
-        "RAM",
-        "ID",
+        "RAM-ID",
         "PLUGIN",
     ]
     rows = json.loads(run("list-boards", "--json").stdout)

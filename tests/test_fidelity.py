@@ -292,7 +292,7 @@ def test_machine_type_help_is_a_machine_name() -> None:
 
 
 def test_machine_list_format() -> None:
-    boards = create_registry(load_entrypoints=False).boards.values()
+    boards = create_registry(load_entrypoints=False).boards
     assert machine_list(boards) == "Supported machines are:\nnone                 empty machine\n"
 
 

@@ -629,7 +629,7 @@ def mutated(draw: st.DrawFn, boards: list[str]) -> list[str]:
 
 
 _REGISTRY = create_registry()
-BOARDS = sorted(_REGISTRY.boards)
+BOARDS = sorted({b.name for b in _REGISTRY.boards})
 
 
 @settings(

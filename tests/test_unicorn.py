@@ -110,7 +110,7 @@ ARM_BOARDS = (("virt", 0x4000_0000), ("raspi0", 0x0))
 
 
 def _family_installed(registry: Registry, family: str) -> bool:
-    return any(b.spec.family == family for b in registry.boards.values())
+    return any(b.spec.family == family for b in registry.boards)
 
 
 def _arm_cases() -> list[ArmCase]:

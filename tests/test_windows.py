@@ -108,7 +108,7 @@ def test_windows_in_the_board_description() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"kind": "ram"}, ValueError),
+        ({"kind": "sram"}, ValueError),
         ({"size": 0}, ValueError),
         ({"base": -1}, ValueError),
     ],

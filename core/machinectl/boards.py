@@ -32,6 +32,11 @@ NUMA_PROPERTIES: Mapping[str, PropertyKind] = {"hmat": "bool"}
 #: QEMU's ``machine_class_init`` default RAM size.
 QEMU_DEFAULT_RAM_SIZE = 128 * MiB
 
+#: The target a board declares to belong to every QEMU target (the built-in ``none``).
+EVERY_TARGET = "*"
+
+_TARGET_RE = r"(\*|[a-z][a-z0-9_]*)"
+
 
 def machine_version(text: str) -> tuple[int, ...]:
     """The numbers of a versioned machine type's suffix: ``"2.12-sxxm"`` gives ``(2, 12)``."""
@@ -63,6 +68,12 @@ class QemuCompat:
         )
 
 
+def _targets_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(items, str):
+        return (items,)
+    return tuple(items)
+
+
 def _property_dict(items: Mapping[str, PropertyKind]) -> dict[str, PropertyKind]:
     return dict(items)
 
@@ -84,6 +95,21 @@ class BoardSpec:
     alias: str | None = None
     #: Architecture family shown by ``list-boards`` (``arm``, ``x86`` ...).
     family: str = ""
+    #: The QEMU targets (binary suffixes: ``aarch64``, ``arm``, ``riscv64``, ``x86_64`` ...)
+    #: whose ``-M help`` lists this machine type; :data:`EVERY_TARGET` (``"*"``) for all of
+    #: them. Empty: the single target named by :attr:`family`. Machine-type names are unique
+    #: per target, not globally: ``virt`` of ``aarch64`` and ``virt`` of ``riscv64`` are two
+    #: boards.
+    targets: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_targets_tuple,
+        validator=attrs.validators.deep_iterable(attrs.validators.matches_re(_TARGET_RE)),
+    )
+    #: QEMU's machine-class family (``pc_piix``, ``pc_q35`` ...): ``-M help`` lists families
+    #: first, by name, each newest first, then the machine types of no family by name.
+    machine_family: str | None = None
+    #: The targets whose default machine type this is (``(default)`` in ``-M help``).
+    default_for: tuple[str, ...] = attrs.field(default=(), converter=_targets_tuple)
     #: Whether ``-numa node`` is accepted at all.
     numa: bool = False
     #: Whether the legacy ``-numa node,mem=`` is accepted (QEMU's ``numa-mem-supported``).
@@ -119,15 +145,23 @@ class BoardSpec:
     auto_numa_with_maxmem: bool = False
 
     @property
+    def resolved_targets(self) -> tuple[str, ...]:
+        """:attr:`targets`, or the single target named by :attr:`family` when not given."""
+        return self.targets or (self.family,)
+
+    @property
     def machine_properties(self) -> dict[str, PropertyKind]:
         """The board's own ``-machine`` properties, with ``hmat`` on NUMA-capable boards."""
         generic = NUMA_PROPERTIES if self.numa else {}
         return {**generic, **self.properties}
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Board:
-    """A registered board: the spec and the plugin that provided it."""
+    """A registered board: the spec and the plugin that provided it.
+
+    Boards compare and hash by identity: each registry makes its own.
+    """
 
     spec: BoardSpec
     plugin: str
@@ -136,7 +170,21 @@ class Board:
 
     @property
     def name(self) -> str:
+        """The machine type's name (``-M NAME``)."""
         return self.spec.name
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The QEMU targets this board belongs to (``("*",)``: every target)."""
+        return self.spec.resolved_targets
+
+    def belongs_to(self, target: str) -> bool:
+        """Whether ``qemu-system-TARGET`` has this machine type."""
+        return target in self.targets or EVERY_TARGET in self.targets
+
+    def answers_to(self, name: str) -> bool:
+        """Whether ``-M name`` selects this board (its name or its alias)."""
+        return name == self.spec.name or (self.spec.alias is not None and name == self.spec.alias)
 
     @property
     def qom_type(self) -> str:
@@ -296,8 +344,12 @@ class Check(RamRule):
 
 Layout = Callable[["MachineState", "BoardFacts"], None]
 
-#: The kinds of region a :class:`Window` can be.
-WindowKind = Literal["io", "rom"]
+#: The kinds of region a :class:`Window` can be: ``ram`` (on-chip SRAM, VRAM: memory that is
+#: not main RAM), ``rom`` (firmware), ``romd`` (flash read like ROM, written through its
+#: device) and ``io`` (device registers, holes, fillers).
+WindowKind = Literal["ram", "rom", "romd", "io"]
+
+WINDOW_KINDS: tuple[WindowKind, ...] = ("ram", "rom", "romd", "io")
 
 
 @attrs.frozen
@@ -306,7 +358,9 @@ class Window:
 
     The core maps a board's windows (:attr:`BoardFacts.windows`) after the board's layout has
     placed RAM, in their order: ``size`` bytes at guest-physical ``base``, an ``io`` region
-    (device registers, a hole, a filler) or a ``rom`` (flash, firmware), with ``priority``.
+    (device registers, a hole, a filler), a ``rom`` (firmware), a ``romd`` (flash) or a
+    ``ram`` (on-chip SRAM or video RAM, memory of its own that is not main RAM), with
+    ``priority``. The maps show each with QEMU's type (``i/o``, ``rom``, ``romd``, ``ram``).
     As in QEMU, the higher priority wins where regions overlap, and at equal priority the
     region mapped later, so a window hides the RAM below it. A window that RAM never reaches
     changes nothing the guest sees of RAM.
@@ -315,15 +369,15 @@ class Window:
     name: str
     base: int = attrs.field(validator=attrs.validators.ge(0))
     size: int = attrs.field(validator=attrs.validators.gt(0))
-    kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(("io", "rom")))
+    kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(WINDOW_KINDS))
     priority: int = 0
 
     def region(self) -> MemoryRegion:
         """A new, unmapped region for this window."""
-        from .memory import MemoryRegion
+        from .memory import Kind, MemoryRegion
 
-        make = MemoryRegion.rom if self.kind == "rom" else MemoryRegion.io
-        return make(self.name, self.size)
+        kind = {"ram": Kind.RAM, "rom": Kind.ROM, "romd": Kind.ROMD, "io": Kind.IO}[self.kind]
+        return MemoryRegion.window(self.name, self.size, kind)
 
 
 def map_at_base(machine: MachineState, facts: BoardFacts) -> None:

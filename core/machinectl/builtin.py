@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .boards import QEMU_DEFAULT_RAM_SIZE, Board, BoardFacts, BoardSpec, BoardTable
+from .boards import EVERY_TARGET, QEMU_DEFAULT_RAM_SIZE, Board, BoardFacts, BoardSpec, BoardTable
 from .hooks import hookimpl
 
 if TYPE_CHECKING:
     from .state import MachineState
 
 NONE = BoardFacts(
-    spec=BoardSpec(name="none", description="empty machine", family="none"),
+    spec=BoardSpec(
+        name="none", description="empty machine", family="none", targets=(EVERY_TARGET,)
+    ),
     default_ram_size=0,
     default_ram_id="ram",
     ram_base=0,

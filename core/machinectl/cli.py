@@ -7,6 +7,7 @@ mistake in the command line of ``machinectl`` itself); never a traceback.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -21,10 +22,13 @@ from .units import human
 
 PROG = "machinectl"
 USAGE = f"""\
-usage: {PROG} list-boards [--json]
-       {PROG} describe BOARD [--json]
-       {PROG} run [QEMU options] [--json] [--dry-run] [--hold]
+usage: {PROG} list-boards [--target TARGET] [--family FAMILY] [--json]
+       {PROG} describe BOARD [--target TARGET] [--json]
+       {PROG} run [--target TARGET] [QEMU options] [--json] [--dry-run] [--hold]
        {PROG} plugins [--json]
+
+--target TARGET (or MACHINECTL_TARGET) chooses among machine types of the same name, as
+choosing qemu-system-TARGET does: virt of aarch64 or of riscv64.
 
 QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
@@ -82,6 +86,28 @@ def _flags(args: list[str], allowed: Sequence[str]) -> tuple[set[str], list[str]
     return flags, [a for a in args if a not in allowed]
 
 
+def _valued(args: list[str], option: str, command: str) -> tuple[str | None, list[str]]:
+    """Take ``option VALUE`` (or ``option=VALUE``) out of ``args``; the last one wins."""
+    value: str | None = None
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == option:
+            if i + 1 >= len(args):
+                raise UsageError(f"{command}: {option} needs a value")
+            value, i = args[i + 1], i + 2
+            continue
+        if arg.startswith(option + "="):
+            value = arg[len(option) + 1 :]
+        else:
+            rest.append(arg)
+        i += 1
+    if value is not None and not value:
+        raise UsageError(f"{command}: {option} needs a value")
+    return value, rest
+
+
 def _no_more(rest: list[str], command: str) -> None:
     if rest:
         raise UsageError(f"{command}: unexpected argument '{rest[0]}'")
@@ -91,6 +117,8 @@ def _no_more(rest: list[str], command: str) -> None:
 
 
 def cmd_list_boards(args: list[str]) -> int:
+    target, args = _valued(args, "--target", "list-boards")
+    family, args = _valued(args, "--family", "list-boards")
     flags, rest = _flags(args, ("--json",))
     _no_more(rest, "list-boards")
     from .plugins import create_registry
@@ -98,7 +126,10 @@ def cmd_list_boards(args: list[str]) -> int:
     registry = create_registry()
     rows: list[dict[str, Any]] = []
     broken: list[str] = []
-    for board in sorted(registry.boards.values(), key=lambda b: (b.spec.family, b.name)):
+    boards = registry.boards_for(target or os.environ.get("MACHINECTL_TARGET") or None)
+    if family is not None:
+        boards = [b for b in boards if b.spec.family == family]
+    for board in sorted(boards, key=lambda b: (b.spec.family, b.name, b.targets)):
         # A board whose plugin fails is listed without its facts; the others are unaffected.
         size: int | None = None
         ram_id: str | None = None
@@ -113,6 +144,7 @@ def cmd_list_boards(args: list[str]) -> int:
                 "name": board.name,
                 "alias": board.spec.alias,
                 "family": board.spec.family,
+                "targets": list(board.targets),
                 "description": board.spec.description,
                 "default-ram-size": size,
                 "default-ram-size-human": "?" if size is None else human(size),
@@ -127,12 +159,13 @@ def cmd_list_boards(args: list[str]) -> int:
     if "--json" in flags:
         _print_json(rows)
         return 0
-    header = ("NAME", "ALIAS", "FAMILY", "DEFAULT RAM", "BYTES", "RAM ID", "PLUGIN")
+    header = ("NAME", "ALIAS", "FAMILY", "TARGETS", "DEFAULT-RAM", "BYTES", "RAM-ID", "PLUGIN")
     table = [
         (
             r["name"],
-            r["alias"] or "",
-            r["family"],
+            r["alias"] or "-",
+            r["family"] or "-",
+            ",".join(r["targets"]) or "-",
             r["default-ram-size-human"],
             "?" if r["default-ram-size"] is None else str(r["default-ram-size"]),
             r["default-ram-id"] or "-",
@@ -167,6 +200,7 @@ def _report_failures(registry: Any) -> None:
 
 
 def cmd_describe(args: list[str]) -> int:
+    target, args = _valued(args, "--target", "describe")
     flags, rest = _flags(args, ("--json",))
     if len(rest) != 1:
         raise UsageError("describe: expected exactly one BOARD")
@@ -175,13 +209,14 @@ def cmd_describe(args: list[str]) -> int:
 
     registry = create_registry()
     _report_failures(registry)
-    board = registry.board(rest[0])
+    board = registry.board(rest[0], target)
     spec = board.spec
     size = registry.default_ram_size(board)
     info: dict[str, Any] = {
         "name": board.name,
         "alias": spec.alias,
         "family": spec.family,
+        "targets": list(board.targets),
         "description": spec.description,
         "plugin": board.plugin,
         "distribution": board.distribution,
@@ -195,7 +230,12 @@ def cmd_describe(args: list[str]) -> int:
     }
     mtree = ""
     try:
-        with Machine.from_argv(["-M", board.name], registry=registry, allocate=False) as machine:
+        with Machine.from_argv(
+            ["-M", board.name],
+            target=target or _any_target(board),
+            registry=registry,
+            allocate=False,
+        ) as machine:
             info["memory-map"] = machine.query()["mtree"]["flat"]
             mtree = machine.mtree_text(flat=True)
     except MachineError as exc:
@@ -207,6 +247,7 @@ def cmd_describe(args: list[str]) -> int:
     if spec.alias:
         out.append(f"  alias: {spec.alias}")
     out.append(f"  family: {spec.family}")
+    out.append(f"  targets: {', '.join(board.targets) or '-'}")
     out.append(f"  plugin: {board.plugin} ({board.distribution or '-'} {board.version or ''})")
     out.append(f"  default RAM: {human(size)} ({size} bytes)")
     out.append(f"  default RAM id: {info['default-ram-id'] or '- (the board ignores -m)'}")
@@ -232,17 +273,20 @@ def cmd_describe(args: list[str]) -> int:
 
 
 def cmd_run(args: list[str]) -> int:
+    target, args = _valued(args, "--target", "run")
     flags, qemu_args = _flags(args, ("--json", "--dry-run", "--hold"))
     if "--dry-run" in flags and "--hold" in flags:
         raise UsageError("run: --dry-run and --hold exclude each other")
-    if _machine_help(qemu_args):
+    if _machine_help(qemu_args, target):
         return 0
     from .machine import Machine
 
     as_json = "--json" in flags
     progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
     try:
-        machine = Machine.from_argv(qemu_args, allocate="--dry-run" not in flags, progress=progress)
+        machine = Machine.from_argv(
+            qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
+        )
     finally:
         if progress is not None:
             progress.finish()
@@ -262,7 +306,7 @@ def cmd_run(args: list[str]) -> int:
     return 0
 
 
-def _machine_help(qemu_args: list[str]) -> bool:
+def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:
     """``-M help`` (or ``-M ?``): list the machine types as QEMU does; False when not asked.
 
     As in QEMU, the options before it are parsed (and their errors reported), those after it
@@ -294,7 +338,8 @@ def _machine_help(qemu_args: list[str]) -> bool:
 
     registry = create_registry()
     _report_failures(registry)
-    sys.stdout.write(machine_list(registry.boards.values()))
+    target = target or os.environ.get("MACHINECTL_TARGET") or None
+    sys.stdout.write(machine_list(registry.boards_for(target), target))
     return True
 
 
@@ -304,20 +349,41 @@ def _is_help(machine_option: str) -> bool:
     return first in ("help", "?")
 
 
-def machine_list(boards: Iterable[Any]) -> str:
+def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
     """QEMU's ``-machine help`` text: each machine type, an alias on a line of its own first.
 
-    Machine types come in the order of QEMU's names for their classes (``NAME-machine``), as
-    QEMU lists the types that belong to no family.
+    The order is QEMU's: machine-class families first, by family name, each family's types
+    newest first (by class name, descending); then the types of no family by class name
+    (``NAME-machine``). ``(default)`` marks the default machine type of ``target``.
     """
     lines = ["Supported machines are:"]
-    for board in sorted(boards, key=lambda b: f"{b.name}-machine"):
+    for board in sorted(boards, key=functools.cmp_to_key(_machine_class_cmp)):
         spec = board.spec
         if spec.alias:
             lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name})")
+        default = " (default)" if target is not None and target in spec.default_for else ""
         deprecated = " (deprecated)" if spec.deprecated else ""
-        lines.append(f"{spec.name:<20} {spec.description}{deprecated}")
+        lines.append(f"{spec.name:<20} {spec.description}{default}{deprecated}")
     return "\n".join(lines) + "\n"
+
+
+def _machine_class_cmp(a: Any, b: Any) -> int:
+    fa, fb = a.spec.machine_family, b.spec.machine_family
+    if fa is None or fb is None:
+        if fa is None and fb is None:
+            return _strcmp(f"{a.name}-machine", f"{b.name}-machine")
+        return 1 if fa is None else -1
+    return _strcmp(fa, fb) or _strcmp(f"{b.name}-machine", f"{a.name}-machine")
+
+
+def _strcmp(a: str, b: str) -> int:
+    ka, kb = a.encode(), b.encode()
+    return (ka > kb) - (ka < kb)
+
+
+def _any_target(board: Any) -> str | None:
+    """A target the board belongs to, to select exactly that board by name."""
+    return next((t for t in board.targets if t != "*"), None)
 
 
 def _summary(machine: Any) -> str:

@@ -12,6 +12,7 @@ backend → the automatic NUMA node → NUMA completion → board validation →
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import attrs
 
 from . import numa as numa_mod
-from .boards import Board
+from .boards import EVERY_TARGET, Board
 from .errors import MachineError
 from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
 from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
@@ -34,7 +35,7 @@ from .options import (
     parse_bool,
     visitor_uint,
 )
-from .plugins import Registry, create_registry
+from .plugins import ENV_TARGET, Registry, create_registry
 from .state import MachineState
 
 RAM_ALIGN = 8192
@@ -116,6 +117,9 @@ class Machine:
     closed: bool = False
     #: Plain notices (see :meth:`MachineState.notice`), in the order they were given.
     notices: list[str] = attrs.field(factory=list)
+    #: The QEMU target the machine was built for: the one asked for, else the board's first
+    #: (None for a board of every target, such as ``none``, when no target was asked for).
+    target: str | None = None
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -124,12 +128,17 @@ class Machine:
         cls,
         argv: Sequence[str],
         *,
+        target: str | None = None,
         registry: Registry | None = None,
         allocate: bool = True,
         progress: Progress | None = None,
     ) -> Machine:
-        """Build a machine from QEMU's command-line options (``-M``, ``-m``, ``-object`` ...)."""
-        return cls.build(CommandLine.from_argv(argv), registry, allocate, progress)
+        """Build a machine from QEMU's command-line options (``-M``, ``-m``, ``-object`` ...).
+
+        ``target`` chooses among machine types of the same name (``aarch64`` or ``riscv64``
+        for ``virt``), as choosing the QEMU binary does; see :meth:`Registry.board`.
+        """
+        return cls.build(CommandLine.from_argv(argv), registry, allocate, progress, target=target)
 
     @classmethod
     def create(
@@ -144,6 +153,7 @@ class Machine:
         mem_prealloc: bool = False,
         numa: Sequence[Mapping[str, object]] = (),
         smp: int = 1,
+        target: str | None = None,
         registry: Registry | None = None,
         allocate: bool = True,
         progress: Progress | None = None,
@@ -174,7 +184,7 @@ class Machine:
             items = {k: _option_text(v) for k, v in spec.items()}
             text = ",".join(f"{k}={v}" for k, v in items.items())
             line.numa.append(NumaOption(tuple(items.items()), text))
-        return cls.build(line, registry, allocate, progress)
+        return cls.build(line, registry, allocate, progress, target=target)
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -185,11 +195,13 @@ class Machine:
         registry: Registry | None = None,
         allocate: bool = True,
         progress: Progress | None = None,
+        *,
+        target: str | None = None,
     ) -> Machine:
         """Run the pipeline on parsed options. Nothing is allocated unless every check passed."""
         registry = registry if registry is not None else create_registry()
         warnings = list(line.warnings)
-        board = _select_board(line, registry)
+        board = _select_board(line, registry, target)
         if board.spec.deprecated and board.spec.deprecation_reason:
             warnings.append(
                 f"Machine type '{board.name}' is deprecated: {board.spec.deprecation_reason}"
@@ -220,6 +232,7 @@ class Machine:
         for backend in backends:
             backend.check_numa_policy()
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
+        machine.target = _resolved_target(board, target)
         try:
             if allocate:
                 machine._allocate(progress)
@@ -285,6 +298,8 @@ class Machine:
                 "type": board.name,
                 "alias": board.spec.alias,
                 "family": board.spec.family,
+                "target": self.target,
+                "targets": list(board.targets),
                 "plugin": board.plugin,
                 "distribution": board.distribution,
                 "default-ram-id": self.registry.default_ram_id(board),
@@ -357,14 +372,22 @@ def _option_text(value: object) -> str:
     return str(value).replace(",", ",,") if "," in str(value) else str(value)
 
 
-def _select_board(line: CommandLine, registry: Registry) -> Board:
+def _resolved_target(board: Board, target: str | None) -> str | None:
+    if target is None:
+        target = os.environ.get(ENV_TARGET) or None
+    if target is not None:
+        return target
+    return next((t for t in board.targets if t not in (EVERY_TARGET, "")), None)
+
+
+def _select_board(line: CommandLine, registry: Registry, target: str | None) -> Board:
     name = line.machine.get("type")
     if name is None:
         raise MachineError(
             "No machine specified, and there is no default",
             hint="Use -machine help to list supported machines",
         )
-    return registry.board(name)
+    return registry.board(name, target)
 
 
 def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:

@@ -6,7 +6,8 @@ or aliases of parts of it, into ``MachineState.system_memory``. Regions follow Q
 * ``ram``: guest RAM backed by a host memory backend (only the core creates these);
 * ``container``: groups subregions and has no contents of its own;
 * ``alias``: a window onto part of another region, placed elsewhere;
-* ``io`` / ``rom``: opaque windows (devices, firmware, holes) that can hide RAM below them.
+* ``io`` / ``rom`` / ``romd``: opaque windows (devices, firmware, flash, holes) that can hide
+  RAM below them; a ``ram`` window without a backend is memory of a device (on-chip SRAM).
 
 Where subregions overlap, the higher priority wins; at equal priority the one added later wins,
 as in QEMU. :func:`flatten` computes what the guest really sees at each address.
@@ -31,6 +32,7 @@ ADDRESS_SPACE_END = 1 << 64
 class Kind(enum.Enum):
     RAM = "ram"
     ROM = "rom"
+    ROMD = "romd"
     IO = "i/o"
     CONTAINER = "container"
     ALIAS = "alias"
@@ -73,6 +75,14 @@ class MemoryRegion:
         return cls(name=name, size=_checked_size(name, size), kind=Kind.ROM)
 
     @classmethod
+    def window(cls, name: str, size: int, kind: Kind) -> MemoryRegion:
+        """A region of a device: ``io``, ``rom``, ``romd``, or ``ram`` that is not main RAM
+        (on-chip SRAM, video RAM; it has no host memory backend)."""
+        if kind not in (Kind.IO, Kind.ROM, Kind.ROMD, Kind.RAM):
+            raise MachineError(f"a window cannot be of kind {kind.value}")
+        return cls(name=name, size=_checked_size(name, size), kind=kind)
+
+    @classmethod
     def alias(cls, name: str, target: MemoryRegion, offset: int, size: int) -> MemoryRegion:
         """A view of ``target[offset:offset+size]`` that can be placed anywhere.
 
@@ -95,7 +105,7 @@ class MemoryRegion:
 
     def add_subregion(self, offset: int, region: MemoryRegion, priority: int = 0) -> MemoryRegion:
         """Place ``region`` at ``offset`` inside this container; returns ``region``."""
-        if self.kind not in (Kind.CONTAINER, Kind.RAM, Kind.IO, Kind.ROM):
+        if self.kind not in (Kind.CONTAINER, Kind.RAM, Kind.IO, Kind.ROM, Kind.ROMD):
             raise MachineError(f"cannot add subregions to {self.kind.value} '{self.name}'")
         if region.parent is not None:
             raise MachineError(
@@ -194,13 +204,17 @@ def flatten(root: MemoryRegion) -> list[FlatRange]:
         lo, hi = max(lo, start), min(hi, start + region.size)
         if lo >= hi:
             return
-        if region.alias_target is not None:
-            # The target renders as if placed at start - alias_offset, clipped to the alias
-            # and to the target's own end.
-            target = region.alias_target
-            origin = start - region.alias_offset
-            render_contents(target, origin, lo, min(hi, origin + target.size))
-            return
+        render_target(region, start, lo, hi)
+
+    def render_target(region: MemoryRegion, start: int, lo: int, hi: int) -> None:
+        # An alias renders its target as if placed at start - alias_offset, clipped to the
+        # alias and to the target's own end; a chain of aliases is followed to its end.
+        while region.alias_target is not None:
+            start -= region.alias_offset
+            region = region.alias_target
+            hi = min(hi, start + region.size)
+            if lo >= hi:
+                return
         render_contents(region, start, lo, hi)
 
     def render_contents(region: MemoryRegion, start: int, lo: int, hi: int) -> None:
@@ -293,7 +307,11 @@ def mtree_text(root: MemoryRegion) -> str:
             emit(sub, start, depth + 1)
 
     emit(root, 0, 0)
-    for target in aliased.values():
+    shown: set[int] = set()
+    while len(shown) < len(aliased):
+        # An alias target shown on its own may itself be an alias: that adds to the list.
+        target = next(t for key, t in aliased.items() if key not in shown)
+        shown.add(id(target))
         if target.parent is not None:
             continue
         lines.append("")

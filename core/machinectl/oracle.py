@@ -270,7 +270,7 @@ class OracleConformance:
 
     def boards(self, registry: Registry) -> list[Board]:
         """The machine types of :attr:`distribution` in ``registry``."""
-        return [b for b in registry.boards.values() if b.distribution == self.distribution]
+        return [b for b in registry.boards if b.distribution == self.distribution]
 
     # -- the comparison ------------------------------------------------------------------------
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from . import hooks
-from .boards import Board, BoardSpec
+from .boards import EVERY_TARGET, Board, BoardSpec
 from .errors import MachineError, PluginError
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ CORE_DISTRIBUTION = "machinectl"
 ENV_ONLY = "MACHINECTL_PLUGINS"
 ENV_STRICT = "MACHINECTL_STRICT"
 ENV_GROUP = "MACHINECTL_ENTRY_POINT_GROUP"
+ENV_TARGET = "MACHINECTL_TARGET"
 
 
 @attrs.frozen
@@ -83,8 +84,9 @@ class Registry:
         self._pm = pluggy.PluginManager(hooks.PROJECT)
         self._pm.add_hookspecs(hooks)
         self._strict = strict
-        self._boards: dict[str, Board] = {}
-        self._aliases: dict[str, Board] = {}
+        self._boards: list[Board] = []
+        #: Each name and alias, with the boards that answer to it (one per target at most).
+        self._names: dict[str, list[Board]] = {}
         self._sources: dict[str, _Source] = {}
         self.failures: list[PluginFailure] = []
 
@@ -115,9 +117,9 @@ class Registry:
             return self._fail(source, _describe(exc))
         self._sources[name] = source
         for board in boards:
-            self._boards[board.name] = board
-            if board.spec.alias:
-                self._aliases[board.spec.alias] = board
+            self._boards.append(board)
+            for key in _keys(board.spec):
+                self._names.setdefault(key, []).append(board)
         return True
 
     def _declared_boards(self, plugin: object, name: str) -> list[BoardSpec]:
@@ -142,22 +144,21 @@ class Registry:
         return specs
 
     def _add_boards(self, specs: Sequence[BoardSpec], source: _Source) -> list[Board]:
-        seen: dict[str, str] = {}
-        boards = []
+        boards: list[Board] = []
         for spec in specs:
-            for key in (spec.name, spec.alias):
-                if key is None:
-                    continue
-                other = self._boards.get(key) or self._aliases.get(key)
-                if other is not None:
-                    raise PluginError(
-                        f"machine type '{key}' is declared by both {_who(other)} and "
-                        f"{_who_source(source)}"
-                    )
-                if key in seen:
-                    raise PluginError(f"machine type '{key}' is declared twice")
-                seen[key] = spec.name
-            boards.append(Board(spec, source.name, source.distribution, source.version))
+            board = Board(spec, source.name, source.distribution, source.version)
+            for key in _keys(spec):
+                for other in self._names.get(key, ()):
+                    shared = _shared_target(board, other)
+                    if shared is not None:
+                        raise PluginError(
+                            f"machine type '{key}' is declared {_for_target(shared)}by both "
+                            f"{_who(other)} and {_who_source(source)}"
+                        )
+                for other in boards:
+                    if other.answers_to(key) and _shared_target(board, other) is not None:
+                        raise PluginError(f"machine type '{key}' is declared twice")
+            boards.append(board)
         return boards
 
     def _fail(self, source: _Source, error: str) -> bool:
@@ -175,18 +176,58 @@ class Registry:
     # -- the typed facade --------------------------------------------------------------------
 
     @property
-    def boards(self) -> Mapping[str, Board]:
-        """Registered boards by name (aliases not included)."""
-        return self._boards
+    def boards(self) -> tuple[Board, ...]:
+        """Every registered board, in the order the plugins declared them.
 
-    def board(self, name: str) -> Board:
-        """The board called ``name`` (or with that alias)."""
-        board = self._boards.get(name) or self._aliases.get(name)
-        if board is None:
+        Names are unique per target, not globally: two boards may share a name.
+        """
+        return tuple(self._boards)
+
+    def targets(self) -> list[str]:
+        """Every QEMU target some board belongs to, sorted (``*`` is not a target)."""
+        found = {t for board in self._boards for t in board.targets}
+        return sorted(found - {EVERY_TARGET, ""})
+
+    def boards_for(self, target: str | None = None) -> list[Board]:
+        """The boards of ``target`` (all boards when None), in registration order."""
+        if target is None:
+            return list(self._boards)
+        return [board for board in self._boards if board.belongs_to(target)]
+
+    def candidates(self, name: str) -> list[Board]:
+        """Every board that ``-M name`` could mean, whatever its target."""
+        return list(self._names.get(name, ()))
+
+    def board(self, name: str, target: str | None = None) -> Board:
+        """The board that ``-M name`` selects (by name or alias).
+
+        With ``target``, the board of that target; without, the one board that answers to the
+        name, and an error listing the candidates when several targets have one.
+        ``MACHINECTL_TARGET`` in the environment gives the target when ``target`` is None.
+        """
+        if target is None:
+            target = os.environ.get(ENV_TARGET) or None
+        found = self.candidates(name)
+        if target is not None:
+            found = [board for board in found if board.belongs_to(target)]
+        if len(found) > 1:
+            # A board for one target and the built-in of every target: the specific one wins.
+            specific = [board for board in found if EVERY_TARGET not in board.targets]
+            found = specific or found
+        if len(found) == 1:
+            return found[0]
+        if not found:
             raise MachineError(
                 "unsupported machine type", hint="Use -machine help to list supported machines"
             )
-        return board
+        choices = "; ".join(
+            f"{','.join(board.targets)} ({_who(board)})"
+            for board in sorted(found, key=lambda b: b.targets)
+        )
+        raise MachineError(
+            f"machine type '{name}' exists for several targets: {choices}; "
+            "choose one with --target TARGET (or MACHINECTL_TARGET)"
+        )
 
     def default_ram_size(self, board: Board) -> int:
         value, who = self._first(board, "default_ram_size", board=board)
@@ -209,11 +250,49 @@ class Registry:
         return int(value)
 
     def validate_ram(self, machine: MachineState) -> None:
-        for value, who in self._all(machine.board, "validate_ram", machine=machine):
-            # A returned error instead of a raised one would let the machine through.
-            raise self._bad_result(
-                machine.board, "validate_ram", value, "None (raise MachineError to refuse)", who
-            )
+        """Run every ``validate_ram``: the board's own plugin first, then the others.
+
+        The plugin that provides the selected board checks first, so a size QEMU refuses
+        always gets QEMU's message. Then every other implementation runs (site policies), in
+        pluggy's tiers: ``tryfirst``, plain, ``trylast``. The first tier with a refusal decides;
+        when several plugins of that tier refuse, the refusal whose message sorts first is
+        reported, so the outcome never depends on entry-point or distribution names.
+        """
+        board = machine.board
+        impls = self._pm.hook.validate_ram.get_hookimpls()
+        if any(impl.wrapper or impl.hookwrapper for impl in impls):
+            for value, who in self._all(board, "validate_ram", machine=machine):
+                raise self._bad_validate_result(board, value, who)
+            return
+        own = [impl for impl in impls if impl.plugin_name == board.plugin]
+        tiers: list[list[Any]] = [[], [], []]
+        for impl in impls:
+            if impl.plugin_name != board.plugin:
+                tiers[0 if impl.tryfirst else 2 if impl.trylast else 1].append(impl)
+        for group in ([impl] for impl in own):
+            self._validate_group(board, group, machine)
+        for group in tiers:
+            self._validate_group(board, group, machine)
+
+    def _validate_group(self, board: Board, impls: list[Any], machine: MachineState) -> None:
+        refusals: list[MachineError] = []
+        for impl in impls:
+            who = self._who_impl(impl.plugin_name)
+            try:
+                value = self._call(board, "validate_ram", impl, {"machine": machine}, who)
+            except MachineError as exc:
+                refusals.append(exc)
+                continue
+            if value is not None:
+                # A returned error instead of a raised one would let the machine through.
+                raise self._bad_validate_result(board, value, who)
+        if refusals:
+            raise min(refusals, key=str)
+
+    def _bad_validate_result(self, board: Board, value: object, who: str | None) -> PluginError:
+        return self._bad_result(
+            board, "validate_ram", value, "None (raise MachineError to refuse)", who
+        )
 
     def init_board(self, machine: MachineState) -> None:
         value, who = self._first(machine.board, "init_board", machine=machine)
@@ -260,17 +339,23 @@ class Registry:
         results = []
         for impl in reversed(impls):
             who = self._who_impl(impl.plugin_name)
-            try:
-                value = impl.function(*(kwargs[arg] for arg in impl.argnames))
-            except MachineError:
-                raise
-            except PLUGIN_BUGS as exc:
-                raise self._failed(board, hook_name, who, exc) from exc
+            value = self._call(board, hook_name, impl, kwargs, who)
             if value is not None:
                 results.append((value, who))
                 if first:
                     break
         return results
+
+    def _call(
+        self, board: Board, hook_name: str, impl: Any, kwargs: dict[str, Any], who: str
+    ) -> Any:
+        """One implementation; a plugin's bug (not a refusal) becomes a PluginError."""
+        try:
+            return impl.function(*(kwargs[arg] for arg in impl.argnames))
+        except MachineError:
+            raise
+        except PLUGIN_BUGS as exc:
+            raise self._failed(board, hook_name, who, exc) from exc
 
     def _who_impl(self, plugin_name: str) -> str:
         source = self._sources.get(plugin_name)
@@ -299,10 +384,33 @@ class Registry:
                     distribution=source.distribution,
                     version=source.version,
                     hooks=tuple(sorted(_hook_names(self._pm, plugin))),
-                    boards=tuple(b.name for b in self._boards.values() if b.plugin == name),
+                    boards=tuple(b.name for b in self._boards if b.plugin == name),
                 )
             )
         return infos
+
+
+def _keys(spec: BoardSpec) -> tuple[str, ...]:
+    """The names that select a board: its name, and its alias if it has one."""
+    return (spec.name,) if spec.alias is None else (spec.name, spec.alias)
+
+
+def _shared_target(board: Board, other: Board) -> str | None:
+    """A target both boards belong to (None: they never meet).
+
+    A board of every target meets every board; so does a board that names neither targets
+    nor a family (``""``): it has no target to tell it apart.
+    """
+    wildcards = (EVERY_TARGET, "")
+    if any(t in wildcards for t in board.targets):
+        return other.targets[0]
+    if any(t in wildcards for t in other.targets):
+        return board.targets[0]
+    return next((t for t in board.targets if t in other.targets), None)
+
+
+def _for_target(target: str) -> str:
+    return f"for target '{target}' " if target not in (EVERY_TARGET, "") else ""
 
 
 def _who(board: Board) -> str:

@@ -53,7 +53,7 @@ def machinectl_registry() -> Registry:
 def _boards(distribution: str) -> list[Board]:
     registry = create_registry()
     return sorted(
-        (b for b in registry.boards.values() if b.distribution == distribution),
+        (b for b in registry.boards if b.distribution == distribution),
         key=lambda b: b.name,
     )
 
@@ -75,9 +75,9 @@ class BoardConformance:
         metafunc.parametrize("board", boards, ids=[b.name for b in boards])
 
     def test_has_boards(self, machinectl_registry: Registry) -> None:
-        assert any(
-            b.distribution == self.distribution for b in machinectl_registry.boards.values()
-        ), f"distribution {self.distribution!r} declares no boards"
+        assert any(b.distribution == self.distribution for b in machinectl_registry.boards), (
+            f"distribution {self.distribution!r} declares no boards"
+        )
 
     def test_default_size_passes_its_own_rules(
         self, board: Board, machinectl_registry: Registry

@@ -20,7 +20,7 @@ def registry() -> Registry:
 
 
 def test_declares_the_widget_under_its_name_and_alias(registry: Registry) -> None:
-    assert set(registry.boards) == {"none", "widget-1.0"}
+    assert {b.name for b in registry.boards} == {"none", "widget-1.0"}
     assert registry.board("widget").name == "widget-1.0"
 
 

@@ -81,7 +81,7 @@ class TestAgainstQemu(OracleConformance):
         return lines
 
     def test_only_pc_and_q35_are_aliases(self, oracle_registry: Registry) -> None:
-        assert {b.spec.alias for b in oracle_registry.boards.values()} == {None, "pc", "q35"}
+        assert {b.spec.alias for b in oracle_registry.boards} == {None, "pc", "q35"}
 
     # -- QEMU 5.0's pc-1.0 … pc-1.3 -----------------------------------------------------------
 
