@@ -45,7 +45,9 @@ SKIPPED = {
     "h-register-midway": "RuntimeError: failed after the first board",
     "h-register-wrong": "register_boards returned str, expected BoardSpec",
     "h-declares-twice": "machine type 'twice' is declared twice",
-    "h-claims-none": "machine type 'none' is declared for target 'hostile' by both builtin (machinectl ",
+    "h-claims-none": (
+        "machine type 'none' is declared for target 'hostile' by both builtin (machinectl "
+    ),
     "h-half-valid": "PluginValidationError: Plugin 'h-half-valid' for hook 'validate_ram'",
 }
 HOOKS = [
