@@ -9,45 +9,72 @@ Board plugins implement the hooks in :mod:`machinectl.hooks` with :data:`hookimp
 by handing :class:`BoardFacts` records to a :class:`BoardTable`.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
-from .boards import (
-    AtLeast,
-    AtMost,
-    Board,
-    BoardFacts,
-    BoardSpec,
-    BoardTable,
-    Check,
-    FixedSize,
-    MultipleOf,
-    OneOf,
-    QemuCompat,
-    RamRule,
-    Window,
-    machine_version,
-    map_at_base,
-)
-from .errors import MachineError, PluginError, UsageError
-from .hooks import hookimpl
-from .units import GiB, KiB, MiB, TiB
-
+# Not typing.TYPE_CHECKING: importing typing costs more than this module's own work.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from .boards import (
+        EVERY_TARGET,
+        AtLeast,
+        AtMost,
+        Board,
+        BoardFacts,
+        BoardSpec,
+        BoardTable,
+        Check,
+        FixedSize,
+        MultipleOf,
+        OneOf,
+        QemuCompat,
+        RamRule,
+        Window,
+        machine_version,
+        map_at_base,
+    )
+    from .errors import MachineError, PluginError, UsageError
+    from .hooks import hookimpl
     from .machine import GuestRam, GuestRamRange, Machine
     from .memory import MemoryRegion
-    from .plugins import Registry, create_registry
+    from .plugins import Registry, create_registry, default_registry, reset_default_registry
     from .state import MachineState
+    from .units import GiB, KiB, MiB, TiB
 
-#: Names imported from their module on first use: a board plugin that only declares records,
-#: or ``machinectl list-boards``, never loads the machine pipeline or the memory model.
+#: Every public name, imported from its module on first use: ``machinectl list-boards`` and a
+#: board plugin that only declares records load no more of the core than they use.
 _LAZY = {
-    "Machine": "machine",
-    "GuestRam": "machine",
-    "GuestRamRange": "machine",
+    **dict.fromkeys(
+        (
+            "EVERY_TARGET",
+            "AtLeast",
+            "AtMost",
+            "Board",
+            "BoardFacts",
+            "BoardSpec",
+            "BoardTable",
+            "Check",
+            "FixedSize",
+            "MultipleOf",
+            "OneOf",
+            "QemuCompat",
+            "RamRule",
+            "Window",
+            "machine_version",
+            "map_at_base",
+        ),
+        "boards",
+    ),
+    **dict.fromkeys(("MachineError", "PluginError", "UsageError"), "errors"),
+    "hookimpl": "hooks",
+    **dict.fromkeys(("Machine", "GuestRam", "GuestRamRange"), "machine"),
     "MemoryRegion": "memory",
     "MachineState": "state",
-    "Registry": "plugins",
-    "create_registry": "plugins",
+    **dict.fromkeys(
+        ("Registry", "create_registry", "default_registry", "reset_default_registry"), "plugins"
+    ),
+    **dict.fromkeys(("GiB", "KiB", "MiB", "TiB"), "units"),
 }
 
 
@@ -63,6 +90,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "EVERY_TARGET",
     "AtLeast",
     "AtMost",
     "Board",
@@ -90,7 +118,9 @@ __all__ = [
     "UsageError",
     "Window",
     "create_registry",
+    "default_registry",
     "hookimpl",
     "machine_version",
     "map_at_base",
+    "reset_default_registry",
 ]

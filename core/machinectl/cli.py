@@ -14,11 +14,15 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from types import FrameType
-from typing import Any, TextIO
 
 from .errors import MachineError, PluginError, UsageError
 from .units import human
+
+# Not typing.TYPE_CHECKING: importing typing costs more than this module's own work.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import FrameType
+    from typing import Any, TextIO
 
 PROG = "machinectl"
 USAGE = f"""\
@@ -121,39 +125,34 @@ def cmd_list_boards(args: list[str]) -> int:
     family, args = _valued(args, "--family", "list-boards")
     flags, rest = _flags(args, ("--json",))
     _no_more(rest, "list-boards")
-    from .plugins import create_registry
-
-    registry = create_registry()
+    index = _index()
+    boards = index.boards_for(target or os.environ.get("MACHINECTL_TARGET") or None)
+    if family is not None:
+        boards = [b for b in boards if b.family == family]
     rows: list[dict[str, Any]] = []
     broken: list[str] = []
-    boards = registry.boards_for(target or os.environ.get("MACHINECTL_TARGET") or None)
-    if family is not None:
-        boards = [b for b in boards if b.spec.family == family]
-    for board in sorted(boards, key=lambda b: (b.spec.family, b.name, b.targets)):
+    for board in sorted(boards, key=lambda b: (b.family, b.name, b.targets)):
         # A board whose plugin fails is listed without its facts; the others are unaffected.
-        size: int | None = None
-        ram_id: str | None = None
-        try:
-            size, ram_id = registry.default_ram_size(board), registry.default_ram_id(board)
-        except PluginError as exc:
-            if registry.strict:
-                raise
-            broken.append(str(exc))
+        if board.error is not None:
+            if index.strict:
+                raise PluginError(board.error)
+            broken.append(board.error)
+        size = board.default_ram_size
         rows.append(
             {
                 "name": board.name,
-                "alias": board.spec.alias,
-                "family": board.spec.family,
+                "alias": board.alias,
+                "family": board.family,
                 "targets": list(board.targets),
-                "description": board.spec.description,
+                "description": board.description,
                 "default-ram-size": size,
                 "default-ram-size-human": "?" if size is None else human(size),
-                "default-ram-id": ram_id,
+                "default-ram-id": board.default_ram_id,
                 "plugin": board.plugin,
                 "distribution": board.distribution,
             }
         )
-    _report_failures(registry)
+    _report_failures(index)
     for error in broken:
         _error(f"warning: {error}")
     if "--json" in flags:
@@ -177,6 +176,15 @@ def cmd_list_boards(args: list[str]) -> int:
     return 0
 
 
+def _index() -> Any:
+    """The board index of this environment (see :mod:`machinectl.index`)."""
+    from .index import load_index
+
+    index = load_index()
+    index.check_strict()
+    return index
+
+
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = []
@@ -191,9 +199,15 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def _report_failures(registry: Any) -> None:
-    for failure in registry.failures:
-        _error(f"warning: {failure}")
+def _report_failures(source: Any) -> None:
+    """Each plugin skipped at load, as a warning (a registry or the board index)."""
+    lines = (
+        source.failure_lines()
+        if hasattr(source, "failure_lines")
+        else [str(failure) for failure in source.failures]
+    )
+    for line in lines:
+        _error(f"warning: {line}")
 
 
 # -- describe ----------------------------------------------------------------------------------
@@ -204,63 +218,57 @@ def cmd_describe(args: list[str]) -> int:
     flags, rest = _flags(args, ("--json",))
     if len(rest) != 1:
         raise UsageError("describe: expected exactly one BOARD")
-    from .machine import Machine
-    from .plugins import create_registry
-
-    registry = create_registry()
-    _report_failures(registry)
-    board = registry.board(rest[0], target)
-    spec = board.spec
-    size = registry.default_ram_size(board)
+    index = _index()
+    _report_failures(index)
+    board = index.board(rest[0], target)
+    if board.error is not None:
+        raise MachineError(board.error)
+    size = board.default_ram_size
+    facts = board.describe
     info: dict[str, Any] = {
         "name": board.name,
-        "alias": spec.alias,
-        "family": spec.family,
+        "alias": board.alias,
+        "family": board.family,
         "targets": list(board.targets),
-        "description": spec.description,
+        "description": board.description,
         "plugin": board.plugin,
         "distribution": board.distribution,
         "version": board.version,
         "default-ram-size": size,
-        "default-ram-id": registry.default_ram_id(board),
-        "numa": spec.numa,
-        "numa-mem-supported": spec.numa_mem_supported,
-        "properties": spec.machine_properties,
-        "rules": registry.describe_board(board),
+        "default-ram-id": board.default_ram_id,
+        "numa": board.numa,
+        "numa-mem-supported": board.numa_mem_supported,
+        "properties": board.properties,
+        "rules": facts.get("rules", []),
     }
-    mtree = ""
-    try:
-        with Machine.from_argv(
-            ["-M", board.name],
-            target=target or _any_target(board),
-            registry=registry,
-            allocate=False,
-        ) as machine:
-            info["memory-map"] = machine.query()["mtree"]["flat"]
-            mtree = machine.mtree_text(flat=True)
-    except MachineError as exc:
-        info["memory-map-error"] = str(exc)
+    if "rules-error" in facts:
+        raise MachineError(facts["rules-error"])
+    if "memory-map" in facts:
+        info["memory-map"] = facts["memory-map"]
+    else:
+        info["memory-map-error"] = facts.get("memory-map-error")
     if "--json" in flags:
         _print_json(info)
         return 0
-    out = [f"{board.name}: {spec.description}".rstrip(": ")]
-    if spec.alias:
-        out.append(f"  alias: {spec.alias}")
-    out.append(f"  family: {spec.family}")
+    out = [f"{board.name}: {board.description}".rstrip(": ")]
+    if board.alias:
+        out.append(f"  alias: {board.alias}")
+    out.append(f"  family: {board.family}")
     out.append(f"  targets: {', '.join(board.targets) or '-'}")
     out.append(f"  plugin: {board.plugin} ({board.distribution or '-'} {board.version or ''})")
-    out.append(f"  default RAM: {human(size)} ({size} bytes)")
+    out.append(f"  default RAM: {human(size or 0)} ({size} bytes)")
     out.append(f"  default RAM id: {info['default-ram-id'] or '- (the board ignores -m)'}")
-    numa = "yes" if spec.numa else "no"
-    if spec.numa:
-        numa += ", legacy mem= " + ("accepted" if spec.numa_mem_supported else "refused")
+    numa = "yes" if board.numa else "no"
+    if board.numa:
+        numa += ", legacy mem= " + ("accepted" if board.numa_mem_supported else "refused")
     out.append(f"  NUMA: {numa}")
-    if spec.machine_properties:
-        props = ", ".join(f"{k} ({v})" for k, v in spec.machine_properties.items())
+    if board.properties:
+        props = ", ".join(f"{k} ({v})" for k, v in board.properties.items())
         out.append(f"  machine properties: {props}")
     out.append("  RAM rules:")
     out.extend(f"    - {line}" for line in info["rules"])
-    out.append(f"  memory map at the default size ({human(size)}):")
+    out.append(f"  memory map at the default size ({human(size or 0)}):")
+    mtree = facts.get("mtree-flat", "")
     if mtree:
         out.extend("    " + line for line in mtree.rstrip("\n").splitlines())
     else:
@@ -280,12 +288,15 @@ def cmd_run(args: list[str]) -> int:
     if _machine_help(qemu_args, target):
         return 0
     from .machine import Machine
+    from .options import CommandLine
 
+    line = CommandLine.from_argv(qemu_args)
+    registry = _registry_for(line.machine.get("type"), target)
     as_json = "--json" in flags
     progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
     try:
-        machine = Machine.from_argv(
-            qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
+        machine = Machine.build(
+            line, registry, "--dry-run" not in flags, progress=progress, target=target
         )
     finally:
         if progress is not None:
@@ -304,6 +315,18 @@ def cmd_run(args: list[str]) -> int:
         if "--hold" in flags:
             _hold(machine)
     return 0
+
+
+def _registry_for(name: str | None, target: str | None) -> Any:
+    """A registry with just the plugins that building machine type ``name`` needs.
+
+    None (the library's default registry) when no machine type is given: the pipeline then
+    reports it as QEMU does.
+    """
+    if name is None:
+        return None
+    index = _index()
+    return index.registry_for(index.board(name, target))
 
 
 def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:
@@ -334,12 +357,10 @@ def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:
     if asked is None:
         return False
     CommandLine.from_argv(qemu_args[:asked])
-    from .plugins import create_registry
-
-    registry = create_registry()
-    _report_failures(registry)
+    index = _index()
+    _report_failures(index)
     target = target or os.environ.get("MACHINECTL_TARGET") or None
-    sys.stdout.write(machine_list(registry.boards_for(target), target))
+    sys.stdout.write(machine_list(index.boards_for(target), target))
     return True
 
 
@@ -358,7 +379,7 @@ def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
     """
     lines = ["Supported machines are:"]
     for board in sorted(boards, key=functools.cmp_to_key(_machine_class_cmp)):
-        spec = board.spec
+        spec = getattr(board, "spec", board)  # a registered Board, or the index's entry
         if spec.alias:
             lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name})")
         default = " (default)" if target is not None and target in spec.default_for else ""
@@ -368,7 +389,8 @@ def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
 
 
 def _machine_class_cmp(a: Any, b: Any) -> int:
-    fa, fb = a.spec.machine_family, b.spec.machine_family
+    fa = getattr(a, "spec", a).machine_family
+    fb = getattr(b, "spec", b).machine_family
     if fa is None or fb is None:
         if fa is None and fb is None:
             return _strcmp(f"{a.name}-machine", f"{b.name}-machine")
@@ -459,29 +481,13 @@ class _ProgressBar:
 def cmd_plugins(args: list[str]) -> int:
     flags, rest = _flags(args, ("--json",))
     _no_more(rest, "plugins")
-    from .plugins import create_registry
-
-    registry = create_registry()
+    index = _index()
     data: dict[str, list[dict[str, Any]]] = {
         "plugins": [
-            {
-                "name": p.name,
-                "distribution": p.distribution,
-                "version": p.version,
-                "hooks": list(p.hooks),
-                "boards": list(p.boards),
-            }
-            for p in registry.plugins()
+            {key: p[key] for key in ("name", "distribution", "version", "hooks", "boards")}
+            for p in index.plugins
         ],
-        "failed": [
-            {
-                "name": f.name,
-                "distribution": f.distribution,
-                "version": f.version,
-                "error": f.error,
-            }
-            for f in registry.failures
-        ],
+        "failed": [dict(f) for f in index.failures],
     }
     if "--json" in flags:
         _print_json(data)
@@ -497,8 +503,8 @@ def cmd_plugins(args: list[str]) -> int:
         for p in data["plugins"]
     ]
     _print_table(("PLUGIN", "DISTRIBUTION", "VERSION", "BOARDS", "HOOKS"), rows)
-    for failure in registry.failures:
-        sys.stdout.write(f"failed: {failure}\n")
+    for line in index.failure_lines():
+        sys.stdout.write(f"failed: {line}\n")
     return 0
 
 

@@ -35,7 +35,7 @@ from .options import (
     parse_bool,
     visitor_uint,
 )
-from .plugins import ENV_TARGET, Registry, create_registry
+from .plugins import ENV_TARGET, Registry, default_registry
 from .state import MachineState
 
 RAM_ALIGN = 8192
@@ -199,7 +199,7 @@ class Machine:
         target: str | None = None,
     ) -> Machine:
         """Run the pipeline on parsed options. Nothing is allocated unless every check passed."""
-        registry = registry if registry is not None else create_registry()
+        registry = registry if registry is not None else default_registry()
         warnings = list(line.warnings)
         board = _select_board(line, registry, target)
         if board.spec.deprecated and board.spec.deprecation_reason:

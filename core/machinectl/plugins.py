@@ -19,8 +19,8 @@ board was being built.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +28,13 @@ import attrs
 import pluggy
 
 from . import hooks
-from .boards import EVERY_TARGET, Board, BoardSpec
+from .boards import EVERY_TARGET, Board, BoardSpec, BoardTable
 from .errors import MachineError, PluginError
+from .index import choose
 
 if TYPE_CHECKING:
+    import importlib.metadata
+
     from .state import MachineState
 
 ENTRY_POINT_GROUP = "machinectl"
@@ -75,6 +78,8 @@ class _Source:
     name: str
     distribution: str | None
     version: str | None
+    #: ``module:attribute`` of the entry point the plugin was loaded from.
+    entry_point: str | None = None
 
 
 class Registry:
@@ -99,9 +104,14 @@ class Registry:
         *,
         distribution: str | None = None,
         version: str | None = None,
+        entry_point: str | None = None,
     ) -> bool:
-        """Register ``plugin`` and its boards, all or nothing; False when it was skipped."""
-        source = _Source(name, distribution, version)
+        """Register ``plugin`` and its boards, all or nothing; False when it was skipped.
+
+        ``entry_point`` (``module:attribute``) says where the plugin can be loaded from
+        again: the board index loads only the plugins a command needs.
+        """
+        source = _Source(name, distribution, version, entry_point)
         if name in self._sources or self._pm.has_plugin(name):
             error = PluginError(f"a plugin named '{name}' is already registered")
             return self._fail(source, _describe(error))
@@ -198,6 +208,33 @@ class Registry:
         """Every board that ``-M name`` could mean, whatever its target."""
         return list(self._names.get(name, ()))
 
+    def entry_point_of(self, plugin: str) -> str | None:
+        """The ``module:attribute`` a plugin was loaded from (None: registered by hand)."""
+        source = self._sources.get(plugin)
+        return None if source is None else source.entry_point
+
+    def plugin_records(self) -> list[dict[str, Any]]:
+        """Each loaded plugin as plain data, with what loading it again needs.
+
+        ``board_only`` is true for a plugin that is a plain :class:`~machinectl.BoardTable`:
+        it answers only for its own boards, so a machine of another plugin never needs it.
+        """
+        records = []
+        for info in self.plugins():
+            plugin = self._pm.get_plugin(info.name)
+            records.append(
+                {
+                    "name": info.name,
+                    "distribution": info.distribution,
+                    "version": info.version,
+                    "hooks": list(info.hooks),
+                    "boards": list(info.boards),
+                    "entry_point": self.entry_point_of(info.name),
+                    "board_only": type(plugin) is BoardTable,
+                }
+            )
+        return records
+
     def board(self, name: str, target: str | None = None) -> Board:
         """The board that ``-M name`` selects (by name or alias).
 
@@ -205,29 +242,8 @@ class Registry:
         name, and an error listing the candidates when several targets have one.
         ``MACHINECTL_TARGET`` in the environment gives the target when ``target`` is None.
         """
-        if target is None:
-            target = os.environ.get(ENV_TARGET) or None
-        found = self.candidates(name)
-        if target is not None:
-            found = [board for board in found if board.belongs_to(target)]
-        if len(found) > 1:
-            # A board for one target and the built-in of every target: the specific one wins.
-            specific = [board for board in found if EVERY_TARGET not in board.targets]
-            found = specific or found
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise MachineError(
-                "unsupported machine type", hint="Use -machine help to list supported machines"
-            )
-        choices = "; ".join(
-            f"{','.join(board.targets)} ({_who(board)})"
-            for board in sorted(found, key=lambda b: b.targets)
-        )
-        raise MachineError(
-            f"machine type '{name}' exists for several targets: {choices}; "
-            "choose one with --target TARGET (or MACHINECTL_TARGET)"
-        )
+        board: Board = choose(self.candidates(name), name, target)
+        return board
 
     def default_ram_size(self, board: Board) -> int:
         value, who = self._first(board, "default_ram_size", board=board)
@@ -495,6 +511,8 @@ def create_registry(
         strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
     if group is None:
         group = os.environ.get(ENV_GROUP) or ENTRY_POINT_GROUP
+    import importlib.metadata
+
     registry = Registry(strict=strict)
     found = (
         sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name)
@@ -519,10 +537,78 @@ def create_registry(
         except PLUGIN_BUGS as exc:
             registry._fail(_Source(ep.name, dist_name, version), _describe(exc))
             continue
-        registry.add(plugin, ep.name, distribution=dist_name, version=version)
+        registry.add(plugin, ep.name, distribution=dist_name, version=version, entry_point=ep.value)
     for name, plugin in plugins:
         registry.add(plugin, name)
     return registry
+
+
+_default_lock = threading.Lock()
+_default: tuple[object, Registry] | None = None
+
+
+def default_registry(*, refresh: bool = False) -> Registry:
+    """The registry the library uses when a program passes none: built once per process.
+
+    It is built again when the environment's plugins may have changed (a directory on
+    ``sys.path`` changed, ``sys.path`` itself, or one of the plugin environment variables),
+    and when ``refresh`` is true. Programs that need isolation create their own registries
+    with :func:`create_registry`; those never share anything with this one.
+    """
+    global _default  # noqa: PLW0603 - the one process-wide cache, behind a lock
+    from .index import environment_state
+
+    key = environment_state()
+    with _default_lock:
+        if refresh or _default is None or _default[0] != key:
+            _default = (key, create_registry())
+        return _default[1]
+
+
+def reset_default_registry() -> None:
+    """Forget the default registry; the next machine built without one loads the plugins."""
+    global _default  # noqa: PLW0603
+    with _default_lock:
+        _default = None
+
+
+def create_registry_from(
+    entry_points: Iterable[tuple[str, str, str | None, str | None]],
+    *,
+    core_version: str | None = None,
+    strict: bool | None = None,
+) -> Registry:
+    """A registry of the built-ins and the given plugins, loaded from ``module:attribute``.
+
+    ``entry_points`` are ``(name, value, distribution, version)``, in registration order. No
+    distribution metadata is read: this is how the board index loads only what a command
+    needs.
+    """
+    if strict is None:
+        strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
+    registry = Registry(strict=strict)
+    from . import builtin
+
+    registry.add(builtin, BUILTIN, distribution=CORE_DISTRIBUTION, version=core_version)
+    for name, value, distribution, version in entry_points:
+        try:
+            plugin = _instantiate(_load(value))
+        except PLUGIN_BUGS as exc:
+            registry._fail(_Source(name, distribution, version), _describe(exc))
+            continue
+        registry.add(plugin, name, distribution=distribution, version=version, entry_point=value)
+    return registry
+
+
+def _load(value: str) -> object:
+    """What an entry point's value names: ``module``, or ``module:attr.attr [extras]``."""
+    import importlib
+
+    module_name, _, attributes = value.split("[", 1)[0].strip().partition(":")
+    target: object = importlib.import_module(module_name.strip())
+    for attribute in filter(None, attributes.strip().split(".")):
+        target = getattr(target, attribute)
+    return target
 
 
 def _is_builtin(ep: importlib.metadata.EntryPoint) -> bool:
@@ -562,10 +648,20 @@ def _instantiate(plugin: object) -> object:
 
 
 def _core_version() -> str | None:
+    import importlib.metadata
+
     try:
         return _name_and_version(importlib.metadata.distribution(CORE_DISTRIBUTION))[1]
     except importlib.metadata.PackageNotFoundError:
         return None
 
 
-__all__ = ["PluginFailure", "PluginInfo", "Registry", "create_registry"]
+__all__ = [
+    "PluginFailure",
+    "PluginInfo",
+    "Registry",
+    "create_registry",
+    "create_registry_from",
+    "default_registry",
+    "reset_default_registry",
+]

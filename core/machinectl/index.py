@@ -1,0 +1,429 @@
+"""The board index: every installed machine type's facts, without importing any plugin.
+
+``list-boards``, ``describe``, ``-M help`` and the choice of the board for ``run`` are
+answered from one JSON file per environment, built from the plugins when it is missing or
+stale. ``run`` then imports only the plugin that provides the selected board, plus every
+plugin that is more than a :class:`~machinectl.BoardTable` (a plugin with hooks of its own, a
+site policy, answers for any board, so it always runs).
+
+The file lives in ``$MACHINECTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/machinectl``, else
+``~/.cache/machinectl``; ``MACHINECTL_CACHE_DIR=off`` (or an empty value) keeps no file. Its
+name is derived from the interpreter, the environment's prefix, ``sys.path`` and the plugin
+environment variables; inside it records what it was built from, and it is stale as soon as
+any of that changes:
+
+* the interpreter, its version, ``sys.prefix`` or ``sys.path``;
+* ``MACHINECTL_PLUGINS``, ``MACHINECTL_ENTRY_POINT_GROUP`` or ``MACHINECTL_STRICT``;
+* the modification time of any directory on ``sys.path`` (a distribution installed, removed
+  or upgraded there changes it);
+* the modification time or size of any source file the plugins and the core were imported
+  from (an edited editable plugin).
+
+A file that cannot be read, does not parse, fails its checksum or was written by another
+version is ignored and rebuilt; a cache directory that cannot be written is not an error
+(the index is then built in memory for each command). Two processes rebuilding at once each
+write a temporary file and rename it into place: readers see one whole index or the other.
+
+This module imports nothing heavy: reading a warm index needs ``json`` and ``zlib`` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Sequence
+
+from .errors import MachineError, PluginError
+
+# Not typing.TYPE_CHECKING: importing typing costs more than reading the whole index.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .plugins import Registry
+
+#: Bumped whenever the layout of the file changes.
+FORMAT = 3
+ENV_CACHE_DIR = "MACHINECTL_CACHE_DIR"
+ENV_TARGET = "MACHINECTL_TARGET"
+_ENV_KEYS = ("MACHINECTL_PLUGINS", "MACHINECTL_ENTRY_POINT_GROUP", "MACHINECTL_STRICT")
+EVERY_TARGET = "*"
+
+
+class IndexedBoard:
+    """A machine type as the index knows it: its declaration and its default facts."""
+
+    __slots__ = (
+        "alias",
+        "default_for",
+        "default_ram_id",
+        "default_ram_size",
+        "deprecated",
+        "describe",
+        "description",
+        "distribution",
+        "entry_point",
+        "error",
+        "family",
+        "machine_family",
+        "name",
+        "numa",
+        "numa_mem_supported",
+        "plugin",
+        "properties",
+        "targets",
+        "version",
+    )
+
+    def __init__(self, data: dict[str, Any]):
+        self.name: str = data["name"]
+        self.alias: str | None = data["alias"]
+        self.description: str = data["description"]
+        self.family: str = data["family"]
+        self.targets: tuple[str, ...] = tuple(data["targets"])
+        self.machine_family: str | None = data["machine_family"]
+        self.default_for: tuple[str, ...] = tuple(data["default_for"])
+        self.deprecated: bool = data["deprecated"]
+        self.numa: bool = data["numa"]
+        self.numa_mem_supported: bool = data["numa_mem_supported"]
+        self.properties: dict[str, str] = data["properties"]
+        self.plugin: str = data["plugin"]
+        self.distribution: str | None = data["distribution"]
+        self.version: str | None = data["version"]
+        #: The entry point (``module:attribute``) of the plugin; None for the core's own.
+        self.entry_point: str | None = data["entry_point"]
+        self.default_ram_size: int | None = data["default_ram_size"]
+        self.default_ram_id: str | None = data["default_ram_id"]
+        #: The plugin's error while answering the default facts, if it failed.
+        self.error: str | None = data["error"]
+        #: ``describe``'s rules and the memory map at the default size.
+        self.describe: dict[str, Any] = data["describe"]
+
+    def belongs_to(self, target: str) -> bool:
+        """Whether ``qemu-system-TARGET`` has this machine type."""
+        return target in self.targets or EVERY_TARGET in self.targets
+
+    def answers_to(self, name: str) -> bool:
+        """Whether ``-M name`` selects this board."""
+        return name == self.name or (self.alias is not None and name == self.alias)
+
+    def __repr__(self) -> str:
+        return f"<IndexedBoard {self.name} {','.join(self.targets)} ({self.plugin})>"
+
+
+def who(plugin: str, distribution: str | None, version: str | None) -> str:
+    """A plugin as error messages name it: ``arm (machinectl-arm 0.1.0)``."""
+    if not distribution:
+        return plugin
+    return f"{plugin} ({distribution} {version or '?'})"
+
+
+def choose(candidates: Sequence[Any], name: str, target: str | None) -> Any:
+    """The one board ``-M name`` selects among ``candidates`` (boards answering to ``name``).
+
+    Shared by the index and :meth:`machinectl.Registry.board`: with ``target`` (or
+    ``MACHINECTL_TARGET``), the board of that target; without, the only candidate, or an
+    error naming each candidate's targets and plugin.
+    """
+    if target is None:
+        target = os.environ.get(ENV_TARGET) or None
+    found = list(candidates)
+    if target is not None:
+        found = [board for board in found if board.belongs_to(target)]
+    if len(found) > 1:
+        # A board of one target beside the built-in of every target: the specific one wins.
+        found = [b for b in found if EVERY_TARGET not in b.targets] or found
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise MachineError(
+            "unsupported machine type", hint="Use -machine help to list supported machines"
+        )
+    choices = "; ".join(
+        f"{','.join(b.targets)} ({who(b.plugin, b.distribution, b.version)})"
+        for b in sorted(found, key=lambda b: b.targets)
+    )
+    raise MachineError(
+        f"machine type '{name}' exists for several targets: {choices}; "
+        "choose one with --target TARGET (or MACHINECTL_TARGET)"
+    )
+
+
+class BoardIndex:
+    """The index of one environment: boards, plugins and the failures of loading them."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.boards: list[IndexedBoard] = [IndexedBoard(b) for b in data["boards"]]
+        #: Plugins as ``machinectl plugins`` shows them, with what loading them needs.
+        self.plugins: list[dict[str, Any]] = data["plugins"]
+        #: Plugins skipped at load, as :class:`machinectl.plugins.PluginFailure` fields.
+        self.failures: list[dict[str, Any]] = data["failures"]
+        self.strict: bool = data["strict"]
+        self._names: dict[str, list[IndexedBoard]] = {}
+        for board in self.boards:
+            for key in (board.name, board.alias):
+                if key is not None:
+                    self._names.setdefault(key, []).append(board)
+
+    def boards_for(self, target: str | None = None) -> list[IndexedBoard]:
+        """The boards of ``target`` (all when None), in the order plugins declared them."""
+        if target is None:
+            return list(self.boards)
+        return [board for board in self.boards if board.belongs_to(target)]
+
+    def board(self, name: str, target: str | None = None) -> IndexedBoard:
+        """The board ``-M name`` selects; see :func:`choose`."""
+        board: IndexedBoard = choose(self._names.get(name, ()), name, target)
+        return board
+
+    def failure_lines(self) -> list[str]:
+        """Each skipped plugin as one line, as the registry reports it."""
+        return [
+            f"plugin {who(f['name'], f['distribution'], f['version'])} skipped: {f['error']}"
+            for f in self.failures
+        ]
+
+    def check_strict(self) -> None:
+        """In strict mode a plugin that failed to load is an error, as with the registry."""
+        if self.strict and self.failures:
+            raise PluginError(self.failure_lines()[0])
+
+    def registry_for(self, board: IndexedBoard) -> Registry:
+        """A registry with only what building ``board`` needs.
+
+        The core's built-in plugin, the plugin that provides ``board``, and every plugin that
+        is not a plain :class:`~machinectl.BoardTable` (it may answer for any board), in the
+        order a full registry registers them. Plugins that failed to load are reported as
+        they were when the index was built.
+        """
+        from .plugins import PluginFailure, create_registry_from
+
+        wanted = [
+            p
+            for p in self.plugins
+            if p["entry_point"] is not None and (p["name"] == board.plugin or not p["board_only"])
+        ]
+        core = next((p for p in self.plugins if p["entry_point"] is None), None)
+        registry = create_registry_from(
+            ((p["name"], p["entry_point"], p["distribution"], p["version"]) for p in wanted),
+            core_version=None if core is None else core["version"],
+            strict=self.strict,
+        )
+        registry.failures.extend(
+            PluginFailure(f["name"], f["distribution"], f["version"], f["error"])
+            for f in self.failures
+        )
+        return registry
+
+
+# -- the file ----------------------------------------------------------------------------------
+
+
+def cache_dir() -> str | None:
+    """Where index files live; None when caching is off."""
+    value = os.environ.get(ENV_CACHE_DIR)
+    if value is not None:
+        return None if value in ("", "off") else value
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "machinectl")
+
+
+def _base_key() -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "executable": sys.executable,
+        "python": sys.version,
+        "prefix": sys.prefix,
+        "path": list(sys.path),
+        "env": {name: os.environ.get(name) for name in _ENV_KEYS},
+    }
+
+
+def _mtime(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _path_state() -> dict[str, list[int] | None]:
+    """The modification time of every directory on ``sys.path``.
+
+    The first entry (the script's directory, or the working directory) is left out: it
+    changes with every file written there, and plugins are installed elsewhere.
+    """
+    return {entry: _mtime(entry) for entry in sys.path[1:] if entry}
+
+
+def environment_state() -> tuple[object, ...]:
+    """A cheap fingerprint of what decides which plugins load (a few ``stat`` calls)."""
+    paths = tuple(sys.path)
+    return (
+        paths,
+        tuple(os.environ.get(name) for name in _ENV_KEYS),
+        tuple(tuple(state) if state else None for state in _path_state().values()),
+    )
+
+
+def _file_name(key: dict[str, Any]) -> str:
+    text = json.dumps(key, sort_keys=True)
+    return f"index-{zlib.crc32(text.encode()):08x}.json"
+
+
+def _watched_files(modules: Iterable[Any]) -> list[str]:
+    """Source files of the modules the index depends on (outside the standard library)."""
+    stdlib = os.path.dirname(os.__file__)
+    files = set()
+    for module in modules:
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and not path.startswith(stdlib):
+            files.add(path)
+    return sorted(files)
+
+
+def _is_fresh(stored: dict[str, Any], key: dict[str, Any]) -> bool:
+    if stored.get("key") != key:
+        return False
+    if stored.get("paths") != _path_state():
+        return False
+    return all(_mtime(path) == state for path, state in stored["files"])
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    """The stored index, or None if it is missing, damaged or of another format."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        head, _, body = raw.partition(b"\n")
+        if head != f"{zlib.crc32(body):08x}".encode():
+            return None
+        data = json.loads(body)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write(directory: str, name: str, data: dict[str, Any]) -> None:
+    """Store atomically; any failure leaves no file behind and is not an error."""
+    body = json.dumps(data, separators=(",", ":")).encode()
+    blob = f"{zlib.crc32(body):08x}\n".encode() + body
+    tmp = None
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, os.path.join(directory, name))
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def load_index(*, rebuild: bool = False) -> BoardIndex:
+    """The index of this environment: read when fresh, else built and stored."""
+    key = _base_key()
+    directory = cache_dir()
+    name = _file_name(key)
+    if directory is not None and not rebuild:
+        stored = _read(os.path.join(directory, name))
+        if stored is not None:
+            try:
+                if _is_fresh(stored, key):
+                    return BoardIndex(stored["index"])
+            except (KeyError, TypeError, ValueError):
+                pass  # a damaged file that passed its checksum: rebuild it
+    data = build_index_data()
+    index = BoardIndex(data)
+    if directory is not None:
+        # The state is read after the build: what the build imported is what is watched.
+        record = {
+            "key": key,
+            "paths": _path_state(),
+            "files": [[p, _mtime(p)] for p in _watched_files(list(sys.modules.values()))],
+            "index": data,
+        }
+        _write(directory, name, record)
+    return index
+
+
+# -- building --------------------------------------------------------------------------------
+
+
+def build_index_data() -> dict[str, Any]:
+    """Load every plugin and record what the commands need to know of each board."""
+    from .plugins import create_registry
+
+    registry = create_registry()
+    boards = [_board_data(registry, board) for board in registry.boards]
+    return {
+        "boards": boards,
+        "plugins": registry.plugin_records(),
+        "failures": [
+            {"name": f.name, "distribution": f.distribution, "version": f.version, "error": f.error}
+            for f in registry.failures
+        ],
+        "strict": registry.strict,
+    }
+
+
+def _board_data(registry: Registry, board: Any) -> dict[str, Any]:
+    spec = board.spec
+    size: int | None = None
+    ram_id: str | None = None
+    error: str | None = None
+    try:
+        size, ram_id = registry.default_ram_size(board), registry.default_ram_id(board)
+    except PluginError as exc:
+        error = str(exc)
+    return {
+        "name": spec.name,
+        "alias": spec.alias,
+        "description": spec.description,
+        "family": spec.family,
+        "targets": list(board.targets),
+        "machine_family": spec.machine_family,
+        "default_for": list(spec.default_for),
+        "deprecated": spec.deprecated,
+        "numa": spec.numa,
+        "numa_mem_supported": spec.numa_mem_supported,
+        "properties": dict(spec.machine_properties),
+        "plugin": board.plugin,
+        "distribution": board.distribution,
+        "version": board.version,
+        "entry_point": registry.entry_point_of(board.plugin),
+        "default_ram_size": size,
+        "default_ram_id": ram_id,
+        "error": error,
+        "describe": _describe_data(registry, board) if error is None else {},
+    }
+
+
+def _describe_data(registry: Registry, board: Any) -> dict[str, Any]:
+    from .machine import Machine
+
+    out: dict[str, Any] = {}
+    try:
+        out["rules"] = registry.describe_board(board)
+    except PluginError as exc:
+        out["rules-error"] = str(exc)
+    target = next((t for t in board.targets if t not in (EVERY_TARGET, "")), None)
+    try:
+        with Machine.from_argv(
+            ["-M", board.name], target=target, registry=registry, allocate=False
+        ) as machine:
+            out["memory-map"] = machine.query()["mtree"]["flat"]
+            out["mtree-flat"] = machine.mtree_text(flat=True)
+            out["mtree"] = machine.mtree_text()
+    except MachineError as exc:
+        out["memory-map-error"] = str(exc)
+    return out
