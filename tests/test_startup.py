@@ -1,6 +1,6 @@
 """``machinectl list-boards`` starts fast: it loads only what listing needs.
 
-The time itself is measured by ``benchmarks/list_boards.py``; these tests pin down what makes
+The time itself is measured by ``benchmarks/startup.py``; these tests pin down what makes
 it fast, so that a change that brings the machine pipeline or a full metadata parse back into
 the listing fails here.
 """

@@ -261,12 +261,15 @@ def _path_state() -> dict[str, list[int] | None]:
 
 def environment_state() -> tuple[object, ...]:
     """A cheap fingerprint of what decides which plugins load (a few ``stat`` calls)."""
-    paths = tuple(sys.path)
-    return (
-        paths,
-        tuple(os.environ.get(name) for name in _ENV_KEYS),
-        tuple(tuple(state) if state else None for state in _path_state().values()),
-    )
+    state: list[object] = [os.environ.get(name) for name in _ENV_KEYS]
+    stat = os.stat
+    for entry in sys.path[1:]:
+        try:
+            state.append(stat(entry).st_mtime_ns)
+        except (OSError, ValueError):
+            state.append(None)
+    state.append(tuple(sys.path))
+    return tuple(state)
 
 
 def _file_name(key: dict[str, Any]) -> str:

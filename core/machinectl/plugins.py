@@ -20,7 +20,9 @@ board was being built.
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,7 @@ ENV_ONLY = "MACHINECTL_PLUGINS"
 ENV_STRICT = "MACHINECTL_STRICT"
 ENV_GROUP = "MACHINECTL_ENTRY_POINT_GROUP"
 ENV_TARGET = "MACHINECTL_TARGET"
+_ENV_NAMES = (ENV_ONLY, ENV_GROUP, ENV_STRICT)
 
 
 @attrs.frozen
@@ -93,6 +96,9 @@ class Registry:
         #: Each name and alias, with the boards that answer to it (one per target at most).
         self._names: dict[str, list[Board]] = {}
         self._sources: dict[str, _Source] = {}
+        #: Plugins that are plain :class:`BoardTable` objects: they answer only for their own
+        #: boards, so no hook of theirs is called for another plugin's board.
+        self._tables: set[str] = set()
         self.failures: list[PluginFailure] = []
 
     # -- registration --------------------------------------------------------------------------
@@ -126,6 +132,8 @@ class Registry:
                 self._pm.unregister(plugin, name=name)
             return self._fail(source, _describe(exc))
         self._sources[name] = source
+        if type(plugin) is BoardTable:
+            self._tables.add(name)
         for board in boards:
             self._boards.append(board)
             for key in _keys(board.spec):
@@ -221,7 +229,6 @@ class Registry:
         """
         records = []
         for info in self.plugins():
-            plugin = self._pm.get_plugin(info.name)
             records.append(
                 {
                     "name": info.name,
@@ -230,7 +237,7 @@ class Registry:
                     "hooks": list(info.hooks),
                     "boards": list(info.boards),
                     "entry_point": self.entry_point_of(info.name),
-                    "board_only": type(plugin) is BoardTable,
+                    "board_only": info.name in self._tables,
                 }
             )
         return records
@@ -283,7 +290,7 @@ class Registry:
         own = [impl for impl in impls if impl.plugin_name == board.plugin]
         tiers: list[list[Any]] = [[], [], []]
         for impl in impls:
-            if impl.plugin_name != board.plugin:
+            if impl.plugin_name != board.plugin and impl.plugin_name not in self._tables:
                 tiers[0 if impl.tryfirst else 2 if impl.trylast else 1].append(impl)
         for group in ([impl] for impl in own):
             self._validate_group(board, group, machine)
@@ -293,14 +300,14 @@ class Registry:
     def _validate_group(self, board: Board, impls: list[Any], machine: MachineState) -> None:
         refusals: list[MachineError] = []
         for impl in impls:
-            who = self._who_impl(impl.plugin_name)
             try:
-                value = self._call(board, "validate_ram", impl, {"machine": machine}, who)
+                value = self._call(board, "validate_ram", impl, {"machine": machine})
             except MachineError as exc:
                 refusals.append(exc)
                 continue
             if value is not None:
                 # A returned error instead of a raised one would let the machine through.
+                who = self._who_impl(impl.plugin_name)
                 raise self._bad_validate_result(board, value, who)
         if refusals:
             raise min(refusals, key=str)
@@ -354,23 +361,23 @@ class Registry:
             return [(a, _who(board)) for a in answers if a is not None]
         results = []
         for impl in reversed(impls):
-            who = self._who_impl(impl.plugin_name)
-            value = self._call(board, hook_name, impl, kwargs, who)
+            if impl.plugin_name in self._tables and impl.plugin_name != board.plugin:
+                continue  # a plain BoardTable answers only for its own boards
+            value = self._call(board, hook_name, impl, kwargs)
             if value is not None:
-                results.append((value, who))
+                results.append((value, self._who_impl(impl.plugin_name)))
                 if first:
                     break
         return results
 
-    def _call(
-        self, board: Board, hook_name: str, impl: Any, kwargs: dict[str, Any], who: str
-    ) -> Any:
+    def _call(self, board: Board, hook_name: str, impl: Any, kwargs: dict[str, Any]) -> Any:
         """One implementation; a plugin's bug (not a refusal) becomes a PluginError."""
         try:
             return impl.function(*(kwargs[arg] for arg in impl.argnames))
         except MachineError:
             raise
         except PLUGIN_BUGS as exc:
+            who = self._who_impl(impl.plugin_name)
             raise self._failed(board, hook_name, who, exc) from exc
 
     def _who_impl(self, plugin_name: str) -> str:
@@ -544,22 +551,37 @@ def create_registry(
 
 
 _default_lock = threading.Lock()
+#: The default registry, the environment it was built for and when that was last checked.
 _default: tuple[object, Registry] | None = None
+_default_checked = 0.0
+#: How often, at most, the directories on ``sys.path`` are looked at again (seconds).
+RECHECK_INTERVAL = 1.0
 
 
 def default_registry(*, refresh: bool = False) -> Registry:
     """The registry the library uses when a program passes none: built once per process.
 
-    It is built again when the environment's plugins may have changed (a directory on
-    ``sys.path`` changed, ``sys.path`` itself, or one of the plugin environment variables),
-    and when ``refresh`` is true. Programs that need isolation create their own registries
-    with :func:`create_registry`; those never share anything with this one.
+    It is built again when the environment's plugins may have changed: at once when
+    ``sys.path`` or one of the plugin environment variables (``MACHINECTL_PLUGINS``,
+    ``MACHINECTL_ENTRY_POINT_GROUP``, ``MACHINECTL_STRICT``) changes, and within
+    :data:`RECHECK_INTERVAL` seconds when a distribution is installed, upgraded or removed
+    (the directories on ``sys.path`` are looked at no more often than that, so building a
+    machine stays cheap); and when ``refresh`` is true. Programs that need isolation create
+    their own registries with :func:`create_registry`; those never share anything with this
+    one.
     """
-    global _default  # noqa: PLW0603 - the one process-wide cache, behind a lock
+    global _default, _default_checked  # noqa: PLW0603 - the one process-wide cache
     from .index import environment_state
 
-    key = environment_state()
     with _default_lock:
+        cheap = (tuple(sys.path), *(os.environ.get(name) for name in _ENV_NAMES))
+        now = time.monotonic()
+        if not refresh and _default is not None and now - _default_checked < RECHECK_INTERVAL:
+            key, registry = _default
+            if isinstance(key, tuple) and key[0] == cheap:
+                return registry
+        key = (cheap, environment_state())
+        _default_checked = now
         if refresh or _default is None or _default[0] != key:
             _default = (key, create_registry())
         return _default[1]

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Start-up of every command, as whole processes, beside QEMU 7.2 and a bare interpreter.
+
+Each command runs as a new process, interleaved with its QEMU equivalent and ``python -c
+pass`` so that the noise of a shared machine hits them alike; the table gives medians and the
+ratios measured in this one run. Every command is measured with a warm board index and with a
+cold one (the index removed before each run). The library loop (build a machine, write a
+page, read its map, close it) runs with the default registry and with an explicit one.
+
+    uv run python benchmarks/startup.py [--runs 21] [--skip-qemu] [--no-prealloc]
+
+The QEMU equivalents: ``qemu-system-aarch64 -M help`` for ``list-boards``, ``-M help`` and
+``describe``; a machine brought up with ``-S`` and quit over QMP for ``run`` (``-M none -m 64M``
+on ``qemu-system-x86_64``, ``-M virt -m 1G`` on ``qemu-system-aarch64``, and the 2 GiB
+two-thread preallocation). This machine sets ``PYTHONDONTWRITEBYTECODE=1``; the workspace's
+own modules are then compiled at every start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PREALLOC = [
+    "-object",
+    "memory-backend-ram,id=m,size=2G,prealloc=on,prealloc-threads=2",
+    "-machine",
+    "memory-backend=m",
+    "-m",
+    "2G",
+]
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def qemu_up_and_quit(argv: list[str]) -> float:
+    """A QEMU machine created (``-S``) and quit over QMP on standard input and output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [*argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    proc.stdout.readline()  # the greeting: the machine is built
+    proc.communicate(b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', timeout=60)
+    return time.perf_counter() - start
+
+
+def library_loop(seconds: float, explicit: bool) -> float:
+    """Machines per second: ``-M none -m 64M`` built, a page written, the map read, closed."""
+    from machinectl import Machine, create_registry
+
+    registry = create_registry() if explicit else None
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        with Machine.from_argv(["-M", "none", "-m", "64M"], registry=registry) as machine:
+            assert machine.ram is not None
+            machine.ram.view[0:4096] = b"\xa5" * 4096
+            machine.ram_ranges()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--skip-qemu", action="store_true")
+    parser.add_argument("--no-prealloc", action="store_true", help="leave out the 2 GiB case")
+    args = parser.parse_args()
+    exe = shutil.which("machinectl") or sys.exit("machinectl is not on PATH (use uv run)")
+    cache = Path(tempfile.mkdtemp(prefix="machinectl-bench-"))
+    warm = {**os.environ, "MACHINECTL_CACHE_DIR": str(cache / "warm")}
+    cold_dir = cache / "cold"
+    cold = {**os.environ, "MACHINECTL_CACHE_DIR": str(cold_dir)}
+
+    def ours(*command: str) -> list[str]:
+        return [exe, *command]
+
+    have = {t: shutil.which(f"qemu-system-{t}") for t in ("aarch64", "x86_64")}
+    use_qemu = not args.skip_qemu and all(have.values())
+    cases: list[tuple[str, list[str], Callable[[], float] | None]] = [
+        (
+            "list-boards",
+            ours("list-boards"),
+            lambda: timed(["qemu-system-aarch64", "-M", "help"], {}),
+        ),
+        ("run -M help", ours("run", "-M", "help"), None),
+        ("describe virt", ours("describe", "virt"), None),
+        (
+            "run -M none -m 64M",
+            ours("run", "-M", "none", "-m", "64M"),
+            lambda: qemu_up_and_quit(["qemu-system-x86_64", "-M", "none", "-m", "64M"]),
+        ),
+        (
+            "run -M virt -m 1G",
+            ours("run", "-M", "virt", "-m", "1G"),
+            lambda: qemu_up_and_quit(["qemu-system-aarch64", "-M", "virt", "-m", "1G"]),
+        ),
+    ]
+    if not args.no_prealloc:
+        cases.append(
+            (
+                "2 GiB x 2 threads prealloc",
+                ours("run", "-M", "none", *PREALLOC),
+                lambda: qemu_up_and_quit(["qemu-system-x86_64", "-M", "none", *PREALLOC]),
+            )
+        )
+    for _, argv, _ in cases:
+        timed(argv, warm)  # builds the warm index
+    results: dict[str, dict[str, list[float]]] = {
+        name: {"warm": [], "cold": [], "qemu": []} for name, _, _ in cases
+    }
+    pass_times: list[float] = []
+    for _ in range(args.runs):
+        pass_times.append(timed([sys.executable, "-c", "pass"], dict(os.environ)))
+        for name, argv, qemu in cases:
+            results[name]["warm"].append(timed(argv, warm))
+            shutil.rmtree(cold_dir, ignore_errors=True)
+            results[name]["cold"].append(timed(argv, cold))
+            if use_qemu and qemu is not None:
+                results[name]["qemu"].append(qemu())
+    base = statistics.median(pass_times)
+    print(f"python {sys.version.split()[0]} at {sys.executable}")
+    print(f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')}")
+    print(f"python -c pass: {base * 1000:.1f} ms (median of {args.runs})")
+    header = f"{'command':28} {'warm ms':>8} {'cold ms':>8} {'QEMU ms':>8} {'warm/QEMU':>9} "
+    print(header + f"{'cold/QEMU':>9} {'warm/py':>8}")
+    for name, got in results.items():
+        w, c = statistics.median(got["warm"]), statistics.median(got["cold"])
+        q = statistics.median(got["qemu"]) if got["qemu"] else None
+        qs = f"{q * 1000:8.1f}" if q else f"{'-':>8}"
+        rw = f"{w / q:9.2f}" if q else f"{'-':>9}"
+        rc = f"{c / q:9.2f}" if q else f"{'-':>9}"
+        print(f"{name:28} {w * 1000:8.1f} {c * 1000:8.1f} {qs} {rw} {rc} {w / base:8.1f}")
+    shutil.rmtree(cache, ignore_errors=True)
+    os.environ["MACHINECTL_CACHE_DIR"] = "off"
+    default = statistics.median(library_loop(1.0, explicit=False) for _ in range(5))
+    explicit = statistics.median(library_loop(1.0, explicit=True) for _ in range(5))
+    print(
+        f"library loop (-M none -m 64M, write a page, map, close): default registry "
+        f"{default:.0f}/s, explicit registry {explicit:.0f}/s, ratio {default / explicit:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
