@@ -7,6 +7,7 @@ the listing fails here.
 
 from __future__ import annotations
 
+import email.message
 import importlib.metadata
 import json
 import os
@@ -98,12 +99,45 @@ class _Dist(importlib.metadata.Distribution):
         ("Summary: a\n Name: folded\nName: real\nVersion: 3\n", ("real", "3")),
         # Headers that are not where the quick reader looks: importlib.metadata parses them.
         ("Metadata-Version: 2.1\nVersion: 4\n\nName: body", (None, "4")),
+        # A header missing altogether is None, without the warning (or, later, the KeyError)
+        # importlib.metadata gives for indexing it.
+        ("Metadata-Version: 2.1\nName: nameless-version\n", ("nameless-version", None)),
+        ("", (None, None)),
     ],
 )
 def test_name_and_version_read_from_the_metadata_head(
     metadata: str, expected: tuple[str | None, str | None]
 ) -> None:
     assert _name_and_version(_Dist(metadata)) == expected
+
+
+class _StrictHeaders(email.message.Message):
+    """Metadata headers that raise KeyError for a missing one, as announced for Python 3.15."""
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self:
+            raise KeyError(name)
+        return str(super().__getitem__(name))
+
+
+class _StrictDist(_Dist):
+    @property
+    def metadata(self) -> _StrictHeaders:  # type: ignore[override]
+        return email.message_from_string(self._text, _class=_StrictHeaders)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        ("Metadata-Version: 2.1\nVersion: 4\n", (None, "4")),
+        ("Metadata-Version: 2.1\nName: acme\nSummary: no version\n", ("acme", None)),
+        ("Summary: x\n\nName: body\nVersion: body\n", (None, None)),
+    ],
+)
+def test_name_and_version_when_a_missing_header_raises(
+    metadata: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert _name_and_version(_StrictDist(metadata)) == expected
 
 
 def test_name_and_version_of_real_distributions() -> None:

@@ -645,7 +645,8 @@ def _name_and_version(
 
     ``Distribution.name`` and ``.version`` parse the whole metadata file as an e-mail message
     each time; both fields are one-line headers at its top, so reading up to them suffices.
-    Metadata that does not have them there is left to ``importlib.metadata`` to parse.
+    Metadata that does not have them there is left to ``importlib.metadata`` to parse, and a
+    header missing from it gives ``None`` (the metadata mapping itself warns, or raises, on one).
     """
     if dist is None:
         return None, None
@@ -659,7 +660,16 @@ def _name_and_version(
             fields.setdefault(key.strip().lower(), value.strip())
         if "name" in fields and "version" in fields:
             return fields["name"], fields["version"]
-    return dist.metadata["Name"], dist.version
+    metadata = dist.metadata
+    if metadata is None:  # no metadata file at all (newer ``importlib.metadata`` say so)
+        return None, None
+    return _header(metadata, "Name"), _header(metadata, "Version")
+
+
+def _header(metadata: importlib.metadata.PackageMetadata, name: str) -> str | None:
+    # PackageMetadata has get() from 3.12 on; indexing a missing header warns (3.12, 3.13) or
+    # raises KeyError (later), so membership is checked first.
+    return metadata[name] if name in metadata else None  # noqa: SIM401
 
 
 def _instantiate(plugin: object) -> object:
