@@ -11,7 +11,7 @@ For every target of every family plugin installed here, the output must equal QE
 QEMU's output is recorded in ``tests/data/machine_help_qemu72.json``::
 
     python3 tools/qemu_oracle.py --machine-help aarch64 alpha arm cris hppa i386 m68k mips \\
-        mips64 mips64el mipsel ppc ppc64 s390x sparc sparc64 x86_64 \\
+        mips64 mips64el mipsel ppc ppc64 riscv32 riscv64 s390x sparc sparc64 x86_64 \\
         --out tests/data/machine_help_qemu72.json
 """
 

@@ -75,8 +75,7 @@ class BoardConformance:
         names = [b.name for b in boards]
         # A name several targets have is told apart by the board's targets: virt@riscv64.
         ids = [
-            f"{b.name}@{','.join(b.targets)}" if names.count(b.name) > 1 else b.name
-            for b in boards
+            f"{b.name}@{','.join(b.targets)}" if names.count(b.name) > 1 else b.name for b in boards
         ]
         metafunc.parametrize("board", boards, ids=ids)
 
