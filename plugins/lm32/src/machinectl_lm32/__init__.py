@@ -9,7 +9,6 @@ from __future__ import annotations
 from machinectl.boards import BoardFacts, BoardSpec, BoardTable, FixedSize
 from machinectl.units import MiB
 
-
 #: QEMU 5.0's ``qemu-system-lm32`` and its default machine type.
 TARGETS = ("lm32",)
 DEFAULT = "lm32-evr"

@@ -17,7 +17,6 @@ from machinectl.boards import (
 )
 from machinectl.units import GiB, MiB
 
-
 #: ``qemu-system-m68k`` and its default machine type.
 TARGETS = ("m68k",)
 DEFAULT = "mcf5208evb"

@@ -12,7 +12,6 @@ from machinectl.boards import Window
 
 from .ppc4xx import SdramBanks, SdramController, sdram_layout
 
-
 #: Both ppc binaries list most machine types; the 64-bit servers are ppc64's only.
 PPC_AND_PPC64 = ("ppc", "ppc64")
 PPC64 = ("ppc64",)
