@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "riscv-plugin"
 ARM = ROOT / "plugins" / "arm"
+TUTORIAL = ROOT / "docs" / "tutorial.rst"
 QEMU_HELP = json.loads((ROOT / "tests" / "data" / "machine_help_qemu72.json").read_text())
 
 pytestmark = pytest.mark.slow
@@ -121,6 +122,13 @@ def test_list_boards_shows_both_virts_with_their_targets(venv: Path) -> None:
     assert sorted(names) == ["none", "sifive_e", "spike", "virt"]
     by_family = machinectl(venv, "list-boards", "--family", "riscv", "--json")
     assert {r["name"] for r in json.loads(by_family.stdout)} == {"sifive_e", "spike", "virt"}
+    _shown_in_tutorial(machinectl(venv, "list-boards", "--family", "riscv").stdout)
+
+
+def _shown_in_tutorial(output: str) -> None:
+    tutorial = TUTORIAL.read_text()
+    for line in output.splitlines():
+        assert f"   {line}\n" in tutorial, f"docs/tutorial.rst does not show: {line}"
 
 
 @pytest.mark.parametrize(
@@ -136,6 +144,10 @@ def test_run_with_a_target_builds_that_targets_virt(
     assert [(d["id"], d["size"]) for d in data["memdev"]] == [(ram_id, 256 << 20)]
     ram = [r for r in data["mtree"]["flat"] if r["region"] == ram_id]
     assert [(r["start"], r["size"]) for r in ram] == [(base, 256 << 20)]
+    if target == "riscv64":
+        text = machinectl(venv, "run", "--target", target, "-M", "virt", "-m", "256M")
+        flat = [line for line in text.stdout.splitlines() if "(prio " in line]
+        _shown_in_tutorial("\n".join(flat))
 
 
 def test_machinectl_target_in_the_environment(venv: Path) -> None:
@@ -159,6 +171,7 @@ def test_virt_without_a_target_is_one_line_naming_both(venv: Path) -> None:
     assert line.startswith("machinectl: machine type 'virt' exists for several targets: ")
     for part in ("arm,aarch64", "machinectl-arm", "riscv32", "riscv64", "--target"):
         assert part in line, part
+    _shown_in_tutorial(proc.stderr)
 
 
 def test_a_name_of_one_target_needs_no_target(venv: Path) -> None:
@@ -185,6 +198,8 @@ def test_machine_help_of_a_riscv_target(venv: Path, target: str) -> None:
     assert proc.returncode == 0, proc.stderr
     qemu = [line for line in QEMU_HELP["targets"][target] if line.split()[0] not in not_shipped]
     assert proc.stdout.splitlines() == qemu
+    if target == "riscv64":
+        _shown_in_tutorial(proc.stdout)
 
 
 def test_the_examples_own_tests_pass_beside_arm(venv: Path) -> None:
