@@ -42,7 +42,7 @@ def test_each_target_builds_its_own_board() -> None:
             ["-M", "board"], target=target, registry=registry, allocate=False
         ) as machine:
             assert machine.state.ram_size == size
-    with pytest.raises(MachineError, match="exists for several targets: t32 .*; t64 "):
+    with pytest.raises(MachineError, match=r"exists for several targets: t32 .*; t64 "):
         registry.board("board")
 
 
