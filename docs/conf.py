@@ -18,7 +18,7 @@ author = "the machinectl authors"
 copyright = "the machinectl authors"
 release = "0.1"
 
-extensions = ["sphinx.ext.autodoc", "hookspec_call"]
+extensions = ["sphinx.ext.autodoc", "hookspec_call", "machine_coverage"]
 
 root_doc = "index"
 exclude_patterns = ["_build"]

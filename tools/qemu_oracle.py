@@ -10,6 +10,9 @@ Each probe starts ``qemu-system-X -M NAME [-m SIZE] [EXTRA...] -display none -S 
     python3 tools/qemu_oracle.py --binary qemu-system-arm --machine raspi3b --machine virt \
         --common-sizes --edges 1G --out plugins/arm/tests/data/qemu72.json
 
+``--machine-help TARGET...`` records ``qemu-system-TARGET -M help`` instead (the data of
+``tests/test_machine_help.py``).
+
 Needs QEMU (Debian's qemu-system-* 7.2); not used by the tests themselves. The module is also
 the library of the plugins' own generator scripts: :func:`probe`, :func:`probe_all`, the size
 lists (:data:`COMMON_SIZES`, :func:`edges`), :func:`machine_types`, :func:`disagreements`
@@ -382,13 +385,41 @@ def reference_entries(path: Path) -> dict[str, Record]:
     return {entry["machine"]: entry for entry in json.loads(path.read_text())}
 
 
+def machine_help(targets: Iterable[str]) -> Record:
+    """What ``qemu-system-TARGET -M help`` prints for each target, line by line, with the version.
+
+    The first line (``Supported machines are:``) is kept, so the record is the whole output.
+    """
+    outputs: dict[str, list[str]] = {}
+    version = ""
+    for target in targets:
+        binary = f"qemu-system-{target}"
+        done = subprocess.run(
+            [binary, "-M", "help"], capture_output=True, text=True, check=True, timeout=60
+        )
+        outputs[target] = done.stdout.splitlines()
+        first = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.splitlines()[0]
+        if version and first != version:
+            raise SystemExit(f"{binary} is {first!r}, the others {version!r}")
+        version = first
+    return {"qemu": version, "targets": outputs}
+
+
 # -- the command line --------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--binary", required=True)
-    parser.add_argument("--machine", action="append", required=True)
+    parser.add_argument("--binary")
+    parser.add_argument("--machine", action="append")
+    parser.add_argument(
+        "--machine-help",
+        nargs="+",
+        metavar="TARGET",
+        help="record the -M help lines of qemu-system-TARGET for each TARGET instead",
+    )
     sizes = parser.add_argument_group("sizes (in the order given; each value once)")
     sizes.add_argument(
         "--size", dest="sizes", action="append", default=[], help="-m value; 'none' omits -m"
@@ -429,6 +460,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.machine_help:
+        text = json.dumps(machine_help(args.machine_help), indent=1, sort_keys=True) + "\n"
+        if args.out:
+            args.out.write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if not args.binary or not args.machine:
+        parser.error("--binary and --machine are required (unless --machine-help)")
     values: list[str | None] = []
     for item in args.sizes or ["none"]:
         if isinstance(item, str):

@@ -432,6 +432,11 @@ class BoardFacts:
         return self.spec.name
 
 
+def _share_a_target(a: BoardSpec, b: BoardSpec) -> bool:
+    ta, tb = set(a.resolved_targets), set(b.resolved_targets)
+    return bool(ta & tb) or EVERY_TARGET in ta | tb
+
+
 class BoardTable:
     """A plugin object that serves a table of :class:`BoardFacts` through the board hooks.
 
@@ -440,30 +445,40 @@ class BoardTable:
     """
 
     def __init__(self, records: Iterable[BoardFacts]):
-        self._facts: dict[str, BoardFacts] = {}
+        self._records: list[BoardFacts] = []
+        # Names are unique per target: one table may declare virt for riscv32 and riscv64.
+        self._by_name: dict[str, list[BoardFacts]] = {}
         for facts in records:
-            if facts.name in self._facts:
+            same = self._by_name.setdefault(facts.name, [])
+            if any(_share_a_target(facts.spec, other.spec) for other in same):
                 raise MachineError(f"machine type '{facts.name}' is declared twice")
-            self._facts[facts.name] = facts
+            same.append(facts)
+            self._records.append(facts)
 
     def __iter__(self) -> Iterator[BoardFacts]:
-        return iter(self._facts.values())
+        return iter(self._records)
 
     def __len__(self) -> int:
-        return len(self._facts)
+        return len(self._records)
 
-    def facts(self, name: str) -> BoardFacts | None:
-        return self._facts.get(name)
+    def facts(self, name: str, target: str | None = None) -> BoardFacts | None:
+        """The record of machine type ``name``: the one of ``target`` when given, else the
+        first declared under that name; None when the table has none."""
+        for facts in self._by_name.get(name, ()):
+            targets = facts.spec.resolved_targets
+            if target is None or target in targets or EVERY_TARGET in targets:
+                return facts
+        return None
 
     def _own(self, board: Board) -> BoardFacts | None:
-        facts = self._facts.get(board.name)
-        if facts is None or (facts.spec is not board.spec and facts.spec != board.spec):
-            return None
-        return facts
+        for facts in self._by_name.get(board.name, ()):
+            if facts.spec is board.spec or facts.spec == board.spec:
+                return facts
+        return None
 
     @hookimpl
     def register_boards(self) -> Sequence[BoardSpec]:
-        return [facts.spec for facts in self._facts.values()]
+        return [facts.spec for facts in self._records]
 
     @hookimpl
     def default_ram_size(self, board: Board) -> int | None:

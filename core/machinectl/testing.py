@@ -30,7 +30,7 @@ from typing import ClassVar
 
 import pytest
 
-from .boards import Board
+from .boards import EVERY_TARGET, Board
 from .errors import MachineError
 from .machine import Machine
 from .memory import Kind, MemoryRegion, flatten
@@ -72,7 +72,12 @@ class BoardConformance:
         boards = _boards(distribution) if distribution else []
         if not boards:
             pytest.fail(f"no boards of distribution {distribution!r} are installed")
-        metafunc.parametrize("board", boards, ids=[b.name for b in boards])
+        names = [b.name for b in boards]
+        # A name several targets have is told apart by the board's targets: virt@riscv64.
+        ids = [
+            f"{b.name}@{','.join(b.targets)}" if names.count(b.name) > 1 else b.name for b in boards
+        ]
+        metafunc.parametrize("board", boards, ids=ids)
 
     def test_has_boards(self, machinectl_registry: Registry) -> None:
         assert any(b.distribution == self.distribution for b in machinectl_registry.boards), (
@@ -139,7 +144,11 @@ class BoardConformance:
 
 
 def _build(registry: Registry, board: Board, *argv: str, allocate: bool = False) -> Machine:
-    return Machine.from_argv(["-M", board.name, *argv], registry=registry, allocate=allocate)
+    # Names are unique per target: name a target of the board, so exactly this board is built.
+    target = next((t for t in board.targets if t != EVERY_TARGET), None)
+    return Machine.from_argv(
+        ["-M", board.name, *argv], target=target, registry=registry, allocate=allocate
+    )
 
 
 def _ram_regions(root: MemoryRegion) -> Iterator[MemoryRegion]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, BoardFacts, BoardSpec, BoardTable
 
 CLIPPER = BoardFacts(
-    spec=BoardSpec(name="clipper", description="Alpha DP264/CLIPPER", family="alpha"),
+    spec=BoardSpec(
+        name="clipper",
+        description="Alpha DP264/CLIPPER",
+        family="alpha",
+        targets=("alpha",),
+        default_for=("alpha",),
+    ),
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="ram",
     ram_base=0,
@@ -17,5 +23,10 @@ CLIPPER = BoardFacts(
 )
 
 RECORDS = (CLIPPER,)
+
+#: Machine types ``qemu-system-alpha -M help`` lists that this plugin does not ship: none.
+NOT_SHIPPED: dict[str, str] = {}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
+QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
 plugin = BoardTable(RECORDS)

@@ -16,6 +16,17 @@ from machinectl.boards import (
 )
 
 FAMILY = "arm"
+#: Both arm binaries list most machine types ...
+ARM_AND_AARCH64 = ("arm", "aarch64")
+#: ... those with a 64-bit CPU only ``qemu-system-aarch64`` (raspi3 is QEMU 5.0's).
+AARCH64_ONLY = frozenset(
+    {"raspi3", "raspi3ap", "raspi3b", "sbsa-ref", "xlnx-versal-virt", "xlnx-zcu102"}
+)
+
+
+def arm_targets(name: str) -> tuple[str, ...]:
+    """The targets whose ``-M help`` lists the arm machine type ``name``."""
+    return ("aarch64",) if name in AARCH64_ONLY else ARM_AND_AARCH64
 
 
 def arm_board(
@@ -52,6 +63,7 @@ def arm_board(
         description=description,
         alias=alias,
         family=FAMILY,
+        targets=arm_targets(name),
         numa=numa,
         numa_mem_supported=numa_mem_supported,
         memory_devices=True,

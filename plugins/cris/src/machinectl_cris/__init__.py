@@ -5,7 +5,13 @@ from __future__ import annotations
 from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, BoardFacts, BoardSpec, BoardTable
 
 AXIS_DEV88 = BoardFacts(
-    spec=BoardSpec(name="axis-dev88", description="AXIS devboard 88", family="cris"),
+    spec=BoardSpec(
+        name="axis-dev88",
+        description="AXIS devboard 88",
+        family="cris",
+        targets=("cris",),
+        default_for=("cris",),
+    ),
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="axisdev88.ram",
     ram_base=0x4000_0000,
@@ -17,5 +23,10 @@ AXIS_DEV88 = BoardFacts(
 )
 
 RECORDS = (AXIS_DEV88,)
+
+#: Machine types ``qemu-system-cris -M help`` lists that this plugin does not ship: none.
+NOT_SHIPPED: dict[str, str] = {}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
+QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
 plugin = BoardTable(RECORDS)

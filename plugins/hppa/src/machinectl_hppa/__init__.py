@@ -10,7 +10,13 @@ RAM_PRIORITY = -1
 
 
 HPPA = BoardFacts(
-    spec=BoardSpec(name="hppa", description="HPPA B160L machine", family="hppa"),
+    spec=BoardSpec(
+        name="hppa",
+        description="HPPA B160L machine",
+        family="hppa",
+        targets=("hppa",),
+        default_for=("hppa",),
+    ),
     default_ram_size=512 * MiB,
     default_ram_id="ram",
     ram_base=0,
@@ -25,5 +31,10 @@ HPPA = BoardFacts(
 )
 
 RECORDS = (HPPA,)
+
+#: Machine types ``qemu-system-hppa -M help`` lists that this plugin does not ship: none.
+NOT_SHIPPED: dict[str, str] = {}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
+QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
 plugin = BoardTable(RECORDS)

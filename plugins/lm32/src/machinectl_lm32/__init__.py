@@ -9,12 +9,22 @@ from __future__ import annotations
 from machinectl.boards import BoardFacts, BoardSpec, BoardTable, FixedSize
 from machinectl.units import MiB
 
+#: QEMU 5.0's ``qemu-system-lm32`` and its default machine type.
+TARGETS = ("lm32",)
+DEFAULT = "lm32-evr"
+
 
 def _fixed(
     name: str, description: str, size: int, ram_id: str, base: int, *notes: str
 ) -> BoardFacts:
     return BoardFacts(
-        spec=BoardSpec(name=name, description=description, family="lm32"),
+        spec=BoardSpec(
+            name=name,
+            description=description,
+            family="lm32",
+            targets=TARGETS,
+            default_for=TARGETS if name == DEFAULT else (),
+        ),
         default_ram_size=size,
         default_ram_id=ram_id,
         ram_base=base,
@@ -55,5 +65,10 @@ MILKYMIST = _fixed(
 )
 
 RECORDS = (LM32_EVR, LM32_UCLINUX, MILKYMIST)
+
+#: Machine types ``qemu-system-lm32 -M help`` (QEMU 5.0) lists that this plugin does not ship.
+NOT_SHIPPED: dict[str, str] = {}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: all (no lm32 target).
+QEMU_5_0_ONLY: frozenset[str] = frozenset(record.spec.name for record in RECORDS)
 
 plugin = BoardTable(RECORDS)

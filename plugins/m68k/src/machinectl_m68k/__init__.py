@@ -17,9 +17,16 @@ from machinectl.boards import (
 )
 from machinectl.units import GiB, MiB
 
+#: ``qemu-system-m68k`` and its default machine type.
+TARGETS = ("m68k",)
+DEFAULT = "mcf5208evb"
+
 
 def _spec(name: str, description: str) -> BoardSpec:
-    return BoardSpec(name=name, description=description, family="m68k")
+    default_for = TARGETS if name == DEFAULT else ()
+    return BoardSpec(
+        name=name, description=description, family="m68k", targets=TARGETS, default_for=default_for
+    )
 
 
 AN5206 = BoardFacts(
@@ -93,5 +100,18 @@ Q800 = BoardFacts(
 )
 
 RECORDS = (AN5206, MCF5208EVB, NEXT_CUBE, Q800)
+
+_VIRT = "the virtio machine types: their RAM facts are not recorded yet"
+#: Machine types ``qemu-system-m68k -M help`` lists that this plugin does not ship, with why.
+NOT_SHIPPED: dict[str, str] = {
+    "virt-6.0": _VIRT,
+    "virt-6.1": _VIRT,
+    "virt-6.2": _VIRT,
+    "virt-7.0": _VIRT,
+    "virt-7.1": _VIRT,
+    "virt-7.2": _VIRT,
+}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
+QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
 plugin = BoardTable(RECORDS)

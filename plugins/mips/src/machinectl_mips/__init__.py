@@ -10,4 +10,11 @@ from .boards import RECORDS
 
 plugin = BoardTable(RECORDS)
 
-__all__ = ["RECORDS", "plugin"]
+#: Machine types the mips binaries list that this plugin does not ship, with why.
+NOT_SHIPPED: dict[str, str] = {
+    "loongson3-virt": "mips64el's Loongson-3 virtual platform: its RAM facts are not recorded yet",
+}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
+QEMU_5_0_ONLY: frozenset[str] = frozenset({"mips"})
+
+__all__ = ["NOT_SHIPPED", "QEMU_5_0_ONLY", "RECORDS", "plugin"]

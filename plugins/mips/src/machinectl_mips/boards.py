@@ -21,6 +21,23 @@ HIGH_RAM_BASE = 0x80000000
 LOW_RAM_SIZE = 256 * MiB
 
 
+ALL_MIPS = ("mips", "mipsel", "mips64", "mips64el")
+MIPS64 = ("mips64", "mips64el")
+#: The targets whose ``qemu-system-TARGET -M help`` lists each machine type (QEMU 5.0's for
+#: ``mips``, which 7.2 no longer has).
+TARGETS: dict[str, tuple[str, ...]] = {
+    "malta": ALL_MIPS,
+    "mipssim": ALL_MIPS,
+    "mips": ALL_MIPS,
+    "magnum": MIPS64,
+    "pica61": MIPS64,
+    "boston": ("mips64el",),
+    "fuloong2e": ("mips64el",),
+}
+#: The default machine type of every mips target.
+DEFAULT = "malta"
+
+
 def _spec(
     name: str, description: str, *, deprecated: bool = False, memory_devices: bool = False
 ) -> BoardSpec:
@@ -29,6 +46,8 @@ def _spec(
         name=name,
         description=description,
         family="mips",
+        targets=TARGETS[name],
+        default_for=TARGETS[name] if name == DEFAULT else (),
         deprecated=deprecated,
         memory_devices=memory_devices,
     )

@@ -15,4 +15,13 @@ RECORDS = (*BOARD_RECORDS, *SPAPR_RECORDS)
 
 plugin = BoardTable(RECORDS)
 
-__all__ = ["RECORDS", "plugin"]
+_NOT_RECORDED = "its RAM facts are not recorded yet"
+#: Machine types the ppc binaries list that this plugin does not ship, with why.
+NOT_SHIPPED: dict[str, str] = {
+    "40p": f"the PReP RS/6000 7020: {_NOT_RECORDED}",
+    "pegasos2": f"the Genesi/bPlan Pegasos II: {_NOT_RECORDED}",
+}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
+QEMU_5_0_ONLY: frozenset[str] = frozenset({"taihu"})
+
+__all__ = ["NOT_SHIPPED", "QEMU_5_0_ONLY", "RECORDS", "plugin"]

@@ -12,11 +12,24 @@ from machinectl.boards import Window
 
 from .ppc4xx import SdramBanks, SdramController, sdram_layout
 
+#: Both ppc binaries list most machine types; the 64-bit servers are ppc64's only.
+PPC_AND_PPC64 = ("ppc", "ppc64")
+PPC64 = ("ppc64",)
+#: ``qemu-system-ppc``'s default machine type (ppc64's is the newest pseries).
+DEFAULT = "g3beige"
+
 
 def _spec(name: str, description: str, alias: str | None = None) -> BoardSpec:
     # Every ppc binary of QEMU 7.2 reports plugged-memory; none of these boards takes -numa.
+    targets = PPC64 if name.startswith("powernv") else PPC_AND_PPC64
     return BoardSpec(
-        name=name, description=description, alias=alias, family="ppc", memory_devices=True
+        name=name,
+        description=description,
+        alias=alias,
+        family="ppc",
+        targets=targets,
+        default_for=("ppc",) if name == DEFAULT else (),
+        memory_devices=True,
     )
 
 

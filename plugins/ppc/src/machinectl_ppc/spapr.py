@@ -177,6 +177,8 @@ def record(version: Version) -> BoardFacts:
             description=DESCRIPTION,
             alias="pseries" if version.name == NEWEST else None,
             family="ppc",
+            targets=("ppc64",),
+            default_for=("ppc64",) if version.name == NEWEST else (),
             numa=True,
             numa_mem_supported=version.legacy_numa_mem,
             memory_devices=True,

@@ -96,6 +96,8 @@ def machine_type(text: str) -> BoardFacts:
             description=f"Virtual s390x machine (version {text})",
             alias=ALIAS if text == VERSIONS[-1] else None,
             family=FAMILY,
+            targets=(FAMILY,),
+            default_for=(FAMILY,) if text == VERSIONS[-1] else (),
             canonical_ramblock_ids=QemuCompat.for_version(text).canonical_ramblock_ids,
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
@@ -109,4 +111,16 @@ def machine_type(text: str) -> BoardFacts:
 RECORDS = [machine_type(v) for v in VERSIONS]
 plugin = BoardTable(RECORDS)
 
-__all__ = ["RECORDS", "fixup_ram_size", "plugin", "storage_increment"]
+#: Machine types ``qemu-system-s390x -M help`` lists that this plugin does not ship: none.
+NOT_SHIPPED: dict[str, str] = {}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
+QEMU_5_0_ONLY: frozenset[str] = frozenset()
+
+__all__ = [
+    "NOT_SHIPPED",
+    "QEMU_5_0_ONLY",
+    "RECORDS",
+    "fixup_ram_size",
+    "plugin",
+    "storage_increment",
+]

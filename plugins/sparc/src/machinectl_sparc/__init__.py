@@ -80,6 +80,12 @@ class Sun4mModel(NamedTuple):
             machine.system_memory.add_subregion(slot.base, slot.region(), slot.priority)
 
 
+#: The targets: the sun4m boards and leon3 are ``qemu-system-sparc``'s, niagara is sparc64's.
+SPARC = ("sparc",)
+SPARC64 = ("sparc64",)
+#: ``qemu-system-sparc``'s default machine type.
+DEFAULT = "SS-5"
+
 _IOMMU_PAD = ((0x1000_4000, 0x0FFF_B000),)
 _VSIMM_REGISTERS = tuple((base, 0x2000) for base in range(0x9000_0000, 0xA000_0000, 0x0400_0000))
 
@@ -121,7 +127,13 @@ def _sun4m(model: Sun4mModel) -> BoardFacts:
         places = ", ".join(f"{base:#x}" for base, _ in model.fillers)
         layout.append(f"further empty slots at {places} stand in for absent devices")
     return BoardFacts(
-        spec=BoardSpec(name=model.name, description=model.description, family="sparc"),
+        spec=BoardSpec(
+            name=model.name,
+            description=model.description,
+            family="sparc",
+            targets=SPARC,
+            default_for=SPARC if model.name == DEFAULT else (),
+        ),
         default_ram_size=QEMU_DEFAULT_RAM_SIZE,
         default_ram_id="sun4m.ram",
         ram_base=0,
@@ -142,7 +154,9 @@ def _sun4m(model: Sun4mModel) -> BoardFacts:
 
 
 LEON3_GENERIC = BoardFacts(
-    spec=BoardSpec(name="leon3_generic", description="Leon-3 generic", family="sparc"),
+    spec=BoardSpec(
+        name="leon3_generic", description="Leon-3 generic", family="sparc", targets=SPARC
+    ),
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="leon3.ram",
     ram_base=0x4000_0000,
@@ -156,7 +170,9 @@ LEON3_GENERIC = BoardFacts(
 )
 
 NIAGARA = BoardFacts(
-    spec=BoardSpec(name="niagara", description="Sun4v platform, Niagara", family="sparc64"),
+    spec=BoardSpec(
+        name="niagara", description="Sun4v platform, Niagara", family="sparc64", targets=SPARC64
+    ),
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="sun4v-partition.ram",
     ram_base=0x8000_0000,
@@ -168,5 +184,13 @@ NIAGARA = BoardFacts(
 )
 
 RECORDS = (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA)
+
+#: Machine types the sparc binaries list that this plugin does not ship, with why.
+NOT_SHIPPED: dict[str, str] = {
+    "sun4u": "sparc64's default (UltraSPARC IIi): its RAM facts are not recorded yet",
+    "sun4v": "sparc64's sun4v platform: its RAM facts are not recorded yet",
+}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
+QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
 plugin = BoardTable(RECORDS)

@@ -6,8 +6,16 @@ through the board hooks.
 
 from machinectl.boards import BoardTable
 
-from .records import records
+from .records import LEGACY_PC_VERSIONS, records
 
 plugin = BoardTable(records())
 
-__all__ = ["plugin"]
+#: Machine types the x86 binaries list that this plugin does not ship, with why.
+NOT_SHIPPED: dict[str, str] = {
+    "x-remote": "the experimental remote machine for multi-process QEMU: it serves devices to "
+    "another QEMU process and is not a guest of its own",
+}
+#: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
+QEMU_5_0_ONLY: frozenset[str] = frozenset(f"pc-{v}" for v in LEGACY_PC_VERSIONS)
+
+__all__ = ["NOT_SHIPPED", "QEMU_5_0_ONLY", "plugin"]

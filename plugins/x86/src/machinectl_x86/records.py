@@ -21,6 +21,12 @@ from .pc import I486, MAX_RAM_BELOW_4G, Chipset, PcModel
 Version = tuple[int, ...]
 
 FAMILY = "x86"
+#: Both x86 binaries list every machine type; the newest pc-i440fx is the default of both.
+TARGETS = ("i386", "x86_64")
+#: QEMU's machine-class families, which order ``-M help`` (isapc belongs to none).
+PIIX_FAMILY = "pc_piix"
+Q35_FAMILY = "pc_q35"
+MICROVM_FAMILY = "microvm_i386"
 DEFAULT_RAM_SIZE = 128 * MiB
 PC_RAM_ID = "pc.ram"
 I440FX_DESCRIPTION = "Standard PC (i440FX + PIIX, 1996)"
@@ -60,8 +66,10 @@ def _pc_spec(
     description: str,
     version: Version,
     *,
+    machine_family: str,
     alias: str | None = None,
     deprecated: bool = False,
+    default: bool = False,
 ) -> BoardSpec:
     compat = QemuCompat.for_version(version)
     return BoardSpec(
@@ -69,6 +77,9 @@ def _pc_spec(
         description=description,
         alias=alias,
         family=FAMILY,
+        targets=TARGETS,
+        machine_family=machine_family,
+        default_for=TARGETS if default else (),
         numa=True,
         numa_mem_supported=compat.numa_mem_supported,
         memory_devices=True,
@@ -116,8 +127,10 @@ def i440fx(text: str, *, alias: str | None = None) -> BoardFacts:
         f"pc-i440fx-{text}",
         I440FX_DESCRIPTION,
         version,
+        machine_family=PIIX_FAMILY,
         alias=alias,
         deprecated=version <= (1, 7),
+        default=text == I440FX_VERSIONS[-1],
     )
     return _pc_facts(spec, model)
 
@@ -132,7 +145,10 @@ def q35(text: str, *, alias: str | None = None) -> BoardFacts:
         broken_reserved_end=version <= (2, 4),
         enforce_amd_1tb_hole=version >= (7, 1),
     )
-    return _pc_facts(_pc_spec(f"pc-q35-{text}", Q35_DESCRIPTION, version, alias=alias), model)
+    spec = _pc_spec(
+        f"pc-q35-{text}", Q35_DESCRIPTION, version, machine_family=Q35_FAMILY, alias=alias
+    )
+    return _pc_facts(spec, model)
 
 
 def legacy_pc(text: str) -> BoardFacts:
@@ -147,7 +163,9 @@ def legacy_pc(text: str) -> BoardFacts:
         broken_reserved_end=True,
         checks_phys_bits=False,
     )
-    spec = _pc_spec(f"pc-{text}", I440FX_DESCRIPTION, _v(text), deprecated=True)
+    spec = _pc_spec(
+        f"pc-{text}", I440FX_DESCRIPTION, _v(text), machine_family=PIIX_FAMILY, deprecated=True
+    )
     return _pc_facts(spec, model, ("a QEMU 5.0 machine type (removed before QEMU 7.2)",))
 
 
@@ -165,6 +183,7 @@ def isapc() -> BoardFacts:
         name="isapc",
         description="ISA-only PC",
         family=FAMILY,
+        targets=TARGETS,
         numa=True,
         memory_devices=True,
         properties=PC_PROPERTIES,
@@ -179,6 +198,8 @@ def microvm() -> BoardFacts:
         name="microvm",
         description="microvm (i386)",
         family=FAMILY,
+        targets=TARGETS,
+        machine_family=MICROVM_FAMILY,
         numa=True,
         memory_devices=True,
     )

@@ -1,0 +1,54 @@
+"""One :class:`BoardTable` may declare a machine-type name once per target."""
+
+from __future__ import annotations
+
+import pytest
+from machinectl import BoardFacts, BoardSpec, BoardTable, Machine, MachineError, MiB
+from machinectl.plugins import create_registry
+
+
+def _record(targets: tuple[str, ...], size: int, ram_id: str = "board.ram") -> BoardFacts:
+    return BoardFacts(
+        spec=BoardSpec(name="board", description="a board", family="test", targets=targets),
+        default_ram_size=size,
+        default_ram_id=ram_id,
+        ram_base=0x8000_0000,
+    )
+
+
+NARROW = _record(("t32",), 16 * MiB, "narrow.ram")
+WIDE = _record(("t64",), 64 * MiB, "wide.ram")
+
+
+def test_one_name_for_two_targets() -> None:
+    table = BoardTable([NARROW, WIDE])
+    assert list(table) == [NARROW, WIDE]
+    assert len(table) == 2
+    assert table.facts("board", "t32") is NARROW
+    assert table.facts("board", "t64") is WIDE
+    assert table.facts("board") is NARROW
+    assert table.facts("board", "t16") is None
+    assert [spec.targets for spec in table.register_boards()] == [("t32",), ("t64",)]
+
+
+def test_each_target_builds_its_own_board() -> None:
+    registry = create_registry(
+        load_entrypoints=False, plugins=[("table", BoardTable([NARROW, WIDE]))]
+    )
+    for target, size, ram_id in (("t32", 16 * MiB, "narrow.ram"), ("t64", 64 * MiB, "wide.ram")):
+        board = registry.board("board", target)
+        assert registry.default_ram_id(board) == ram_id
+        with Machine.from_argv(
+            ["-M", "board"], target=target, registry=registry, allocate=False
+        ) as machine:
+            assert machine.state.ram_size == size
+    with pytest.raises(MachineError, match=r"exists for several targets: t32 .*; t64 "):
+        registry.board("board")
+
+
+@pytest.mark.parametrize(
+    "other", [("t32",), ("t32", "t64"), ("*",)], ids=["same", "overlapping", "every"]
+)
+def test_a_shared_target_is_declared_twice(other: tuple[str, ...]) -> None:
+    with pytest.raises(MachineError, match="machine type 'board' is declared twice"):
+        BoardTable([NARROW, _record(other, 32 * MiB)])
