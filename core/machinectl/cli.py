@@ -1,5 +1,7 @@
 """The ``machinectl`` command: list-boards, describe, run, plugins.
 
+Each command parses its own flags with :mod:`argparse` (imported when a command runs), except
+that ``run`` first sorts QEMU's single-dash options out with :mod:`machinectl.cmdline`.
 Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (2 for a
 mistake in the command line of ``machinectl`` itself); never a traceback.
 """
@@ -15,24 +17,63 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from .errors import MachineError, PluginError, UsageError
+from .errors import MachineError, PluginError, UsageError, did_you_mean, with_hint
 from .units import human
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .boards import Board
+    from .cmdline import HelpRequest
+    from .plugins import Registry
 
 PROG = "machinectl"
 USAGE = f"""\
-usage: {PROG} list-boards [--target TARGET] [--family FAMILY] [--json]
+usage: {PROG} list-boards [PATTERN] [--target TARGET] [--family FAMILY] [--json]
        {PROG} describe BOARD [--target TARGET] [--json]
-       {PROG} run [--target TARGET] [QEMU options] [--json] [--dry-run] [--hold]
+       {PROG} run [--target TARGET] [--json] [--dry-run] [--hold] [--quiet] [--progress] \
+[QEMU options]
        {PROG} plugins [--json]
+
+Machines built the way QEMU 7.2 builds them, with guest RAM from real host memory backends.
+
+commands:
+  list-boards  the machine types, filtered by PATTERN (a substring), --family or --target
+  describe     one machine type: default RAM, RAM rules, NUMA, memory map
+  run          build a machine from QEMU's options and allocate its RAM
+  plugins      the plugins that provide the machine types, and those that failed
+
+'{PROG} COMMAND --help' (or '{PROG} help COMMAND') shows a command's options;
+'{PROG} --version' shows the versions of the core and of each plugin.
 
 --target TARGET (or MACHINECTL_TARGET) chooses among machine types of the same name, as
 choosing qemu-system-TARGET does: virt of aarch64 or of riscv64.
 
 QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
--numa node,..., -smp N, -mem-path PATH, -mem-prealloc.
+-numa node,..., -smp N, -mem-path PATH, -mem-prealloc. QEMU's other options are ignored,
+with a warning that lists them. Help as in QEMU: -M help, -M TYPE,help, -object help,
+-object TYPE,help.
+"""
+#: QEMU's options of run, for 'run --help'.
+RUN_EPILOG = """\
+QEMU options (as QEMU spells them; each may also be written with two dashes):
+  -M, -machine [type=]TYPE[,memory-backend=ID][,mem-merge=on|off][,dump-guest-core=on|off]
+  -m [size=]SIZE[,slots=N][,maxmem=SIZE]
+  -object memory-backend-{ram,file,memfd},id=ID,size=SIZE[,PROPERTY=VALUE...]
+  -numa node[,nodeid=N][,cpus=A[-B]][,memdev=ID][,mem=SIZE][,initiator=N]
+  -smp [cpus=]N[,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N][,maxcpus=N]
+  -mem-path PATH, -mem-prealloc
+
+QEMU's help forms: -M help, -M TYPE,help, -object help, -object TYPE,help.
+
+QEMU's other options (-cpu, -nographic, -display, -drive, -kernel, -append, -serial,
+-netdev, -device, -object iothread, ...) are accepted and ignored, with one warning line
+that lists them, so that a QEMU command line can be pasted whole. Refused, because ignoring
+them would misstate the guest's memory: -readconfig, -set, a memory -device (pc-dimm,
+nvdimm, virtio-mem, virtio-pmem), -overcommit mem-lock=on.
 """
 
 
@@ -42,6 +83,14 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class _Exit(Exception):
+    """A command's option parser is done (``--help``): exit with ``status``."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,64 +120,114 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: list[str]) -> int:
-    if not args or args[0] in ("-h", "--help", "help"):
+    if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if args else 2
+    if args[0] in ("--version", "-V"):
+        return _version()
+    if args[0] == "help":
+        args = [*args[1:2], "--help"] if len(args) > 1 else ["--help"]
+        return _dispatch(args)
     command, rest = args[0], args[1:]
     handler = COMMANDS.get(command)
     if handler is None:
-        raise UsageError(f"unknown command '{command}' (try '{PROG} --help')")
-    return handler(rest)
+        what = "option" if command.startswith("-") else "command"
+        raise UsageError(
+            f"unknown {what} '{command}'",
+            hint=with_hint(did_you_mean(command, [*COMMANDS, "help"]), f"see '{PROG} --help'"),
+        )
+    try:
+        return handler(rest)
+    except _Exit as done:
+        return done.status
+    except UsageError as exc:
+        exc.hint = with_hint(exc.hint, f"see '{PROG} {command} --help'")
+        raise
 
 
-def _flags(args: list[str], allowed: Sequence[str]) -> tuple[set[str], list[str]]:
-    flags = {a for a in args if a in allowed}
-    return flags, [a for a in args if a not in allowed]
+def _registry() -> Registry:
+    """The board data every command reads: the one place it comes from."""
+    from .plugins import create_registry
+
+    return create_registry()
 
 
-def _valued(args: list[str], option: str, command: str) -> tuple[str | None, list[str]]:
-    """Take ``option VALUE`` (or ``option=VALUE``) out of ``args``; the last one wins."""
-    value: str | None = None
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == option:
-            if i + 1 >= len(args):
-                raise UsageError(f"{command}: {option} needs a value")
-            value, i = args[i + 1], i + 2
-            continue
-        if arg.startswith(option + "="):
-            value = arg[len(option) + 1 :]
-        else:
-            rest.append(arg)
-        i += 1
-    if value is not None and not value:
-        raise UsageError(f"{command}: {option} needs a value")
-    return value, rest
+def _version() -> int:
+    from .plugins import installed_versions
+
+    lines = [f"{name} {version or '?'}" for name, version in installed_versions()]
+    sys.stdout.write(f"{lines[0]}\n" + "".join(f"  {line}\n" for line in lines[1:]))
+    return 0
 
 
-def _no_more(rest: list[str], command: str) -> None:
-    if rest:
-        raise UsageError(f"{command}: unexpected argument '{rest[0]}'")
+def _parser(command: str, description: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """An option parser for ``command`` whose mistakes are one-line usage errors."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(f"{command}: {message}")
+
+        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+            if message:
+                sys.stderr.write(message)
+            raise _Exit(status)
+
+    return Parser(
+        prog=f"{PROG} {command}",
+        description=description,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **kwargs,
+    )
+
+
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        metavar="TARGET",
+        help="the QEMU target (qemu-system-TARGET) whose machine types count "
+        "(default: $MACHINECTL_TARGET)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _target(value: str | None, command: str) -> str | None:
+    if value == "":
+        raise UsageError(f"{command}: --target needs a value")
+    return value or os.environ.get("MACHINECTL_TARGET") or None
 
 
 # -- list-boards -----------------------------------------------------------------------------
 
 
 def cmd_list_boards(args: list[str]) -> int:
-    target, args = _valued(args, "--target", "list-boards")
-    family, args = _valued(args, "--family", "list-boards")
-    flags, rest = _flags(args, ("--json",))
-    _no_more(rest, "list-boards")
-    from .plugins import create_registry
-
-    registry = create_registry()
+    parser = _parser(
+        "list-boards",
+        "Every machine type the installed plugins provide, sorted by family: its alias, "
+        "QEMU targets,\ndefault RAM size and id, plugin and description. Empty cells show '-'.",
+    )
+    parser.add_argument(
+        "pattern",
+        nargs="?",
+        metavar="PATTERN",
+        help="only machine types whose name, alias, family, target or description contains "
+        "PATTERN (ignoring case)",
+    )
+    parser.add_argument("--family", metavar="FAMILY", help="only the machine types of FAMILY")
+    _add_target(parser)
+    opts = parser.parse_args(args)
+    target = _target(opts.target, "list-boards")
+    registry = _registry()
     rows: list[dict[str, Any]] = []
     broken: list[str] = []
-    boards = registry.boards_for(target or os.environ.get("MACHINECTL_TARGET") or None)
-    if family is not None:
-        boards = [b for b in boards if b.spec.family == family]
+    _check_choice("target", target, registry.targets())
+    _check_choice("family", opts.family, {b.spec.family for b in registry.boards})
+    boards = registry.boards_for(target)
+    if opts.family is not None:
+        boards = [b for b in boards if b.spec.family == opts.family]
+    if opts.pattern is not None:
+        boards = [b for b in boards if _matches(b, opts.pattern)]
     for board in sorted(boards, key=lambda b: (b.spec.family, b.name, b.targets)):
         # A board whose plugin fails is listed without its facts; the others are unaffected.
         size: int | None = None
@@ -156,25 +255,53 @@ def cmd_list_boards(args: list[str]) -> int:
     _report_failures(registry)
     for error in broken:
         _error(f"warning: {error}")
-    if "--json" in flags:
+    if opts.json:
         _print_json(rows)
         return 0
-    header = ("NAME", "ALIAS", "FAMILY", "TARGETS", "DEFAULT-RAM", "BYTES", "RAM-ID", "PLUGIN")
+    header = (
+        "NAME",
+        "ALIAS",
+        "FAMILY",
+        "TARGETS",
+        "DEFAULT-RAM",
+        "BYTES",
+        "RAM-ID",
+        "PLUGIN",
+        "DESCRIPTION",
+    )
     table = [
         (
             r["name"],
             r["alias"] or "-",
             r["family"] or "-",
             ",".join(r["targets"]) or "-",
-            r["default-ram-size-human"],
+            r["default-ram-size-human"].replace(" ", ""),
             "?" if r["default-ram-size"] is None else str(r["default-ram-size"]),
             r["default-ram-id"] or "-",
             r["distribution"] or r["plugin"],
+            r["description"] or "-",
         )
         for r in rows
     ]
     _print_table(header, table)
     return 0
+
+
+def _matches(board: Board, pattern: str) -> bool:
+    spec = board.spec
+    fields = (spec.name, spec.alias or "", spec.family, spec.description, *board.targets)
+    return any(pattern.casefold() in field.casefold() for field in fields)
+
+
+def _check_choice(what: str, value: str | None, choices: Iterable[str]) -> None:
+    """A ``--target`` or ``--family`` no board has is a mistake, with the close one named."""
+    choices = set(choices)
+    if value is not None and value not in choices:
+        known = ", ".join(sorted(choices))
+        raise UsageError(
+            f"list-boards: no machine type has {what} '{value}'",
+            hint=with_hint(did_you_mean(value, choices), f"{what}s: {known}"),
+        )
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -200,16 +327,28 @@ def _report_failures(registry: Any) -> None:
 
 
 def cmd_describe(args: list[str]) -> int:
-    target, args = _valued(args, "--target", "describe")
-    flags, rest = _flags(args, ("--json",))
-    if len(rest) != 1:
-        raise UsageError("describe: expected exactly one BOARD")
+    parser = _parser(
+        "describe",
+        "One machine type: where it comes from, its default RAM size and id, NUMA support,\n"
+        "its -machine properties, its RAM rules in words, and its memory map at the default\n"
+        "size as QEMU's 'info mtree' (the tree, aliases included) and 'info mtree -f' show it.",
+    )
+    parser.add_argument("board", metavar="BOARD", help="a machine type's name or alias")
+    _add_target(parser)
+    opts = parser.parse_args(args)
+    target = _target(opts.target, "describe")
     from .machine import Machine
-    from .plugins import create_registry
+    from .plugins import UNSUPPORTED_HINT
 
-    registry = create_registry()
+    registry = _registry()
     _report_failures(registry)
-    board = registry.board(rest[0], target)
+    try:
+        board = registry.board(opts.board, target)
+    except MachineError as exc:
+        if exc.hint is not None and exc.message == "unsupported machine type":
+            # QEMU's advice names a run option; describe has its own way to list them.
+            exc.hint = exc.hint.replace(UNSUPPORTED_HINT, f"'{PROG} list-boards' lists them")
+        raise
     spec = board.spec
     size = registry.default_ram_size(board)
     info: dict[str, Any] = {
@@ -236,11 +375,12 @@ def cmd_describe(args: list[str]) -> int:
             registry=registry,
             allocate=False,
         ) as machine:
+            info["memory-tree"] = machine.query()["mtree"]["tree"]
             info["memory-map"] = machine.query()["mtree"]["flat"]
-            mtree = machine.mtree_text(flat=True)
+            mtree = machine.mtree_text() + "\n" + machine.mtree_text(flat=True)
     except MachineError as exc:
         info["memory-map-error"] = str(exc)
-    if "--json" in flags:
+    if opts.json:
         _print_json(info)
         return 0
     out = [f"{board.name}: {spec.description}".rstrip(": ")]
@@ -260,7 +400,7 @@ def cmd_describe(args: list[str]) -> int:
         out.append(f"  machine properties: {props}")
     out.append("  RAM rules:")
     out.extend(f"    - {line}" for line in info["rules"])
-    out.append(f"  memory map at the default size ({human(size)}):")
+    out.append(f"  memory map at the default size ({human(size)}), as 'info mtree' and '-f':")
     if mtree:
         out.extend("    " + line for line in mtree.rstrip("\n").splitlines())
     else:
@@ -273,19 +413,52 @@ def cmd_describe(args: list[str]) -> int:
 
 
 def cmd_run(args: list[str]) -> int:
-    target, args = _valued(args, "--target", "run")
-    flags, qemu_args = _flags(args, ("--json", "--dry-run", "--hold"))
-    if "--dry-run" in flags and "--hold" in flags:
-        raise UsageError("run: --dry-run and --hold exclude each other")
-    if _machine_help(qemu_args, target):
+    from .cmdline import help_request, split_run_args
+
+    split = split_run_args(args)
+    if "--version" in split.own:
+        return _version()
+    parser = _parser(
+        "run",
+        "Build a machine from QEMU's options: check them, allocate guest RAM with the requested\n"
+        "properties, let the board place it, and print it as QEMU's 'info memdev', 'info mtree\n"
+        "-f', 'info numa' and 'info memory_size_summary' do. The memory is released at exit.",
+        usage=f"{PROG} run [-h] [--target TARGET] [--json] [--dry-run | --hold] "
+        "[--quiet | --progress] [QEMU options]",
+        epilog=RUN_EPILOG,
+    )
+    _add_target(parser)
+    once = parser.add_mutually_exclusive_group()
+    once.add_argument("--dry-run", action="store_true", help="check everything, allocate nothing")
+    once.add_argument(
+        "--hold", action="store_true", help="keep the machine until SIGINT or SIGTERM arrives"
+    )
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no list of ignored options (warnings and errors still show)",
+    )
+    bar.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the preallocation progress even when stderr is not a terminal",
+    )
+    opts = parser.parse_args(split.own)
+    target = _target(opts.target, "run")
+    request = help_request(split.ram)
+    if request is not None:
+        sys.stdout.write(_qemu_help(request, split.ram, target))
         return 0
+    if split.ignored and not opts.quiet:
+        _error(f"warning: ignored, not about RAM: {', '.join(split.ignored)}")
     from .machine import Machine
 
-    as_json = "--json" in flags
-    progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
+    show_bar = opts.progress or (not opts.quiet and sys.stderr.isatty())
+    progress = _ProgressBar(sys.stderr) if show_bar else None
     try:
         machine = Machine.from_argv(
-            qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
+            split.ram, target=target, allocate=not opts.dry_run, progress=progress
         )
     finally:
         if progress is not None:
@@ -294,59 +467,54 @@ def cmd_run(args: list[str]) -> int:
         for warning in machine.warnings:
             _error(warning if ": warning: " in warning else f"warning: {warning}")
         _report_failures(machine.registry)
-        if as_json:
+        if opts.json:
             _print_json(machine.query())
         else:
             # Notices are plain lines on standard output, as QEMU prints them.
             sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
             sys.stdout.write(_summary(machine))
         sys.stdout.flush()
-        if "--hold" in flags:
+        if opts.hold:
             _hold(machine)
     return 0
 
 
-def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:
-    """``-M help`` (or ``-M ?``): list the machine types as QEMU does; False when not asked.
+def _qemu_help(request: HelpRequest, ram: list[str], target: str | None) -> str:
+    """QEMU's answer to ``-M help``, ``-M TYPE,help``, ``-object help``, ``-object TYPE,help``.
 
-    As in QEMU, the options before it are parsed (and their errors reported), those after it
-    only need to be known options.
+    As in QEMU, the options before the one that asks are checked (and their errors reported);
+    those after it only need to be known options.
     """
-    from .options import CommandLine, option_takes_value
+    from .cmdline import machine_help, object_help, object_types_help
+    from .hostmem import BACKEND_TYPES, HostMemoryBackend
+    from .options import CommandLine
 
-    asked = None
-    i = 0
-    while i < len(qemu_args):
-        arg = qemu_args[i]
-        takes_value = option_takes_value(arg)
-        if takes_value is None:
-            if asked is None:
-                return False  # not an option: the machine build reports it
-            if not arg.startswith("-"):
-                raise UsageError(f"{arg}: unexpected argument (options start with '-')")
-            raise UsageError(f"{arg}: invalid option")
-        if takes_value and i + 1 < len(qemu_args):
-            if asked is None and arg in ("-M", "-machine") and _is_help(qemu_args[i + 1]):
-                asked = i
-            i += 2
-        else:
-            i += 1
-    if asked is None:
-        return False
-    CommandLine.from_argv(qemu_args[:asked])
-    from .plugins import create_registry
+    CommandLine.from_argv(ram[: request.position])
+    location = f"{ram[request.position]} {ram[request.position + 1]}"
+    if request.kind in ("machines", "machine"):
+        registry = _registry()
+        _report_failures(registry)
+        if request.kind == "machine" and registry.candidates(request.name):
+            from .machine import GENERIC_PROPERTIES
 
-    registry = create_registry()
-    _report_failures(registry)
-    target = target or os.environ.get("MACHINECTL_TARGET") or None
-    sys.stdout.write(machine_list(registry.boards_for(target), target))
-    return True
-
-
-def _is_help(machine_option: str) -> bool:
-    """Whether ``-machine``'s implied first item asks for help (``help`` or ``?``)."""
-    first = machine_option.replace(",,", "\0").split(",", 1)[0]
-    return first in ("help", "?")
+            board = registry.board(request.name, target)
+            properties = {**GENERIC_PROPERTIES, **board.spec.machine_properties}
+            return machine_help(board.qom_type, properties)
+        # QEMU lists the machine types when it does not know the one asked about.
+        return machine_list(registry.boards_for(target), target)
+    if request.kind == "objects":
+        return object_types_help(BACKEND_TYPES)
+    types: dict[str, type[HostMemoryBackend]] = {
+        HostMemoryBackend.qom_type: HostMemoryBackend,
+        **BACKEND_TYPES,
+    }
+    backend = types.get(request.name)
+    if backend is not None:
+        return object_help(request.name, backend.properties)
+    raise MachineError(
+        f"Parameter 'qom-type' does not accept value '{request.name}'",
+        hint=did_you_mean(request.name, BACKEND_TYPES),
+    ).at(location)
 
 
 def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
@@ -394,7 +562,10 @@ def _summary(machine: Any) -> str:
     out.append("")
     out.append(machine.mtree_text(flat=True))
     out.append(machine.numa_text())
+    # QEMU's 'info memory_size_summary': plugged memory only where memory devices can be.
     out.append(f"base memory: {machine.state.ram_size}")
+    if board.spec.memory_devices:
+        out.append("plugged memory: 0")
     if not machine.allocated:
         out.append("(dry run: nothing allocated)")
     return "\n".join(out) + "\n"
@@ -457,11 +628,14 @@ class _ProgressBar:
 
 
 def cmd_plugins(args: list[str]) -> int:
-    flags, rest = _flags(args, ("--json",))
-    _no_more(rest, "plugins")
-    from .plugins import create_registry
-
-    registry = create_registry()
+    parser = _parser(
+        "plugins",
+        "The plugins that loaded, each with its distribution and version, the number of boards\n"
+        "it declares and the hooks it implements; then the plugins that were skipped and why.",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    opts = parser.parse_args(args)
+    registry = _registry()
     data: dict[str, list[dict[str, Any]]] = {
         "plugins": [
             {
@@ -483,7 +657,7 @@ def cmd_plugins(args: list[str]) -> int:
             for f in registry.failures
         ],
     }
-    if "--json" in flags:
+    if opts.json:
         _print_json(data)
         return 0
     rows = [
@@ -521,7 +695,7 @@ def _one_line(exc: MachineError) -> str:
         for line in (part.strip() for part in exc.hint.splitlines()):
             if line:
                 # A line that breaks mid-sentence continues; a finished one gets a separator.
-                joined += line if not joined else (" " if joined[-1] in "-," else "; ") + line
+                joined += line if not joined else (" " if joined[-1] in "-,?" else "; ") + line
         text += f" ({joined})"
     return text
 

@@ -29,7 +29,7 @@ import pluggy
 
 from . import hooks
 from .boards import EVERY_TARGET, Board, BoardSpec
-from .errors import MachineError, PluginError
+from .errors import MachineError, PluginError, did_you_mean, with_hint
 
 if TYPE_CHECKING:
     from .state import MachineState
@@ -41,6 +41,8 @@ ENV_ONLY = "MACHINECTL_PLUGINS"
 ENV_STRICT = "MACHINECTL_STRICT"
 ENV_GROUP = "MACHINECTL_ENTRY_POINT_GROUP"
 ENV_TARGET = "MACHINECTL_TARGET"
+#: QEMU's advice below "unsupported machine type".
+UNSUPPORTED_HINT = "Use -machine help to list supported machines"
 
 
 @attrs.frozen
@@ -217,8 +219,10 @@ class Registry:
         if len(found) == 1:
             return found[0]
         if not found:
+            names = {key for board in self.boards_for(target) for key in _keys(board.spec)}
             raise MachineError(
-                "unsupported machine type", hint="Use -machine help to list supported machines"
+                "unsupported machine type",
+                hint=with_hint(UNSUPPORTED_HINT, did_you_mean(name, names)),
             )
         choices = "; ".join(
             f"{','.join(board.targets)} ({_who(board)})"
@@ -383,7 +387,8 @@ class Registry:
                     name=name,
                     distribution=source.distribution,
                     version=source.version,
-                    hooks=tuple(sorted(_hook_names(self._pm, plugin))),
+                    # A plugin may implement a hook twice (a fallback too): listed once.
+                    hooks=tuple(sorted(set(_hook_names(self._pm, plugin)))),
                     boards=tuple(b.name for b in self._boards if b.plugin == name),
                 )
             )
@@ -568,4 +573,19 @@ def _core_version() -> str | None:
         return None
 
 
-__all__ = ["PluginFailure", "PluginInfo", "Registry", "create_registry"]
+def installed_versions(group: str | None = None) -> list[tuple[str, str | None]]:
+    """Each distribution with plugins in the entry-point group, and its version.
+
+    Nothing is imported and only the head of each distribution's metadata is read, so that
+    ``machinectl --version`` stays fast; the core comes first.
+    """
+    group = group or os.environ.get(ENV_GROUP) or ENTRY_POINT_GROUP
+    found: dict[str, str | None] = {CORE_DISTRIBUTION: _core_version()}
+    for ep in importlib.metadata.entry_points(group=group):
+        name, version = _name_and_version(ep.dist)
+        found.setdefault(name or ep.name, version)
+    core = found.pop(CORE_DISTRIBUTION)
+    return [(CORE_DISTRIBUTION, core), *sorted(found.items())]
+
+
+__all__ = ["PluginFailure", "PluginInfo", "Registry", "create_registry", "installed_versions"]
