@@ -854,12 +854,21 @@ def test_progress_bar_appears_on_a_terminal() -> None:
     assert re.search(r"\] 0\.5/0\.5 GiB [0-9.]+ GiB/s 0s left \r\n$", bar), bar
 
 
-@pytest.mark.parametrize("where", ["--json", "stderr not a terminal"])
-def test_progress_bar_never_with_json_or_off_a_terminal(where: str) -> None:
-    args = [*SLOW, "--json"] if where == "--json" else SLOW
-    status, text = _run_on_a_terminal(args, stderr_on_terminal=where == "--json")
+@pytest.mark.parametrize(
+    ("flags", "stderr_on_terminal", "shown"),
+    [
+        (["--json"], True, True),  # the bar follows stderr, not the output format
+        ([], False, False),
+        (["--quiet"], True, False),
+        (["--progress"], False, True),
+    ],
+)
+def test_progress_bar_follows_stderr_and_the_flags(
+    flags: list[str], stderr_on_terminal: bool, shown: bool
+) -> None:
+    status, text = _run_on_a_terminal([*SLOW, *flags], stderr_on_terminal=stderr_on_terminal)
     assert status == 0, text
-    assert "preallocating" not in text
+    assert ("preallocating m [" in text) is shown
     assert "memory backend: m" in text or '"memdev"' in text
 
 

@@ -402,7 +402,7 @@ def cmd_describe(args: list[str]) -> int:
     out.extend(f"    - {line}" for line in info["rules"])
     out.append(f"  memory map at the default size ({human(size)}), as 'info mtree' and '-f':")
     if mtree:
-        out.extend("    " + line for line in mtree.rstrip("\n").splitlines())
+        out.extend(f"    {line}".rstrip() for line in mtree.rstrip("\n").splitlines())
     else:
         out.append(f"    {info.get('memory-map-error')}")
     sys.stdout.write("\n".join(out) + "\n")
@@ -450,15 +450,26 @@ def cmd_run(args: list[str]) -> int:
     if request is not None:
         sys.stdout.write(_qemu_help(request, split.ram, target))
         return 0
-    if split.ignored and not opts.quiet:
-        _error(f"warning: ignored, not about RAM: {', '.join(split.ignored)}")
-    from .machine import Machine
+    from .boards import NUMA_PROPERTIES
+    from .cmdline import drop_foreign_machine_properties
+    from .machine import GENERIC_PROPERTIES, Machine
+
+    registry = _registry()
+
+    def modelled() -> set[str]:
+        declared = {name for board in registry.boards for name in board.spec.properties}
+        return {*GENERIC_PROPERTIES, *NUMA_PROPERTIES, *declared}
+
+    ram, more = drop_foreign_machine_properties(split.ram, modelled)
+    ignored = [*split.ignored, *more]
+    if ignored and not opts.quiet:
+        _error(f"warning: ignored, not about RAM: {'; '.join(ignored)}")
 
     show_bar = opts.progress or (not opts.quiet and sys.stderr.isatty())
     progress = _ProgressBar(sys.stderr) if show_bar else None
     try:
         machine = Machine.from_argv(
-            split.ram, target=target, allocate=not opts.dry_run, progress=progress
+            ram, target=target, registry=registry, allocate=not opts.dry_run, progress=progress
         )
     finally:
         if progress is not None:

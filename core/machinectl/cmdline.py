@@ -20,12 +20,12 @@ It also renders QEMU 7.2's help forms: ``-machine TYPE,help``, ``-object help`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from . import qemu_options
 from .errors import MachineError, UsageError, did_you_mean
-from .options import option_takes_value, split_qemu_opts
+from .options import option_takes_value, split_keyval, split_qemu_opts
 
 #: machinectl's own flags of ``run``, and whether each takes a value.
 OWN_FLAGS = {
@@ -84,7 +84,7 @@ def split_run_args(args: Sequence[str]) -> RunArgs:
             hint = did_you_mean(arg, _known_options())
             raise UsageError(f"{arg}: invalid option", hint=hint)
         else:
-            raise UsageError(f"{arg}: unexpected argument (options start with '-')")
+            raise UsageError(f"{arg}: unexpected argument: QEMU options start with '-'")
         words = list(args[i : i + 2]) if takes else [arg]
         i += len(words)
         value = words[1] if len(words) == 2 else None
@@ -94,6 +94,51 @@ def split_run_args(args: Sequence[str]) -> RunArgs:
         _refuse_if_unmodelled(name, words, value)
         ignored.append(" ".join(words))
     return RunArgs(own, ram, ignored)
+
+
+def drop_foreign_machine_properties(
+    ram: Sequence[str], modelled: Callable[[], Collection[str]]
+) -> tuple[list[str], list[str]]:
+    """Take QEMU's ``-machine`` properties that machinectl does not model out of ``ram``.
+
+    ``-machine q35,accel=kvm,vmport=off`` becomes ``-machine type=q35``, and
+    ``-machine accel=kvm,vmport=off`` is returned as ignored. A property is foreign when some
+    QEMU machine type has it and ``modelled()`` (called only when needed) does not list it;
+    any other unknown property stays, for the machine to refuse as QEMU does.
+    """
+    out: list[str] = []
+    ignored: list[str] = []
+    i = 0
+    while i < len(ram):
+        option = ram[i]
+        takes = bool(option_takes_value(option))
+        words = list(ram[i : i + 2]) if takes else [option]
+        i += len(words)
+        if option.lstrip("-") not in ("M", "machine") or len(words) < 2:
+            out.extend(words)
+            continue
+        try:
+            items = split_keyval(words[1], "type")
+        except MachineError:
+            out.extend(words)  # the machine reports the syntax error
+            continue
+        known = qemu_options.MACHINE_PROPERTIES
+        candidates = [key for key, _ in items if key in known]
+        foreign = set(candidates) - set(modelled()) if candidates else set()
+        if not foreign:
+            out.extend(words)
+            continue
+        kept = [_keyval_item(k, v) for k, v in items if k not in foreign]
+        if kept:
+            out.extend([option, ",".join(kept)])
+        ignored.append(
+            f"{option} " + ",".join(_keyval_item(k, v) for k, v in items if k in foreign)
+        )
+    return out, ignored
+
+
+def _keyval_item(key: str, value: str) -> str:
+    return f"{key}={value.replace(',', ',,')}"
 
 
 def _known_options() -> list[str]:
