@@ -284,7 +284,7 @@ def test_machine_help_after_a_bad_option_is_that_option_s_error() -> None:
     unknown = run("run", "-M", "help", "-foo")
     assert (unknown.returncode, unknown.stderr) == (
         2,
-        "machinectl: -foo: invalid option (see 'machinectl run --help')\n",
+        "machinectl: -foo: invalid option (did you mean '-boot'? see 'machinectl run --help')\n",
     )
 
 

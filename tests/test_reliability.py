@@ -455,7 +455,7 @@ RUN_HELP = "(see 'machinectl run --help')"
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        (["run", "-bogus"], f"machinectl: -bogus: invalid option {RUN_HELP}"),
+        (["run", "-bogux"], f"machinectl: -bogux: invalid option {RUN_HELP}"),
         (["run", "-m"], f"machinectl: -m: requires an argument {RUN_HELP}"),
         (
             ["run", "foo"],

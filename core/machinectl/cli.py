@@ -300,7 +300,7 @@ def _check_choice(what: str, value: str | None, choices: Iterable[str]) -> None:
         known = ", ".join(sorted(choices))
         raise UsageError(
             f"list-boards: no machine type has {what} '{value}'",
-            hint=with_hint(did_you_mean(value, choices), f"{what}s: {known}"),
+            hint=with_hint(did_you_mean(value, choices), f"known: {known}"),
         )
 
 

@@ -52,7 +52,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """``did you mean 'X'?`` for the choice closest to a mistyped ``word``, if one is close."""
     import difflib
 
-    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1)
     return f"did you mean '{close[0]}'?" if close else None
 
 
