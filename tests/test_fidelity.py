@@ -25,8 +25,8 @@ from machinectl import (
     Registry,
     create_registry,
 )
-from machinectl.cli import machine_list
 from machinectl.memory import mtree_text
+from machinectl.report import machine_list
 
 CLI = [sys.executable, "-m", "machinectl.cli"]
 

@@ -127,3 +127,12 @@ def test_help_for_an_unknown_object_type_is_qemu_s_error_with_a_suggestion() -> 
         "machinectl: -object memory-backend-rom,help: Parameter 'qom-type' does not accept "
         "value 'memory-backend-rom' (did you mean 'memory-backend-ram'?)\n"
     )
+
+
+def test_help_for_an_ignored_object_type_says_so() -> None:
+    proc = machinectl("-object", "iothread,help")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        "machinectl: -object iothread,help: 'iothread' is no memory backend: machinectl "
+        "ignores it, and has no help for it"
+    )

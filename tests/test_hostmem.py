@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 from machinectl import Machine, MachineError, Registry, create_registry, prealloc, syscalls
-from machinectl.cli import _ProgressBar
 from machinectl.hostmem import HostMemoryBackend
+from machinectl.report import ProgressBar
 
 KiB = 1 << 10
 MiB = 1 << 20
@@ -778,7 +778,7 @@ class Screen:
 
 def test_progress_bar_shows_after_a_second_per_backend() -> None:
     clock, screen = FakeClock(), Screen()
-    bar = _ProgressBar(screen, clock)  # type: ignore[arg-type]
+    bar = ProgressBar(screen, clock)  # type: ignore[arg-type]
     bar("a", 0, 4 * GiB)
     clock.now += 0.9
     bar("a", GiB, 4 * GiB)
@@ -876,7 +876,7 @@ def test_progress_bar_line_ends_before_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The error message starts on a line of its own when preallocation fails midway."""
-    from machinectl import cli
+    from machinectl import cli, report
 
     where = tmp_path / "tmpfs"
     where.mkdir()
@@ -884,16 +884,16 @@ def test_progress_bar_line_ends_before_an_error(
     _mount("tmpfs", where, f"size={prealloc.CHUNK_SIZE * 5 // 4}")
     screen, clock = Screen(), FakeClock()
 
-    def slow_bar(stream: Any) -> _ProgressBar:
+    def slow_bar(stream: Any) -> ProgressBar:
         def tick() -> float:
             clock.now += 1.0
             return clock.now
 
-        return _ProgressBar(stream, tick)
+        return ProgressBar(stream, tick)
 
     monkeypatch.setattr(cli.sys, "stderr", screen)
     monkeypatch.setattr(screen, "isatty", lambda: True, raising=False)
-    monkeypatch.setattr(cli, "_ProgressBar", slow_bar)
+    monkeypatch.setattr(report, "ProgressBar", slow_bar)
     spec = f"memory-backend-file,id=m,size={2 * prealloc.CHUNK_SIZE},mem-path={where},prealloc=on"
     try:
         status = cli.main(["run", "-M", "none", "-object", f"{spec},prealloc-threads=1"])

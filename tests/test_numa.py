@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from machinectl import Machine, MachineError, MiB, Registry, create_registry
-from machinectl.cli import _summary
 from machinectl.hostmem import HostMemoryBackend
+from machinectl.report import summary as run_summary
 from machinectl_testplugins.good import numa_variants
 
 TEST_GROUP = "machinectl.tests"
@@ -778,7 +778,7 @@ def test_create_takes_numa_nodes(test_registry: Registry) -> None:
 
 def test_run_summary_shows_info_numa(test_registry: Registry) -> None:
     with build(test_registry, f"-M testnuma-1.0 -smp 2 {TWO_NODES}") as machine:
-        summary = _summary(machine)
+        summary = run_summary(machine)
     assert "\n2 nodes\nnode 0 cpus: 0\nnode 0 size: 64 MB\n" in summary
     assert "node 1 cpus: 1\nnode 1 size: 64 MB\nnode 1 plugged: 0 MB\n" in summary
 

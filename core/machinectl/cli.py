@@ -1,7 +1,10 @@
 """The ``machinectl`` command: list-boards, describe, run, plugins.
 
 Each command parses its own flags with :mod:`argparse` (imported when a command runs), except
-that ``run`` first sorts QEMU's single-dash options out with :mod:`machinectl.cmdline`.
+that ``run`` first sorts QEMU's single-dash options out with :mod:`machinectl.cmdline`. What
+the commands print is written by :mod:`machinectl.report`. Every command obtains its board
+data from :func:`_registry`.
+
 Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (2 for a
 mistake in the command line of ``machinectl`` itself); never a traceback.
 """
@@ -9,15 +12,13 @@ mistake in the command line of ``machinectl`` itself); never a traceback.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import MachineError, PluginError, UsageError, did_you_mean, with_hint
 from .units import human
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     import argparse
 
     from .boards import Board
-    from .cmdline import HelpRequest
     from .plugins import Registry
 
 PROG = "machinectl"
@@ -56,24 +56,6 @@ QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE
 -numa node,..., -smp N, -mem-path PATH, -mem-prealloc. QEMU's other options are ignored,
 with a warning that lists them. Help as in QEMU: -M help, -M TYPE,help, -object help,
 -object TYPE,help.
-"""
-#: QEMU's options of run, for 'run --help'.
-RUN_EPILOG = """\
-QEMU options (as QEMU spells them; each may also be written with two dashes):
-  -M, -machine [type=]TYPE[,memory-backend=ID][,mem-merge=on|off][,dump-guest-core=on|off]
-  -m [size=]SIZE[,slots=N][,maxmem=SIZE]
-  -object memory-backend-{ram,file,memfd},id=ID,size=SIZE[,PROPERTY=VALUE...]
-  -numa node[,nodeid=N][,cpus=A[-B]][,memdev=ID][,mem=SIZE][,initiator=N]
-  -smp [cpus=]N[,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N][,maxcpus=N]
-  -mem-path PATH, -mem-prealloc
-
-QEMU's help forms: -M help, -M TYPE,help, -object help, -object TYPE,help.
-
-QEMU's other options (-cpu, -nographic, -display, -drive, -kernel, -append, -serial,
--netdev, -device, -object iothread, ...) are accepted and ignored, with one warning line
-that lists them, so that a QEMU command line can be pasted whole. Refused, because ignoring
-them would misstate the guest's memory: -readconfig, -set, a memory -device (pc-dimm,
-nvdimm, virtio-mem, virtio-pmem), -overcommit mem-lock=on.
 """
 
 
@@ -126,8 +108,7 @@ def _dispatch(args: list[str]) -> int:
     if args[0] in ("--version", "-V"):
         return _version()
     if args[0] == "help":
-        args = [*args[1:2], "--help"] if len(args) > 1 else ["--help"]
-        return _dispatch(args)
+        return _dispatch([*args[1:2], "--help"] if len(args) > 1 else ["--help"])
     command, rest = args[0], args[1:]
     handler = COMMANDS.get(command)
     if handler is None:
@@ -160,8 +141,57 @@ def _version() -> int:
     return 0
 
 
-def _parser(command: str, description: str, **kwargs: Any) -> argparse.ArgumentParser:
-    """An option parser for ``command`` whose mistakes are one-line usage errors."""
+def _flag(text: str) -> dict[str, Any]:
+    return {"action": "store_true", "help": text}
+
+
+_JSON = ("--json", _flag("print JSON instead of text"))
+_TARGET = ("--target", {"metavar": "TARGET", "help": "QEMU target (default: $MACHINECTL_TARGET)"})
+#: Each command's description and arguments; a list is a group of flags that exclude each other.
+_ARGUMENTS: dict[str, tuple[str, list[Any]]] = {
+    "list-boards": (
+        "Every machine type the installed plugins provide, sorted by family: its alias, QEMU\n"
+        "targets, default RAM size and id, plugin and description. Empty cells show '-'.",
+        [
+            ("pattern", {"nargs": "?", "metavar": "PATTERN", "help": "a substring to look for"}),
+            ("--family", {"metavar": "FAMILY", "help": "only the machine types of FAMILY"}),
+            _TARGET,
+            _JSON,
+        ],
+    ),
+    "describe": (
+        "One machine type: where it comes from, its default RAM size and id, NUMA support,\n"
+        "its -machine properties, its RAM rules in words, and its memory map at the default\n"
+        "size as QEMU's 'info mtree' (the tree, aliases included) and 'info mtree -f' show it.",
+        [("board", {"metavar": "BOARD", "help": "a machine type's name or alias"}), _TARGET, _JSON],
+    ),
+    "run": (
+        "Build a machine from QEMU's options: check them, allocate guest RAM with the requested\n"
+        "properties, let the board place it, and print it as QEMU's 'info memdev', 'info mtree\n"
+        "-f', 'info numa' and 'info memory_size_summary' do. The memory is released at exit.",
+        [
+            _TARGET,
+            _JSON,
+            [
+                ("--dry-run", _flag("check everything, allocate nothing")),
+                ("--hold", _flag("keep the machine until SIGINT or SIGTERM")),
+            ],
+            [
+                ("--quiet", _flag("no progress bar, no list of ignored options")),
+                ("--progress", _flag("a progress bar even when stderr is no terminal")),
+            ],
+        ],
+    ),
+    "plugins": (
+        "The plugins that loaded, each with its distribution and version, the number of boards\n"
+        "it declares and the hooks it implements; then the plugins that were skipped and why.",
+        [_JSON],
+    ),
+}
+
+
+def _parse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
+    """``command``'s own arguments; a mistake is a one-line usage error, ``--help`` exits."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
@@ -173,61 +203,43 @@ def _parser(command: str, description: str, **kwargs: Any) -> argparse.ArgumentP
                 sys.stderr.write(message)
             raise _Exit(status)
 
-    return Parser(
+    description, arguments = _ARGUMENTS[command]
+    parser = Parser(
         prog=f"{PROG} {command}",
         description=description,
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         **kwargs,
     )
-
-
-def _add_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--target",
-        metavar="TARGET",
-        help="the QEMU target (qemu-system-TARGET) whose machine types count "
-        "(default: $MACHINECTL_TARGET)",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-
-
-def _target(value: str | None, command: str) -> str | None:
-    if value == "":
+    for argument in arguments:
+        group = parser.add_mutually_exclusive_group() if isinstance(argument, list) else parser
+        for name, options in argument if isinstance(argument, list) else [argument]:
+            group.add_argument(name, **options)
+    opts = parser.parse_args(args)
+    if getattr(opts, "target", None) == "":
         raise UsageError(f"{command}: --target needs a value")
-    return value or os.environ.get("MACHINECTL_TARGET") or None
+    if hasattr(opts, "target"):
+        opts.target = opts.target or os.environ.get("MACHINECTL_TARGET") or None
+    return opts
 
 
 # -- list-boards -----------------------------------------------------------------------------
 
 
 def cmd_list_boards(args: list[str]) -> int:
-    parser = _parser(
-        "list-boards",
-        "Every machine type the installed plugins provide, sorted by family: its alias, "
-        "QEMU targets,\ndefault RAM size and id, plugin and description. Empty cells show '-'.",
-    )
-    parser.add_argument(
-        "pattern",
-        nargs="?",
-        metavar="PATTERN",
-        help="only machine types whose name, alias, family, target or description contains "
-        "PATTERN (ignoring case)",
-    )
-    parser.add_argument("--family", metavar="FAMILY", help="only the machine types of FAMILY")
-    _add_target(parser)
-    opts = parser.parse_args(args)
-    target = _target(opts.target, "list-boards")
+    from .report import print_boards, print_json
+
+    opts = _parse("list-boards", args)
     registry = _registry()
-    rows: list[dict[str, Any]] = []
-    broken: list[str] = []
-    _check_choice("target", target, registry.targets())
+    _check_choice("target", opts.target, registry.targets())
     _check_choice("family", opts.family, {b.spec.family for b in registry.boards})
-    boards = registry.boards_for(target)
+    boards = registry.boards_for(opts.target)
     if opts.family is not None:
         boards = [b for b in boards if b.spec.family == opts.family]
     if opts.pattern is not None:
         boards = [b for b in boards if _matches(b, opts.pattern)]
+    rows: list[dict[str, Any]] = []
+    broken: list[str] = []
     for board in sorted(boards, key=lambda b: (b.spec.family, b.name, b.targets)):
         # A board whose plugin fails is listed without its facts; the others are unaffected.
         size: int | None = None
@@ -255,35 +267,7 @@ def cmd_list_boards(args: list[str]) -> int:
     _report_failures(registry)
     for error in broken:
         _error(f"warning: {error}")
-    if opts.json:
-        _print_json(rows)
-        return 0
-    header = (
-        "NAME",
-        "ALIAS",
-        "FAMILY",
-        "TARGETS",
-        "DEFAULT-RAM",
-        "BYTES",
-        "RAM-ID",
-        "PLUGIN",
-        "DESCRIPTION",
-    )
-    table = [
-        (
-            r["name"],
-            r["alias"] or "-",
-            r["family"] or "-",
-            ",".join(r["targets"]) or "-",
-            r["default-ram-size-human"].replace(" ", ""),
-            "?" if r["default-ram-size"] is None else str(r["default-ram-size"]),
-            r["default-ram-id"] or "-",
-            r["distribution"] or r["plugin"],
-            r["description"] or "-",
-        )
-        for r in rows
-    ]
-    _print_table(header, table)
+    (print_json if opts.json else print_boards)(rows)
     return 0
 
 
@@ -304,20 +288,6 @@ def _check_choice(what: str, value: str | None, choices: Iterable[str]) -> None:
         )
 
 
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    sys.stdout.write("\n".join(lines) + "\n")
-
-
-def _print_json(data: Any) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
 def _report_failures(registry: Any) -> None:
     for failure in registry.failures:
         _error(f"warning: {failure}")
@@ -327,30 +297,21 @@ def _report_failures(registry: Any) -> None:
 
 
 def cmd_describe(args: list[str]) -> int:
-    parser = _parser(
-        "describe",
-        "One machine type: where it comes from, its default RAM size and id, NUMA support,\n"
-        "its -machine properties, its RAM rules in words, and its memory map at the default\n"
-        "size as QEMU's 'info mtree' (the tree, aliases included) and 'info mtree -f' show it.",
-    )
-    parser.add_argument("board", metavar="BOARD", help="a machine type's name or alias")
-    _add_target(parser)
-    opts = parser.parse_args(args)
-    target = _target(opts.target, "describe")
+    opts = _parse("describe", args)
     from .machine import Machine
     from .plugins import UNSUPPORTED_HINT
+    from .report import describe_text, print_json
 
     registry = _registry()
     _report_failures(registry)
     try:
-        board = registry.board(opts.board, target)
+        board = registry.board(opts.board, opts.target)
     except MachineError as exc:
         if exc.hint is not None and exc.message == "unsupported machine type":
             # QEMU's advice names a run option; describe has its own way to list them.
             exc.hint = exc.hint.replace(UNSUPPORTED_HINT, f"'{PROG} list-boards' lists them")
         raise
     spec = board.spec
-    size = registry.default_ram_size(board)
     info: dict[str, Any] = {
         "name": board.name,
         "alias": spec.alias,
@@ -360,52 +321,28 @@ def cmd_describe(args: list[str]) -> int:
         "plugin": board.plugin,
         "distribution": board.distribution,
         "version": board.version,
-        "default-ram-size": size,
+        "default-ram-size": registry.default_ram_size(board),
         "default-ram-id": registry.default_ram_id(board),
         "numa": spec.numa,
         "numa-mem-supported": spec.numa_mem_supported,
         "properties": spec.machine_properties,
         "rules": registry.describe_board(board),
     }
-    mtree = ""
+    memory_map = ""
     try:
-        with Machine.from_argv(
-            ["-M", board.name],
-            target=target or _any_target(board),
-            registry=registry,
-            allocate=False,
-        ) as machine:
+        # The first target the board belongs to selects exactly this board by its name.
+        target = opts.target or next((t for t in board.targets if t != "*"), None)
+        argv = ["-M", board.name]
+        with Machine.from_argv(argv, target=target, registry=registry, allocate=False) as machine:
             info["memory-tree"] = machine.query()["mtree"]["tree"]
             info["memory-map"] = machine.query()["mtree"]["flat"]
-            mtree = machine.mtree_text() + "\n" + machine.mtree_text(flat=True)
+            memory_map = machine.mtree_text() + "\n" + machine.mtree_text(flat=True)
     except MachineError as exc:
         info["memory-map-error"] = str(exc)
     if opts.json:
-        _print_json(info)
-        return 0
-    out = [f"{board.name}: {spec.description}".rstrip(": ")]
-    if spec.alias:
-        out.append(f"  alias: {spec.alias}")
-    out.append(f"  family: {spec.family}")
-    out.append(f"  targets: {', '.join(board.targets) or '-'}")
-    out.append(f"  plugin: {board.plugin} ({board.distribution or '-'} {board.version or ''})")
-    out.append(f"  default RAM: {human(size)} ({size} bytes)")
-    out.append(f"  default RAM id: {info['default-ram-id'] or '- (the board ignores -m)'}")
-    numa = "yes" if spec.numa else "no"
-    if spec.numa:
-        numa += ", legacy mem= " + ("accepted" if spec.numa_mem_supported else "refused")
-    out.append(f"  NUMA: {numa}")
-    if spec.machine_properties:
-        props = ", ".join(f"{k} ({v})" for k, v in spec.machine_properties.items())
-        out.append(f"  machine properties: {props}")
-    out.append("  RAM rules:")
-    out.extend(f"    - {line}" for line in info["rules"])
-    out.append(f"  memory map at the default size ({human(size)}), as 'info mtree' and '-f':")
-    if mtree:
-        out.extend(f"    {line}".rstrip() for line in mtree.rstrip("\n").splitlines())
+        print_json(info)
     else:
-        out.append(f"    {info.get('memory-map-error')}")
-    sys.stdout.write("\n".join(out) + "\n")
+        sys.stdout.write(describe_text(info, memory_map))
     return 0
 
 
@@ -413,46 +350,23 @@ def cmd_describe(args: list[str]) -> int:
 
 
 def cmd_run(args: list[str]) -> int:
-    from .cmdline import help_request, split_run_args
+    from .cmdline import RUN_EPILOG, answer_help, help_request, split_run_args
 
     split = split_run_args(args)
     if "--version" in split.own:
         return _version()
-    parser = _parser(
-        "run",
-        "Build a machine from QEMU's options: check them, allocate guest RAM with the requested\n"
-        "properties, let the board place it, and print it as QEMU's 'info memdev', 'info mtree\n"
-        "-f', 'info numa' and 'info memory_size_summary' do. The memory is released at exit.",
-        usage=f"{PROG} run [-h] [--target TARGET] [--json] [--dry-run | --hold] "
-        "[--quiet | --progress] [QEMU options]",
-        epilog=RUN_EPILOG,
+    usage = f"{PROG} run [-h] [--target TARGET] [--json] [--dry-run | --hold] "
+    opts = _parse(
+        "run", split.own, usage=usage + "[--quiet | --progress] [QEMU options]", epilog=RUN_EPILOG
     )
-    _add_target(parser)
-    once = parser.add_mutually_exclusive_group()
-    once.add_argument("--dry-run", action="store_true", help="check everything, allocate nothing")
-    once.add_argument(
-        "--hold", action="store_true", help="keep the machine until SIGINT or SIGTERM arrives"
-    )
-    bar = parser.add_mutually_exclusive_group()
-    bar.add_argument(
-        "--quiet",
-        action="store_true",
-        help="no progress bar and no list of ignored options (warnings and errors still show)",
-    )
-    bar.add_argument(
-        "--progress",
-        action="store_true",
-        help="show the preallocation progress even when stderr is not a terminal",
-    )
-    opts = parser.parse_args(split.own)
-    target = _target(opts.target, "run")
     request = help_request(split.ram)
     if request is not None:
-        sys.stdout.write(_qemu_help(request, split.ram, target))
+        sys.stdout.write(answer_help(request, split.ram, opts.target, _registry, _report_failures))
         return 0
     from .boards import NUMA_PROPERTIES
     from .cmdline import drop_foreign_machine_properties
     from .machine import GENERIC_PROPERTIES, Machine
+    from .report import ProgressBar, print_json, summary
 
     registry = _registry()
 
@@ -464,12 +378,15 @@ def cmd_run(args: list[str]) -> int:
     ignored = [*split.ignored, *more]
     if ignored and not opts.quiet:
         _error(f"warning: ignored, not about RAM: {'; '.join(ignored)}")
-
     show_bar = opts.progress or (not opts.quiet and sys.stderr.isatty())
-    progress = _ProgressBar(sys.stderr) if show_bar else None
+    progress = ProgressBar(sys.stderr) if show_bar else None
     try:
         machine = Machine.from_argv(
-            ram, target=target, registry=registry, allocate=not opts.dry_run, progress=progress
+            ram,
+            target=opts.target,
+            registry=registry,
+            allocate=not opts.dry_run,
+            progress=progress,
         )
     finally:
         if progress is not None:
@@ -479,107 +396,15 @@ def cmd_run(args: list[str]) -> int:
             _error(warning if ": warning: " in warning else f"warning: {warning}")
         _report_failures(machine.registry)
         if opts.json:
-            _print_json(machine.query())
+            print_json(machine.query())
         else:
             # Notices are plain lines on standard output, as QEMU prints them.
             sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
-            sys.stdout.write(_summary(machine))
+            sys.stdout.write(summary(machine))
         sys.stdout.flush()
         if opts.hold:
             _hold(machine)
     return 0
-
-
-def _qemu_help(request: HelpRequest, ram: list[str], target: str | None) -> str:
-    """QEMU's answer to ``-M help``, ``-M TYPE,help``, ``-object help``, ``-object TYPE,help``.
-
-    As in QEMU, the options before the one that asks are checked (and their errors reported);
-    those after it only need to be known options.
-    """
-    from .cmdline import machine_help, object_help, object_types_help
-    from .hostmem import BACKEND_TYPES, HostMemoryBackend
-    from .options import CommandLine
-
-    CommandLine.from_argv(ram[: request.position])
-    location = f"{ram[request.position]} {ram[request.position + 1]}"
-    if request.kind in ("machines", "machine"):
-        registry = _registry()
-        _report_failures(registry)
-        if request.kind == "machine" and registry.candidates(request.name):
-            from .machine import GENERIC_PROPERTIES
-
-            board = registry.board(request.name, target)
-            properties = {**GENERIC_PROPERTIES, **board.spec.machine_properties}
-            return machine_help(board.qom_type, properties)
-        # QEMU lists the machine types when it does not know the one asked about.
-        return machine_list(registry.boards_for(target), target)
-    if request.kind == "objects":
-        return object_types_help(BACKEND_TYPES)
-    types: dict[str, type[HostMemoryBackend]] = {
-        HostMemoryBackend.qom_type: HostMemoryBackend,
-        **BACKEND_TYPES,
-    }
-    backend = types.get(request.name)
-    if backend is not None:
-        return object_help(request.name, backend.properties)
-    raise MachineError(
-        f"Parameter 'qom-type' does not accept value '{request.name}'",
-        hint=did_you_mean(request.name, BACKEND_TYPES),
-    ).at(location)
-
-
-def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
-    """QEMU's ``-machine help`` text: each machine type, an alias on a line of its own first.
-
-    The order is QEMU's: machine-class families first, by family name, each family's types
-    newest first (by class name, descending); then the types of no family by class name
-    (``NAME-machine``). ``(default)`` marks the default machine type of ``target``.
-    """
-    lines = ["Supported machines are:"]
-    for board in sorted(boards, key=functools.cmp_to_key(_machine_class_cmp)):
-        spec = board.spec
-        if spec.alias:
-            lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name})")
-        default = " (default)" if target is not None and target in spec.default_for else ""
-        deprecated = " (deprecated)" if spec.deprecated else ""
-        lines.append(f"{spec.name:<20} {spec.description}{default}{deprecated}")
-    return "\n".join(lines) + "\n"
-
-
-def _machine_class_cmp(a: Any, b: Any) -> int:
-    fa, fb = a.spec.machine_family, b.spec.machine_family
-    if fa is None or fb is None:
-        if fa is None and fb is None:
-            return _strcmp(f"{a.name}-machine", f"{b.name}-machine")
-        return 1 if fa is None else -1
-    return _strcmp(fa, fb) or _strcmp(f"{b.name}-machine", f"{a.name}-machine")
-
-
-def _strcmp(a: str, b: str) -> int:
-    ka, kb = a.encode(), b.encode()
-    return (ka > kb) - (ka < kb)
-
-
-def _any_target(board: Any) -> str | None:
-    """A target the board belongs to, to select exactly that board by name."""
-    return next((t for t in board.targets if t != "*"), None)
-
-
-def _summary(machine: Any) -> str:
-    board = machine.board
-    out = [f"machine: {board.name} ({board.distribution or board.plugin})"]
-    out.append("")
-    out.extend(backend.info_text() for backend in machine.backends)
-    out.append("")
-    out.append(machine.mtree_text(flat=True))
-    out.append(machine.numa_text())
-    # QEMU's 'info memory_size_summary': plugged memory only where memory devices can be.
-    out.append(f"base memory: {machine.state.ram_size}")
-    if board.spec.memory_devices:
-        out.append("plugged memory: 0")
-    if not machine.allocated:
-        out.append("(dry run: nothing allocated)")
-    return "\n".join(out) + "\n"
 
 
 def _hold(machine: Any) -> None:
@@ -596,56 +421,13 @@ def _hold(machine: Any) -> None:
         return
 
 
-class _ProgressBar:
-    """Preallocation progress on a terminal, for each backend that takes over a second."""
-
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic):
-        self.stream = stream
-        self.clock = clock
-        self.backend: str | None = None
-        self.start = 0.0
-        #: A line of the current backend is on the terminal.
-        self.shown = False
-
-    def __call__(self, backend_id: str, done: int, total: int) -> None:
-        now = self.clock()
-        if backend_id != self.backend:
-            self.finish()
-            self.backend, self.start = backend_id, now
-        elapsed = now - self.start
-        if elapsed < 1.0 and not self.shown:
-            return
-        self.shown = True
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = width * done // total if total else width
-        self.stream.write(
-            f"\rpreallocating {backend_id} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done / 2**30:.1f}/{total / 2**30:.1f} GiB {rate / 2**30:.2f} GiB/s "
-            f"{left:.0f}s left "
-        )
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """End the line of the bar, if one is shown."""
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.shown = False
-
-
 # -- plugins -----------------------------------------------------------------------------------
 
 
 def cmd_plugins(args: list[str]) -> int:
-    parser = _parser(
-        "plugins",
-        "The plugins that loaded, each with its distribution and version, the number of boards\n"
-        "it declares and the hooks it implements; then the plugins that were skipped and why.",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    opts = parser.parse_args(args)
+    from .report import print_json, print_plugins
+
+    opts = _parse("plugins", args)
     registry = _registry()
     data: dict[str, list[dict[str, Any]]] = {
         "plugins": [
@@ -659,29 +441,14 @@ def cmd_plugins(args: list[str]) -> int:
             for p in registry.plugins()
         ],
         "failed": [
-            {
-                "name": f.name,
-                "distribution": f.distribution,
-                "version": f.version,
-                "error": f.error,
-            }
+            {"name": f.name, "distribution": f.distribution, "version": f.version, "error": f.error}
             for f in registry.failures
         ],
     }
     if opts.json:
-        _print_json(data)
+        print_json(data)
         return 0
-    rows = [
-        (
-            p["name"],
-            p["distribution"] or "-",
-            p["version"] or "-",
-            str(len(p["boards"])),
-            ", ".join(p["hooks"]),
-        )
-        for p in data["plugins"]
-    ]
-    _print_table(("PLUGIN", "DISTRIBUTION", "VERSION", "BOARDS", "HOOKS"), rows)
+    print_plugins(data)
     for failure in registry.failures:
         sys.stdout.write(f"failed: {failure}\n")
     return 0

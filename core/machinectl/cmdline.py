@@ -21,11 +21,33 @@ It also renders QEMU 7.2's help forms: ``-machine TYPE,help``, ``-object help`` 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import qemu_options
 from .errors import MachineError, UsageError, did_you_mean
 from .options import option_takes_value, split_keyval, split_qemu_opts
+
+if TYPE_CHECKING:
+    from .plugins import Registry
+
+#: QEMU's options of run, for 'run --help'.
+RUN_EPILOG = """\
+QEMU options (as QEMU spells them; each may also be written with two dashes):
+  -M, -machine [type=]TYPE[,memory-backend=ID][,mem-merge=on|off][,dump-guest-core=on|off]
+  -m [size=]SIZE[,slots=N][,maxmem=SIZE]
+  -object memory-backend-{ram,file,memfd},id=ID,size=SIZE[,PROPERTY=VALUE...]
+  -numa node[,nodeid=N][,cpus=A[-B]][,memdev=ID][,mem=SIZE][,initiator=N]
+  -smp [cpus=]N[,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N][,maxcpus=N]
+  -mem-path PATH, -mem-prealloc
+
+QEMU's help forms: -M help, -M TYPE,help, -object help, -object TYPE,help.
+
+QEMU's other options (-cpu, -nographic, -display, -drive, -kernel, -append, -serial,
+-netdev, -device, -object iothread, ...) are accepted and ignored, with one warning line
+that lists them, so that a QEMU command line can be pasted whole. Refused, because ignoring
+them would misstate the guest's memory: -readconfig, -set, a memory -device (pc-dimm,
+nvdimm, virtio-mem, virtio-pmem), -overcommit mem-lock=on.
+"""
 
 #: machinectl's own flags of ``run``, and whether each takes a value.
 OWN_FLAGS = {
@@ -212,6 +234,56 @@ def help_request(ram: Sequence[str]) -> HelpRequest | None:
                 return HelpRequest("machine" if machine else "object", asked, i)
         i += 2 if option_takes_value(option) else 1
     return None
+
+
+def answer_help(
+    request: HelpRequest,
+    ram: Sequence[str],
+    target: str | None,
+    registry: Callable[[], Registry],
+    report: Callable[[Registry], None],
+) -> str:
+    """QEMU's answer to ``-M help``, ``-M TYPE,help``, ``-object help``, ``-object TYPE,help``.
+
+    As in QEMU, the options before the one that asks are checked (and their errors reported);
+    those after it only need to be known options. ``registry()`` gives the board data (only
+    the machine forms read it), ``report`` is handed the plugins that failed to load.
+    """
+    from .hostmem import BACKEND_TYPES, HostMemoryBackend
+    from .options import CommandLine
+    from .report import machine_list
+
+    CommandLine.from_argv(ram[: request.position])
+    location = f"{ram[request.position]} {ram[request.position + 1]}"
+    if request.kind in ("machines", "machine"):
+        boards = registry()
+        report(boards)
+        if request.kind == "machine" and boards.candidates(request.name):
+            from .machine import GENERIC_PROPERTIES
+
+            board = boards.board(request.name, target)
+            properties = {**GENERIC_PROPERTIES, **board.spec.machine_properties}
+            return machine_help(board.qom_type, properties)
+        # QEMU lists the machine types when it does not know the one asked about.
+        return machine_list(boards.boards_for(target), target)
+    if request.kind == "objects":
+        return object_types_help(BACKEND_TYPES)
+    types: dict[str, type[HostMemoryBackend]] = {
+        HostMemoryBackend.qom_type: HostMemoryBackend,
+        **BACKEND_TYPES,
+    }
+    backend = types.get(request.name)
+    if backend is not None:
+        return object_help(request.name, backend.properties)
+    if request.name in qemu_options.OBJECT_TYPES:
+        raise UsageError(
+            f"{location}: '{request.name}' is no memory backend: machinectl ignores it, "
+            "and has no help for it"
+        )
+    raise MachineError(
+        f"Parameter 'qom-type' does not accept value '{request.name}'",
+        hint=did_you_mean(request.name, BACKEND_TYPES),
+    ).at(location)
 
 
 def _raw_items(value: str) -> list[str]:
