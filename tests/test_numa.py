@@ -475,7 +475,9 @@ def _ids(records: list[Refused] | list[Runs]) -> list[str]:
 def test_qemu_errors_on_test_boards(record: Refused, test_registry: Registry) -> None:
     argv = stand_in(record.argv)
     if argv is None:
-        pytest.skip("no stand-in for this machine type")
+        pytest.skip(
+            "the test boards have no stand-in for this machine type (the real-board test runs it)"
+        )
     assert outcome(test_registry, argv) == (renamed(record.message), record.hint)
 
 
@@ -489,7 +491,9 @@ def test_qemu_errors_on_real_boards(record: Refused, real_registry: Registry) ->
 def test_qemu_info_numa_on_test_boards(record: Runs, test_registry: Registry) -> None:
     argv = stand_in(record.argv)
     if argv is None:
-        pytest.skip("no stand-in for this machine type")
+        pytest.skip(
+            "the test boards have no stand-in for this machine type (the real-board test runs it)"
+        )
     assert info_numa(test_registry, argv) == (record.info_numa, record.warnings)
 
 

@@ -105,7 +105,7 @@ def _dispatch(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if args else 2
-    if args[0] in ("--version", "-V"):
+    if args[0] == "--version":
         return _version()
     if args[0] == "help":
         return _dispatch([*args[1:2], "--help"] if len(args) > 1 else ["--help"])
