@@ -128,8 +128,8 @@ class BoardConformance:
     def test_allocated_ram_is_writable(self, board: Board, machinectl_registry: Registry) -> None:
         size = machinectl_registry.default_ram_size(board)
         if size == 0 or size > ALLOCATION_LIMIT:
-            reason = "no RAM" if size == 0 else f"{size} bytes, over the test's allocation limit"
-            pytest.skip(f"nothing to allocate for real: the default RAM size is {reason}")
+            reason = "has no RAM" if size == 0 else f"is {size} bytes, over the test's limit"
+            pytest.skip(f"nothing to allocate for real: the board's default configuration {reason}")
         with _build(machinectl_registry, board, allocate=True) as machine:
             for backend in machine.ram_backends:
                 view = backend.view()
