@@ -122,7 +122,9 @@ def _dispatch(args: list[str]) -> int:
     except _Exit as done:
         return done.status
     except UsageError as exc:
-        exc.hint = with_hint(exc.hint, f"see '{PROG} {command} --help'")
+        # Our pointer comes last, after QEMU's words and a suggestion.
+        exc.hint = with_hint(with_hint(exc.hint, exc.suggestion), f"see '{PROG} {command} --help'")
+        exc.suggestion = None
         raise
 
 
@@ -466,11 +468,13 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 
 
 def _one_line(exc: MachineError) -> str:
-    """The message, then QEMU's hint lines (if any) in parentheses, all on one line."""
+    """The message, then QEMU's hint lines and a suggestion (if any) in parentheses, all on
+    one line."""
     text = str(exc)
-    if exc.hint:
+    hint = with_hint(exc.hint, exc.suggestion)
+    if hint:
         joined = ""
-        for line in (part.strip() for part in exc.hint.splitlines()):
+        for line in (part.strip() for part in hint.splitlines()):
             if line:
                 # A line that breaks mid-sentence continues; a finished one gets a separator.
                 joined += line if not joined else (" " if joined[-1] in "-,?" else "; ") + line

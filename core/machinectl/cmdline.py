@@ -103,8 +103,8 @@ def split_run_args(args: Sequence[str]) -> RunArgs:
         elif name in qemu_options.WITH_VALUE or name in qemu_options.WITHOUT_VALUE:
             takes = name in qemu_options.WITH_VALUE
         elif arg.startswith("-") and arg != "-":
-            hint = did_you_mean(arg, _known_options())
-            raise UsageError(f"{arg}: invalid option", hint=hint)
+            suggestion = did_you_mean(arg, _known_options())
+            raise UsageError(f"{arg}: invalid option", suggestion=suggestion)
         else:
             raise UsageError(f"{arg}: unexpected argument: QEMU options start with '-'")
         words = list(args[i : i + 2]) if takes else [arg]
@@ -282,7 +282,7 @@ def answer_help(
         )
     raise MachineError(
         f"Parameter 'qom-type' does not accept value '{request.name}'",
-        hint=did_you_mean(request.name, BACKEND_TYPES),
+        suggestion=did_you_mean(request.name, BACKEND_TYPES),
     ).at(location)
 
 

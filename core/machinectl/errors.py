@@ -16,15 +16,25 @@ class MachineError(Exception):
     ``message`` is the text, ``location`` the command-line option it belongs to (QEMU prints
     it first, followed by a colon; an empty location means QEMU names no option for this
     error, and none is attached later), and ``hint`` an optional second line QEMU prints below.
+    ``suggestion`` is machinectl's own advice for a near miss (``did you mean 'raspi3b'?``),
+    kept apart from QEMU's words.
     """
 
     exit_status = 1
 
-    def __init__(self, message: str, *, location: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: str | None = None,
+        hint: str | None = None,
+        suggestion: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.location = location
         self.hint = hint
+        self.suggestion = suggestion
 
     def __str__(self) -> str:
         if self.location:

@@ -177,7 +177,7 @@ class HostMemoryBackend:
         if backend_type is None:
             raise MachineError(
                 f"Parameter 'qom-type' does not accept value '{option.qom_type}'",
-                hint=did_you_mean(option.qom_type, BACKEND_TYPES),
+                suggestion=did_you_mean(option.qom_type, BACKEND_TYPES),
             ).at(option.location)
         try:
             values = backend_type._parse_props(option.props, warn)
@@ -192,8 +192,8 @@ class HostMemoryBackend:
         texts: dict[str, list[str]] = {}
         for key, value in props:
             if key not in cls.properties:
-                hint = did_you_mean(key, cls.properties)
-                raise MachineError(f"Invalid parameter '{key}'", hint=hint)
+                suggestion = did_you_mean(key, cls.properties)
+                raise MachineError(f"Invalid parameter '{key}'", suggestion=suggestion)
             texts.setdefault(key, []).append(value)
         values: dict[str, Any] = {}
         for key, kind in cls.properties.items():

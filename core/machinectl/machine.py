@@ -401,8 +401,9 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
     for key, text in line.machine.items():
         kind = kinds.get(key)
         if kind is None:
-            hint = did_you_mean(key, set(kinds) - {"type"})
-            raise MachineError(f"Property '{board.qom_type}.{key}' not found", hint=hint)
+            suggestion = did_you_mean(key, set(kinds) - {"type"})
+            message = f"Property '{board.qom_type}.{key}' not found"
+            raise MachineError(message, suggestion=suggestion)
         if kind == "bool":
             values[key] = parse_bool(key, text)
         elif kind == "size":

@@ -506,8 +506,8 @@ class CommandLine:
             elif key == "slots":
                 opts_number(key, item)
             else:
-                hint = did_you_mean(key, ("size", "slots", "maxmem"))
-                raise MachineError(f"Invalid parameter '{key}'", hint=hint)
+                suggestion = did_you_mean(key, ("size", "slots", "maxmem"))
+                raise MachineError(f"Invalid parameter '{key}'", suggestion=suggestion)
         for key, item in items:
             self.memory[key] = item
 

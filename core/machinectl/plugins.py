@@ -29,7 +29,7 @@ import pluggy
 
 from . import hooks
 from .boards import EVERY_TARGET, Board, BoardSpec
-from .errors import MachineError, PluginError, did_you_mean, with_hint
+from .errors import MachineError, PluginError, did_you_mean
 
 if TYPE_CHECKING:
     from .state import MachineState
@@ -222,7 +222,8 @@ class Registry:
             names = {key for board in self.boards_for(target) for key in _keys(board.spec)}
             raise MachineError(
                 "unsupported machine type",
-                hint=with_hint(UNSUPPORTED_HINT, did_you_mean(name, names)),
+                hint=UNSUPPORTED_HINT,
+                suggestion=did_you_mean(name, names),
             )
         choices = "; ".join(
             f"{','.join(board.targets)} ({_who(board)})"
