@@ -148,14 +148,25 @@ def _flag(text: str) -> dict[str, Any]:
 
 
 _JSON = ("--json", _flag("print JSON instead of text"))
-_TARGET = ("--target", {"metavar": "TARGET", "help": "QEMU target (default: $MACHINECTL_TARGET)"})
+_TARGET = (
+    "--target",
+    {"metavar": "TARGET", "help": "the QEMU target of qemu-system-TARGET ($MACHINECTL_TARGET)"},
+)
 #: Each command's description and arguments; a list is a group of flags that exclude each other.
 _ARGUMENTS: dict[str, tuple[str, list[Any]]] = {
     "list-boards": (
         "Every machine type the installed plugins provide, sorted by family: its alias, QEMU\n"
         "targets, default RAM size and id, plugin and description. Empty cells show '-'.",
         [
-            ("pattern", {"nargs": "?", "metavar": "PATTERN", "help": "a substring to look for"}),
+            (
+                "pattern",
+                {
+                    "nargs": "?",
+                    "metavar": "PATTERN",
+                    "help": "only the types whose name, alias, family, target or description "
+                    "contains PATTERN, in any case",
+                },
+            ),
             ("--family", {"metavar": "FAMILY", "help": "only the machine types of FAMILY"}),
             _TARGET,
             _JSON,
@@ -180,7 +191,7 @@ _ARGUMENTS: dict[str, tuple[str, list[Any]]] = {
             ],
             [
                 ("--quiet", _flag("no progress bar, no list of ignored options")),
-                ("--progress", _flag("a progress bar even when stderr is no terminal")),
+                ("--progress", _flag("a progress bar even when stderr is not a terminal")),
             ],
         ],
     ),
