@@ -11,6 +11,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from machinectl.cli import COMMANDS
 from machinectl.plugins import create_registry
 
@@ -362,6 +364,14 @@ def test_options_that_would_misstate_ram_are_refused(args: list[str], line: str)
     assert (proc.returncode, proc.stderr) == (2, f"machinectl: {line} {RUN_HELP}\n")
 
 
+def test_an_ignored_option_without_its_value_is_qemu_s_error() -> None:
+    proc = run("run", "-M", "none", "-drive")
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        f"machinectl: -drive: requires an argument {RUN_HELP}\n",
+    )
+
+
 def test_a_machine_property_qemu_lacks_is_still_refused() -> None:
     proc = run("run", "-M", "pc,highmem=off")
     assert proc.stderr == "machinectl: Property 'pc-i440fx-7.2-machine.highmem' not found\n"
@@ -449,3 +459,31 @@ def test_guest_ram_repr_shows_no_internals() -> None:
     with Machine.from_argv(["-M", "none", "-m", "8M"]) as machine:
         assert repr(machine.ram) == "GuestRam(id='ram', size=8388608, backends=['ram'])"
         assert "_memory" not in repr(machine.backends[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["-M", "-m", "-object", "-cpu", "-device", "--json", "--target", "-h", "help"]
+            ),
+            st.text(max_size=12),
+        ),
+        max_size=8,
+    )
+)
+def test_sorting_run_s_arguments_raises_only_usage_errors(args: list[str]) -> None:
+    from machinectl.cmdline import help_request, split_run_args
+    from machinectl.errors import MachineError
+    from machinectl.qemu_options import WITH_VALUE
+
+    try:
+        split = split_run_args(args)
+    except MachineError:
+        return
+    # Every argument lands in exactly one place.
+    names = [i.split(" ", 1)[0] for i in split.ignored]
+    ignored = sum(2 if n.removeprefix("-") in WITH_VALUE or n in WITH_VALUE else 1 for n in names)
+    assert len(split.own) + len(split.ram) + ignored == len(args)
+    help_request(split.ram)

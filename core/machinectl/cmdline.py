@@ -107,6 +107,8 @@ def split_run_args(args: Sequence[str]) -> RunArgs:
             raise UsageError(f"{arg}: invalid option", suggestion=suggestion)
         else:
             raise UsageError(f"{arg}: unexpected argument: QEMU options start with '-'")
+        if takes and i + 1 >= len(args):
+            raise UsageError(f"{arg}: requires an argument")
         words = list(args[i : i + 2]) if takes else [arg]
         i += len(words)
         value = words[1] if len(words) == 2 else None
