@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import signal
@@ -10,8 +11,13 @@ import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from machinectl.cli import COMMANDS
+from machinectl.plugins import create_registry
 
 CLI = [sys.executable, "-m", "machinectl.cli"]
+RUN_HELP = "(see 'machinectl run --help')"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,13 +70,38 @@ def test_dry_run_allocates_nothing() -> None:
             "machinectl: cannot set up guest memory 'ram': Cannot allocate memory",
             1,
         ),
-        (["run", "-bogus"], "machinectl: -bogus: invalid option", 2),
-        (["frobnicate"], "machinectl: unknown command 'frobnicate' (try 'machinectl --help')", 2),
-        (["describe"], "machinectl: describe: expected exactly one BOARD", 2),
+        (["run", "-bogux"], f"machinectl: -bogux: invalid option {RUN_HELP}", 2),
+        (
+            ["frobnicate"],
+            "machinectl: unknown command 'frobnicate' (see 'machinectl --help')",
+            2,
+        ),
+        (
+            ["--frobnicate"],
+            "machinectl: unknown option '--frobnicate' (see 'machinectl --help')",
+            2,
+        ),
+        (
+            ["describe"],
+            "machinectl: describe: the following arguments are required: BOARD "
+            "(see 'machinectl describe --help')",
+            2,
+        ),
         (
             ["describe", "nosuch"],
-            "machinectl: unsupported machine type (Use -machine help to list supported machines)",
+            "machinectl: unsupported machine type ('machinectl list-boards' lists them)",
             1,
+        ),
+        (
+            ["plugins", "--jsn"],
+            "machinectl: plugins: unrecognized arguments: --jsn (see 'machinectl plugins --help')",
+            2,
+        ),
+        (
+            ["list-boards", "--target"],
+            "machinectl: list-boards: argument --target: expected one argument "
+            "(see 'machinectl list-boards --help')",
+            2,
         ),
     ],
 )
@@ -106,6 +137,7 @@ def test_list_boards_and_json() -> None:
         "BYTES",
         "RAM-ID",
         "PLUGIN",
+        "DESCRIPTION",
     ]
     rows = json.loads(run("list-boards", "--json").stdout)
     none = next(r for r in rows if r["name"] == "none")
@@ -158,3 +190,300 @@ def test_hold_ends_cleanly_on_a_signal(signum: int) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+# -- help, version, usage errors ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("form", [["--help"], ["-h"], ["help"]])
+def test_every_command_has_help(command: str, form: list[str]) -> None:
+    args = ["help", command] if form == ["help"] else [command, *form]
+    proc = run(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: machinectl {command} ")
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("form", [[], ["-h"], ["--help"], ["help"]])
+def test_the_usage_lists_every_command(form: list[str]) -> None:
+    proc = run(*form)
+    assert proc.returncode == (2 if not form else 0)
+    for command in COMMANDS:
+        assert f"machinectl {command} " in proc.stdout
+
+
+def test_run_help_takes_qemu_s_spelling_and_lists_qemu_options() -> None:
+    text = run("run", "--help").stdout
+    assert run("run", "-help").stdout == text
+    for option in ("-machine", "-object", "-numa", "-mem-path", "--quiet", "--progress"):
+        assert option in text
+    assert "ignored" in text  # the policy for QEMU's other options
+
+
+def test_version_names_the_core_and_every_plugin() -> None:
+    proc = run("--version")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"machinectl {importlib.metadata.version('machinectl')}"
+    shown = dict(line.split() for line in lines[1:])
+    distributions = {
+        board.distribution for board in create_registry().boards if board.distribution
+    } - {"machinectl"}
+    assert distributions <= set(shown)
+    for name, version in shown.items():
+        assert version == importlib.metadata.version(name)
+    assert run("run", "--version").stdout == proc.stdout
+    assert run("run", "-version").stdout == proc.stdout
+
+
+def test_a_usage_error_is_one_line_that_points_to_help() -> None:
+    for args in (["list-boards", "--bogus"], ["describe", "a", "b"], ["run", "--target"]):
+        proc = run(*args)
+        assert proc.returncode == 2
+        assert proc.stderr.count("\n") == 1
+        assert proc.stderr.endswith(f"(see 'machinectl {args[0]} --help')\n"), proc.stderr
+
+
+# -- suggestions -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "line", "status"),
+    [
+        (
+            ["run", "-M", "rasp3b"],
+            "unsupported machine type (Use -machine help to list supported machines; "
+            "did you mean 'raspi3b'?)",
+            1,
+        ),
+        (
+            ["describe", "rasp3b"],
+            "unsupported machine type ('machinectl list-boards' lists them; "
+            "did you mean 'raspi3b'?)",
+            1,
+        ),
+        (
+            ["run", "-M", "none", "-object", "memory-backend-rom,id=m,size=1M"],
+            "-object memory-backend-rom,id=m,size=1M: Parameter 'qom-type' does not accept "
+            "value 'memory-backend-rom' (did you mean 'memory-backend-ram'?)",
+            1,
+        ),
+        (
+            ["run", "-M", "none", "-object", "memory-backend-ram,id=m,size=1M,sahre=on"],
+            "-object memory-backend-ram,id=m,size=1M,sahre=on: Invalid parameter 'sahre' "
+            "(did you mean 'share'?)",
+            1,
+        ),
+        (
+            ["run", "-M", "virt,highmen=off"],
+            "Property 'virt-7.2-machine.highmen' not found (did you mean 'highmem'?)",
+            1,
+        ),
+        (
+            ["run", "-M", "none", "-m", "1G,slot=2"],
+            "-m 1G,slot=2: Invalid parameter 'slot' (did you mean 'slots'?)",
+            1,
+        ),
+        (
+            ["lst-boards"],
+            "unknown command 'lst-boards' (did you mean 'list-boards'? see 'machinectl --help')",
+            2,
+        ),
+        (
+            ["run", "-mem-prealoc"],
+            f"-mem-prealoc: invalid option (did you mean '-mem-prealloc'? {RUN_HELP[1:]}",
+            2,
+        ),
+        (
+            ["list-boards", "--family", "amr"],
+            "list-boards: no machine type has family 'amr' (did you mean 'arm'? known: alpha, arm",
+            2,
+        ),
+    ],
+)
+def test_near_misses_get_a_suggestion_after_qemu_s_words(
+    args: list[str], line: str, status: int
+) -> None:
+    proc = run(*args)
+    assert proc.returncode == status
+    assert proc.stderr.startswith(f"machinectl: {line}"), proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_no_suggestion_when_nothing_is_close() -> None:
+    proc = run("run", "-M", "qqqqqq")
+    assert proc.stderr == (
+        "machinectl: unsupported machine type (Use -machine help to list supported machines)\n"
+    )
+
+
+# -- QEMU's other options -----------------------------------------------------------------------
+
+
+def test_a_pasted_qemu_command_line_builds_and_names_what_it_ignored() -> None:
+    proc = run(
+        *("run", "-machine", "q35,accel=kvm,vmport=off", "-cpu", "host", "-enable-kvm"),
+        *("-m", "256M", "-smp", "2", "-nographic", "-drive", "file=disk.img,if=virtio"),
+        *("-object", "iothread,id=io0", "-device", "virtio-net-pci,netdev=n0"),
+        *("-netdev", "user,id=n0", "-serial", "mon:stdio", "--dry-run"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "machinectl: warning: ignored, not about RAM: -cpu host; -enable-kvm; -nographic; "
+        "-drive file=disk.img,if=virtio; -object iothread,id=io0; "
+        "-device virtio-net-pci,netdev=n0; -netdev user,id=n0; -serial mon:stdio; "
+        "-machine accel=kvm,vmport=off\n"
+    )
+    assert "machine: pc-q35-7.2 " in proc.stdout
+    assert "base memory: 268435456\n" in proc.stdout
+    assert run("run", "-M", "none", "-nographic", "--quiet", "--dry-run").stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["-device", "pc-dimm,id=d0,memdev=m0"],
+            "-device pc-dimm,id=d0,memdev=m0: memory device 'pc-dimm': machinectl does not "
+            "model it yet",
+        ),
+        (
+            ["-readconfig", "vm.cfg"],
+            "-readconfig vm.cfg: not supported: a configuration file may hold RAM options "
+            "machinectl would not read",
+        ),
+        (
+            ["-overcommit", "mem-lock=on"],
+            "-overcommit mem-lock=on: locking guest memory: machinectl does not model it yet",
+        ),
+    ],
+)
+def test_options_that_would_misstate_ram_are_refused(args: list[str], line: str) -> None:
+    proc = run("run", "-M", "pc", *args)
+    assert (proc.returncode, proc.stderr) == (2, f"machinectl: {line} {RUN_HELP}\n")
+
+
+def test_an_ignored_option_without_its_value_is_qemu_s_error() -> None:
+    proc = run("run", "-M", "none", "-drive")
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        f"machinectl: -drive: requires an argument {RUN_HELP}\n",
+    )
+
+
+def test_a_machine_property_qemu_lacks_is_still_refused() -> None:
+    proc = run("run", "-M", "pc,highmem=off")
+    assert proc.stderr == "machinectl: Property 'pc-i440fx-7.2-machine.highmem' not found\n"
+
+
+# -- list-boards --------------------------------------------------------------------------------
+
+
+def test_list_boards_filters() -> None:
+    every = json.loads(run("list-boards", "--json").stdout)
+    arm = json.loads(run("list-boards", "arm", "--json").stdout)
+    assert arm and all(
+        "arm"
+        in " ".join(
+            [r["name"], r["alias"] or "", r["family"], r["description"], *r["targets"]]
+        ).lower()
+        for r in arm
+    )
+    assert len(arm) < len(every)
+    family = json.loads(run("list-boards", "--family", "x86", "--json").stdout)
+    assert family and {r["family"] for r in family} == {"x86"}
+    target = json.loads(run("list-boards", "--target", "ppc", "--json").stdout)
+    assert {r["name"] for r in target} == {
+        r["name"] for r in every if "ppc" in r["targets"] or "*" in r["targets"]
+    }
+    both = json.loads(run("list-boards", "RASPI", "--family", "arm", "--json").stdout)
+    assert {r["name"] for r in both} >= {"raspi3b"}
+    assert all("raspi" in r["name"] for r in both)
+
+
+def test_list_boards_text_is_easy_to_cut() -> None:
+    lines = run("list-boards").stdout.splitlines()
+    rows = json.loads(run("list-boards", "--json").stdout)
+    assert len(lines) == len(rows) + 1
+    for line, row in zip(lines[1:], rows, strict=True):
+        fields = line.split(None, 8)
+        assert len(fields) == 9, line  # no empty cell: '-' stands for nothing
+        assert fields[0] == row["name"] and fields[1] == (row["alias"] or "-")
+        assert fields[8] == (row["description"] or "-")
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def test_text_summary_is_info_memory_size_summary() -> None:
+    # QEMU 7.2 (qemu-system-aarch64 -M virt -m 1G, 'info memory_size_summary').
+    proc = run("run", "-M", "virt", "-m", "1G", "--dry-run")
+    assert proc.stdout.endswith(
+        "base memory: 1073741824\nplugged memory: 0\n(dry run: nothing allocated)\n"
+    )
+    summary = json.loads(run("run", "-M", "virt", "-m", "1G", "--dry-run", "--json").stdout)
+    assert summary["memory-size-summary"] == {"base-memory": 1 << 30, "plugged-memory": 0}
+
+
+def test_describe_shows_the_map_run_shows_aliases_included() -> None:
+    text = run("describe", "raspi3b").stdout
+    built = run("run", "-M", "raspi3b", "--dry-run").stdout
+    # The tree with the VideoCore aliases, as 'info mtree' shows them ...
+    assert (
+        "0000000000000000-000000003bffffff (prio 0, ram): alias ram-arm @ram "
+        "0000000000000000-000000003bffffff"
+    ) in text
+    assert "alias ram-videocore @ram 000000003c000000-000000003fffffff" in text
+    # ... and the flat view, line for line what run prints.
+    flat = built[built.index("FlatView #0") : built.index("\n\n", built.index("FlatView #0"))]
+    assert "\n".join("    " + line for line in flat.splitlines()) in text
+    info = json.loads(run("describe", "raspi3b", "--json").stdout)
+    names = [r["name"] for r in info["memory-tree"]["subregions"]]
+    assert {"ram-arm", "ram-videocore"} <= set(names)
+
+
+def test_plugins_lists_each_hook_once() -> None:
+    data = json.loads(run("plugins", "--json").stdout)
+    for plugin in data["plugins"]:
+        assert plugin["hooks"] == sorted(set(plugin["hooks"])), plugin["name"]
+    builtin = next(p for p in data["plugins"] if p["name"] == "builtin")
+    assert builtin["hooks"].count("default_ram_size") == 1
+    text = run("plugins").stdout
+    assert "default_ram_size, default_ram_size" not in text
+
+
+def test_guest_ram_repr_shows_no_internals() -> None:
+    from machinectl import Machine
+
+    with Machine.from_argv(["-M", "none", "-m", "8M"]) as machine:
+        assert repr(machine.ram) == "GuestRam(id='ram', size=8388608, backends=['ram'])"
+        assert "_memory" not in repr(machine.backends[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["-M", "-m", "-object", "-cpu", "-device", "--json", "--target", "-h", "help"]
+            ),
+            st.text(max_size=12),
+        ),
+        max_size=8,
+    )
+)
+def test_sorting_run_s_arguments_raises_only_usage_errors(args: list[str]) -> None:
+    from machinectl.cmdline import help_request, split_run_args
+    from machinectl.errors import MachineError
+    from machinectl.qemu_options import WITH_VALUE
+
+    try:
+        split = split_run_args(args)
+    except MachineError:
+        return
+    # Every argument lands in exactly one place.
+    names = [i.split(" ", 1)[0] for i in split.ignored]
+    ignored = sum(2 if n.removeprefix("-") in WITH_VALUE or n in WITH_VALUE else 1 for n in names)
+    assert len(split.own) + len(split.ram) + ignored == len(args)
+    help_request(split.ram)

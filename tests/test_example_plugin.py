@@ -116,8 +116,8 @@ def test_list_boards_shows_the_widget_beside_none(venv: Path) -> None:
     text = machinectl(venv, "list-boards")
     assert text.returncode == 0, text.stderr
     assert (
-        "widget-1.0  widget  acme    acme     16 MiB       16777216  widget.ram  machinectl-acme"
-        in (text.stdout)
+        "widget-1.0  widget  acme    acme     16MiB        16777216  widget.ram  machinectl-acme  "
+        "Acme Widget, revision 1.0" in (text.stdout)
     )
     # The tutorial shows this very output.
     tutorial = TUTORIAL.read_text()

@@ -25,8 +25,8 @@ from machinectl import (
     Registry,
     create_registry,
 )
-from machinectl.cli import machine_list
 from machinectl.memory import mtree_text
+from machinectl.report import machine_list
 
 CLI = [sys.executable, "-m", "machinectl.cli"]
 
@@ -282,7 +282,10 @@ def test_machine_help_after_a_bad_option_is_that_option_s_error() -> None:
     # After -M help, the options are not parsed, only known.
     assert run("run", "-M", "help", "-m", "foo").returncode == 0
     unknown = run("run", "-M", "help", "-foo")
-    assert (unknown.returncode, unknown.stderr) == (2, "machinectl: -foo: invalid option\n")
+    assert (unknown.returncode, unknown.stderr) == (
+        2,
+        "machinectl: -foo: invalid option (did you mean '-boot'? see 'machinectl run --help')\n",
+    )
 
 
 def test_machine_type_help_is_a_machine_name() -> None:

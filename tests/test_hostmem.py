@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 from machinectl import Machine, MachineError, Registry, create_registry, prealloc, syscalls
-from machinectl.cli import _ProgressBar
 from machinectl.hostmem import HostMemoryBackend
+from machinectl.report import ProgressBar
 
 KiB = 1 << 10
 MiB = 1 << 20
@@ -778,7 +778,7 @@ class Screen:
 
 def test_progress_bar_shows_after_a_second_per_backend() -> None:
     clock, screen = FakeClock(), Screen()
-    bar = _ProgressBar(screen, clock)  # type: ignore[arg-type]
+    bar = ProgressBar(screen, clock)  # type: ignore[arg-type]
     bar("a", 0, 4 * GiB)
     clock.now += 0.9
     bar("a", GiB, 4 * GiB)
@@ -854,12 +854,21 @@ def test_progress_bar_appears_on_a_terminal() -> None:
     assert re.search(r"\] 0\.5/0\.5 GiB [0-9.]+ GiB/s 0s left \r\n$", bar), bar
 
 
-@pytest.mark.parametrize("where", ["--json", "stderr not a terminal"])
-def test_progress_bar_never_with_json_or_off_a_terminal(where: str) -> None:
-    args = [*SLOW, "--json"] if where == "--json" else SLOW
-    status, text = _run_on_a_terminal(args, stderr_on_terminal=where == "--json")
+@pytest.mark.parametrize(
+    ("flags", "stderr_on_terminal", "shown"),
+    [
+        (["--json"], True, True),  # the bar follows stderr, not the output format
+        ([], False, False),
+        (["--quiet"], True, False),
+        (["--progress"], False, True),
+    ],
+)
+def test_progress_bar_follows_stderr_and_the_flags(
+    flags: list[str], stderr_on_terminal: bool, shown: bool
+) -> None:
+    status, text = _run_on_a_terminal([*SLOW, *flags], stderr_on_terminal=stderr_on_terminal)
     assert status == 0, text
-    assert "preallocating" not in text
+    assert ("preallocating m [" in text) is shown
     assert "memory backend: m" in text or '"memdev"' in text
 
 
@@ -867,7 +876,7 @@ def test_progress_bar_line_ends_before_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The error message starts on a line of its own when preallocation fails midway."""
-    from machinectl import cli
+    from machinectl import cli, report
 
     where = tmp_path / "tmpfs"
     where.mkdir()
@@ -875,16 +884,16 @@ def test_progress_bar_line_ends_before_an_error(
     _mount("tmpfs", where, f"size={prealloc.CHUNK_SIZE * 5 // 4}")
     screen, clock = Screen(), FakeClock()
 
-    def slow_bar(stream: Any) -> _ProgressBar:
+    def slow_bar(stream: Any) -> ProgressBar:
         def tick() -> float:
             clock.now += 1.0
             return clock.now
 
-        return _ProgressBar(stream, tick)
+        return ProgressBar(stream, tick)
 
     monkeypatch.setattr(cli.sys, "stderr", screen)
     monkeypatch.setattr(screen, "isatty", lambda: True, raising=False)
-    monkeypatch.setattr(cli, "_ProgressBar", slow_bar)
+    monkeypatch.setattr(report, "ProgressBar", slow_bar)
     spec = f"memory-backend-file,id=m,size={2 * prealloc.CHUNK_SIZE},mem-path={where},prealloc=on"
     try:
         status = cli.main(["run", "-M", "none", "-object", f"{spec},prealloc-threads=1"])

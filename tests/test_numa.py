@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from machinectl import Machine, MachineError, MiB, Registry, create_registry
-from machinectl.cli import _summary
 from machinectl.hostmem import HostMemoryBackend
+from machinectl.report import summary as run_summary
 from machinectl_testplugins.good import numa_variants
 
 TEST_GROUP = "machinectl.tests"
@@ -475,7 +475,9 @@ def _ids(records: list[Refused] | list[Runs]) -> list[str]:
 def test_qemu_errors_on_test_boards(record: Refused, test_registry: Registry) -> None:
     argv = stand_in(record.argv)
     if argv is None:
-        pytest.skip("no stand-in for this machine type")
+        pytest.skip(
+            "the test boards have no stand-in for this machine type (the real-board test runs it)"
+        )
     assert outcome(test_registry, argv) == (renamed(record.message), record.hint)
 
 
@@ -489,7 +491,9 @@ def test_qemu_errors_on_real_boards(record: Refused, real_registry: Registry) ->
 def test_qemu_info_numa_on_test_boards(record: Runs, test_registry: Registry) -> None:
     argv = stand_in(record.argv)
     if argv is None:
-        pytest.skip("no stand-in for this machine type")
+        pytest.skip(
+            "the test boards have no stand-in for this machine type (the real-board test runs it)"
+        )
     assert info_numa(test_registry, argv) == (record.info_numa, record.warnings)
 
 
@@ -778,7 +782,7 @@ def test_create_takes_numa_nodes(test_registry: Registry) -> None:
 
 def test_run_summary_shows_info_numa(test_registry: Registry) -> None:
     with build(test_registry, f"-M testnuma-1.0 -smp 2 {TWO_NODES}") as machine:
-        summary = _summary(machine)
+        summary = run_summary(machine)
     assert "\n2 nodes\nnode 0 cpus: 0\nnode 0 size: 64 MB\n" in summary
     assert "node 1 cpus: 1\nnode 1 size: 64 MB\nnode 1 plugged: 0 MB\n" in summary
 

@@ -220,11 +220,12 @@ def test_progress_counts_up_to_the_total_once() -> None:
                 chunk_size=16 * MiB,
                 progress=progress,
             )
-        assert seen[-1] == (size, size)
+        assert seen[0] == (0, size) and seen[-1] == (size, size)
+        # Strictly increasing: the first call (and any other) arrives once.
         assert [done for done, _ in seen] == sorted({done for done, _ in seen})
         assert {total for _, total in seen} == {size}
         if threads == 1:
-            assert len(seen) == 17
+            assert len(seen) == 18
 
 
 def test_fallback_preserves_file_contents(tmp_path: Path) -> None:

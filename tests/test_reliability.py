@@ -227,7 +227,7 @@ BAD_INPUT: list[tuple[str, list[str], str]] = [
         "unknown-type",
         ["-M", "none", "-object", "memory-backend-foo,id=m,size=1G"],
         "-object memory-backend-foo,id=m,size=1G: Parameter 'qom-type' does not accept value "
-        "'memory-backend-foo'",
+        "'memory-backend-foo' (did you mean 'memory-backend-file'?)",
     ),
     (
         "type-missing",
@@ -449,17 +449,27 @@ def test_bad_input_on_the_command_line(argv: list[str], line: str | None) -> Non
         assert stderr == f"machinectl: {line}\n"
 
 
+RUN_HELP = "(see 'machinectl run --help')"
+
+
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        (["run", "-bogus"], "machinectl: -bogus: invalid option"),
-        (["run", "-m"], "machinectl: -m: requires an argument"),
-        (["run", "foo"], "machinectl: foo: unexpected argument (options start with '-')"),
+        (["run", "-bogux"], f"machinectl: -bogux: invalid option {RUN_HELP}"),
+        (["run", "-m"], f"machinectl: -m: requires an argument {RUN_HELP}"),
+        (
+            ["run", "foo"],
+            f"machinectl: foo: unexpected argument: QEMU options start with '-' {RUN_HELP}",
+        ),
         (
             ["run", "--dry-run", "--hold"],
-            "machinectl: run: --dry-run and --hold exclude each other",
+            f"machinectl: run: argument --hold: not allowed with argument --dry-run {RUN_HELP}",
         ),
-        (["list-boards", "extra"], "machinectl: list-boards: unexpected argument 'extra'"),
+        (
+            ["list-boards", "a", "extra"],
+            "machinectl: list-boards: unrecognized arguments: extra "
+            "(see 'machinectl list-boards --help')",
+        ),
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], line: str) -> None:

@@ -1,5 +1,11 @@
 """The ``machinectl`` command: list-boards, describe, run, plugins.
 
+Each command parses its own flags with :mod:`argparse` (imported when a command runs), except
+that ``run`` first sorts QEMU's single-dash options out with :mod:`machinectl.cmdline`. What
+the commands print is written by :mod:`machinectl.report`. Every command reads its board data
+from the board index (:func:`_index`, see :mod:`machinectl.index`) and imports no plugin;
+``run`` then loads only the plugins its machine type needs.
+
 Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (2 for a
 mistake in the command line of ``machinectl`` itself); never a traceback.
 """
@@ -7,36 +13,52 @@ mistake in the command line of ``machinectl`` itself); never a traceback.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from .errors import MachineError, PluginError, UsageError
+from .errors import MachineError, PluginError, UsageError, did_you_mean, with_hint
 from .units import human
 
-# Not typing.TYPE_CHECKING: importing typing costs more than this module's own work.
+# Not typing.TYPE_CHECKING: importing typing costs more than a warm list-boards does.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from types import FrameType
-    from typing import Any, TextIO
+    from typing import Any, NoReturn
+
+    from .index import BoardIndex, IndexedBoard
+    from .plugins import Registry
 
 PROG = "machinectl"
 USAGE = f"""\
-usage: {PROG} list-boards [--target TARGET] [--family FAMILY] [--json]
+usage: {PROG} list-boards [PATTERN] [--target TARGET] [--family FAMILY] [--json]
        {PROG} describe BOARD [--target TARGET] [--json]
-       {PROG} run [--target TARGET] [QEMU options] [--json] [--dry-run] [--hold]
+       {PROG} run [--target TARGET] [--json] [--dry-run] [--hold] [--quiet] [--progress] \
+[QEMU options]
        {PROG} plugins [--json]
+
+Machines built the way QEMU 7.2 builds them, with guest RAM from real host memory backends.
+
+commands:
+  list-boards  the machine types, filtered by PATTERN (a substring), --family or --target
+  describe     one machine type: default RAM, RAM rules, NUMA, memory map
+  run          build a machine from QEMU's options and allocate its RAM
+  plugins      the plugins that provide the machine types, and those that failed
+
+'{PROG} COMMAND --help' (or '{PROG} help COMMAND') shows a command's options;
+'{PROG} --version' shows the versions of the core and of each plugin.
 
 --target TARGET (or MACHINECTL_TARGET) chooses among machine types of the same name, as
 choosing qemu-system-TARGET does: virt of aarch64 or of riscv64.
 
 QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
--numa node,..., -smp N, -mem-path PATH, -mem-prealloc.
+-numa node,..., -smp N, -mem-path PATH, -mem-prealloc. QEMU's other options are ignored,
+with a warning that lists them. Help as in QEMU: -M help, -M TYPE,help, -object help,
+-object TYPE,help.
 """
 
 
@@ -46,6 +68,14 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class _Exit(Exception):
+    """A command's option parser is done (``--help``): exit with ``status``."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,60 +105,172 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: list[str]) -> int:
-    if not args or args[0] in ("-h", "--help", "help"):
+    if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if args else 2
+    if args[0] == "--version":
+        return _version()
+    if args[0] == "help":
+        return _dispatch([*args[1:2], "--help"] if len(args) > 1 else ["--help"])
     command, rest = args[0], args[1:]
     handler = COMMANDS.get(command)
     if handler is None:
-        raise UsageError(f"unknown command '{command}' (try '{PROG} --help')")
-    return handler(rest)
+        what = "option" if command.startswith("-") else "command"
+        raise UsageError(
+            f"unknown {what} '{command}'",
+            hint=with_hint(did_you_mean(command, [*COMMANDS, "help"]), f"see '{PROG} --help'"),
+        )
+    try:
+        return handler(rest)
+    except _Exit as done:
+        return done.status
+    except UsageError as exc:
+        # Our pointer comes last, after QEMU's words and a suggestion.
+        exc.hint = with_hint(with_hint(exc.hint, exc.suggestion), f"see '{PROG} {command} --help'")
+        exc.suggestion = None
+        raise
 
 
-def _flags(args: list[str], allowed: Sequence[str]) -> tuple[set[str], list[str]]:
-    flags = {a for a in args if a in allowed}
-    return flags, [a for a in args if a not in allowed]
+def _index() -> BoardIndex:
+    """The board data every command reads: the one place it comes from."""
+    from .index import load_index
+
+    index = load_index()
+    index.check_strict()
+    return index
 
 
-def _valued(args: list[str], option: str, command: str) -> tuple[str | None, list[str]]:
-    """Take ``option VALUE`` (or ``option=VALUE``) out of ``args``; the last one wins."""
-    value: str | None = None
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == option:
-            if i + 1 >= len(args):
-                raise UsageError(f"{command}: {option} needs a value")
-            value, i = args[i + 1], i + 2
-            continue
-        if arg.startswith(option + "="):
-            value = arg[len(option) + 1 :]
-        else:
-            rest.append(arg)
-        i += 1
-    if value is not None and not value:
-        raise UsageError(f"{command}: {option} needs a value")
-    return value, rest
+def _registry_for(ram: Sequence[str], target: str | None) -> Registry | None:
+    """A registry with just the plugins that building the machine of ``ram`` needs.
+
+    None (the library's default registry) when no machine type is given: the pipeline then
+    reports it as QEMU does.
+    """
+    from .options import CommandLine
+
+    name = CommandLine.from_argv(ram).machine.get("type")
+    if name is None:
+        return None
+    index = _index()
+    return index.registry_for(index.board(name, target))
 
 
-def _no_more(rest: list[str], command: str) -> None:
-    if rest:
-        raise UsageError(f"{command}: unexpected argument '{rest[0]}'")
+def _version() -> int:
+    from .plugins import installed_versions
+
+    lines = [f"{name} {version or '?'}" for name, version in installed_versions()]
+    sys.stdout.write(f"{lines[0]}\n" + "".join(f"  {line}\n" for line in lines[1:]))
+    return 0
+
+
+def _flag(text: str) -> dict[str, Any]:
+    return {"action": "store_true", "help": text}
+
+
+_JSON = ("--json", _flag("print JSON instead of text"))
+_TARGET = (
+    "--target",
+    {"metavar": "TARGET", "help": "the QEMU target of qemu-system-TARGET ($MACHINECTL_TARGET)"},
+)
+#: Each command's description and arguments; a list is a group of flags that exclude each other.
+_ARGUMENTS: dict[str, tuple[str, list[Any]]] = {
+    "list-boards": (
+        "Every machine type the installed plugins provide, sorted by family: its alias, QEMU\n"
+        "targets, default RAM size and id, plugin and description. Empty cells show '-'.",
+        [
+            (
+                "pattern",
+                {
+                    "nargs": "?",
+                    "metavar": "PATTERN",
+                    "help": "only the types whose name, alias, family, target or description "
+                    "contains PATTERN, in any case",
+                },
+            ),
+            ("--family", {"metavar": "FAMILY", "help": "only the machine types of FAMILY"}),
+            _TARGET,
+            _JSON,
+        ],
+    ),
+    "describe": (
+        "One machine type: where it comes from, its default RAM size and id, NUMA support,\n"
+        "its -machine properties, its RAM rules in words, and its memory map at the default\n"
+        "size as QEMU's 'info mtree' (the tree, aliases included) and 'info mtree -f' show it.",
+        [("board", {"metavar": "BOARD", "help": "a machine type's name or alias"}), _TARGET, _JSON],
+    ),
+    "run": (
+        "Build a machine from QEMU's options: check them, allocate guest RAM with the requested\n"
+        "properties, let the board place it, and print it as QEMU's 'info memdev', 'info mtree\n"
+        "-f', 'info numa' and 'info memory_size_summary' do. The memory is released at exit.",
+        [
+            _TARGET,
+            _JSON,
+            [
+                ("--dry-run", _flag("check everything, allocate nothing")),
+                ("--hold", _flag("keep the machine until SIGINT or SIGTERM")),
+            ],
+            [
+                ("--quiet", _flag("no progress bar, no list of ignored options")),
+                ("--progress", _flag("a progress bar even when stderr is not a terminal")),
+            ],
+        ],
+    ),
+    "plugins": (
+        "The plugins that loaded, each with its distribution and version, the number of boards\n"
+        "it declares and the hooks it implements; then the plugins that were skipped and why.",
+        [_JSON],
+    ),
+}
+
+
+def _parse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
+    """``command``'s own arguments; a mistake is a one-line usage error, ``--help`` exits."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(f"{command}: {message}")
+
+        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+            if message:
+                sys.stderr.write(message)
+            raise _Exit(status)
+
+    description, arguments = _ARGUMENTS[command]
+    parser = Parser(
+        prog=f"{PROG} {command}",
+        description=description,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **kwargs,
+    )
+    for argument in arguments:
+        group = parser.add_mutually_exclusive_group() if isinstance(argument, list) else parser
+        for name, options in argument if isinstance(argument, list) else [argument]:
+            group.add_argument(name, **options)
+    opts = parser.parse_args(args)
+    if getattr(opts, "target", None) == "":
+        raise UsageError(f"{command}: --target needs a value")
+    if hasattr(opts, "target"):
+        opts.target = opts.target or os.environ.get("MACHINECTL_TARGET") or None
+    return opts
 
 
 # -- list-boards -----------------------------------------------------------------------------
 
 
 def cmd_list_boards(args: list[str]) -> int:
-    target, args = _valued(args, "--target", "list-boards")
-    family, args = _valued(args, "--family", "list-boards")
-    flags, rest = _flags(args, ("--json",))
-    _no_more(rest, "list-boards")
+    from .report import print_boards, print_json
+
+    opts = _parse("list-boards", args)
     index = _index()
-    boards = index.boards_for(target or os.environ.get("MACHINECTL_TARGET") or None)
-    if family is not None:
-        boards = [b for b in boards if b.family == family]
+    _check_choice("target", opts.target, index.targets())
+    _check_choice("family", opts.family, {b.family for b in index.boards})
+    boards = index.boards_for(opts.target)
+    if opts.family is not None:
+        boards = [b for b in boards if b.family == opts.family]
+    if opts.pattern is not None:
+        boards = [b for b in boards if _matches(b, opts.pattern)]
     rows: list[dict[str, Any]] = []
     broken: list[str] = []
     for board in sorted(boards, key=lambda b: (b.family, b.name, b.targets)):
@@ -155,52 +297,28 @@ def cmd_list_boards(args: list[str]) -> int:
     _report_failures(index)
     for error in broken:
         _error(f"warning: {error}")
-    if "--json" in flags:
-        _print_json(rows)
-        return 0
-    header = ("NAME", "ALIAS", "FAMILY", "TARGETS", "DEFAULT-RAM", "BYTES", "RAM-ID", "PLUGIN")
-    table = [
-        (
-            r["name"],
-            r["alias"] or "-",
-            r["family"] or "-",
-            ",".join(r["targets"]) or "-",
-            r["default-ram-size-human"],
-            "?" if r["default-ram-size"] is None else str(r["default-ram-size"]),
-            r["default-ram-id"] or "-",
-            r["distribution"] or r["plugin"],
-        )
-        for r in rows
-    ]
-    _print_table(header, table)
+    (print_json if opts.json else print_boards)(rows)
     return 0
 
 
-def _index() -> Any:
-    """The board index of this environment (see :mod:`machinectl.index`)."""
-    from .index import load_index
-
-    index = load_index()
-    index.check_strict()
-    return index
+def _matches(board: IndexedBoard, pattern: str) -> bool:
+    fields = (board.name, board.alias or "", board.family, board.description, *board.targets)
+    return any(pattern.casefold() in field.casefold() for field in fields)
 
 
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    sys.stdout.write("\n".join(lines) + "\n")
-
-
-def _print_json(data: Any) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+def _check_choice(what: str, value: str | None, choices: Iterable[str]) -> None:
+    """A ``--target`` or ``--family`` no board has is a mistake, with the close one named."""
+    choices = set(choices)
+    if value is not None and value not in choices:
+        known = ", ".join(sorted(choices))
+        raise UsageError(
+            f"list-boards: no machine type has {what} '{value}'",
+            hint=with_hint(did_you_mean(value, choices), f"known: {known}"),
+        )
 
 
 def _report_failures(source: Any) -> None:
-    """Each plugin skipped at load, as a warning (a registry or the board index)."""
+    """Each plugin skipped at load, as a warning (from the board index or a registry)."""
     lines = (
         source.failure_lines()
         if hasattr(source, "failure_lines")
@@ -214,17 +332,24 @@ def _report_failures(source: Any) -> None:
 
 
 def cmd_describe(args: list[str]) -> int:
-    target, args = _valued(args, "--target", "describe")
-    flags, rest = _flags(args, ("--json",))
-    if len(rest) != 1:
-        raise UsageError("describe: expected exactly one BOARD")
+    opts = _parse("describe", args)
+    from .index import UNSUPPORTED_HINT
+    from .report import describe_text, print_json
+
     index = _index()
     _report_failures(index)
-    board = index.board(rest[0], target)
+    try:
+        board = index.board(opts.board, opts.target)
+    except MachineError as exc:
+        if exc.hint is not None and exc.message == "unsupported machine type":
+            # QEMU's advice names a run option; describe has its own way to list them.
+            exc.hint = exc.hint.replace(UNSUPPORTED_HINT, f"'{PROG} list-boards' lists them")
+        raise
     if board.error is not None:
-        raise MachineError(board.error)
-    size = board.default_ram_size
+        raise PluginError(board.error)
     facts = board.describe
+    if "rules-error" in facts:
+        raise PluginError(facts["rules-error"])
     info: dict[str, Any] = {
         "name": board.name,
         "alias": board.alias,
@@ -234,46 +359,24 @@ def cmd_describe(args: list[str]) -> int:
         "plugin": board.plugin,
         "distribution": board.distribution,
         "version": board.version,
-        "default-ram-size": size,
+        "default-ram-size": board.default_ram_size,
         "default-ram-id": board.default_ram_id,
         "numa": board.numa,
         "numa-mem-supported": board.numa_mem_supported,
         "properties": board.properties,
         "rules": facts.get("rules", []),
     }
-    if "rules-error" in facts:
-        raise MachineError(facts["rules-error"])
+    memory_map = ""
     if "memory-map" in facts:
+        info["memory-tree"] = facts["memory-tree"]
         info["memory-map"] = facts["memory-map"]
+        memory_map = facts["mtree"] + "\n" + facts["mtree-flat"]
     else:
         info["memory-map-error"] = facts.get("memory-map-error")
-    if "--json" in flags:
-        _print_json(info)
-        return 0
-    out = [f"{board.name}: {board.description}".rstrip(": ")]
-    if board.alias:
-        out.append(f"  alias: {board.alias}")
-    out.append(f"  family: {board.family}")
-    out.append(f"  targets: {', '.join(board.targets) or '-'}")
-    out.append(f"  plugin: {board.plugin} ({board.distribution or '-'} {board.version or ''})")
-    out.append(f"  default RAM: {human(size or 0)} ({size} bytes)")
-    out.append(f"  default RAM id: {info['default-ram-id'] or '- (the board ignores -m)'}")
-    numa = "yes" if board.numa else "no"
-    if board.numa:
-        numa += ", legacy mem= " + ("accepted" if board.numa_mem_supported else "refused")
-    out.append(f"  NUMA: {numa}")
-    if board.properties:
-        props = ", ".join(f"{k} ({v})" for k, v in board.properties.items())
-        out.append(f"  machine properties: {props}")
-    out.append("  RAM rules:")
-    out.extend(f"    - {line}" for line in info["rules"])
-    out.append(f"  memory map at the default size ({human(size or 0)}):")
-    mtree = facts.get("mtree-flat", "")
-    if mtree:
-        out.extend("    " + line for line in mtree.rstrip("\n").splitlines())
+    if opts.json:
+        print_json(info)
     else:
-        out.append(f"    {info.get('memory-map-error')}")
-    sys.stdout.write("\n".join(out) + "\n")
+        sys.stdout.write(describe_text(info, memory_map))
     return 0
 
 
@@ -281,22 +384,42 @@ def cmd_describe(args: list[str]) -> int:
 
 
 def cmd_run(args: list[str]) -> int:
-    target, args = _valued(args, "--target", "run")
-    flags, qemu_args = _flags(args, ("--json", "--dry-run", "--hold"))
-    if "--dry-run" in flags and "--hold" in flags:
-        raise UsageError("run: --dry-run and --hold exclude each other")
-    if _machine_help(qemu_args, target):
-        return 0
-    from .machine import Machine
-    from .options import CommandLine
+    from .cmdline import RUN_EPILOG, answer_help, help_request, split_run_args
 
-    line = CommandLine.from_argv(qemu_args)
-    registry = _registry_for(line.machine.get("type"), target)
-    as_json = "--json" in flags
-    progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
+    split = split_run_args(args)
+    if "--version" in split.own:
+        return _version()
+    usage = f"{PROG} run [-h] [--target TARGET] [--json] [--dry-run | --hold] "
+    opts = _parse(
+        "run", split.own, usage=usage + "[--quiet | --progress] [QEMU options]", epilog=RUN_EPILOG
+    )
+    request = help_request(split.ram)
+    if request is not None:
+        sys.stdout.write(answer_help(request, split.ram, opts.target, _index, _report_failures))
+        return 0
+    from .boards import NUMA_PROPERTIES
+    from .cmdline import drop_foreign_machine_properties
+    from .machine import GENERIC_PROPERTIES, Machine
+    from .report import ProgressBar, print_json, summary
+
+    def modelled() -> set[str]:
+        declared = {name for board in _index().boards for name in board.properties}
+        return {*GENERIC_PROPERTIES, *NUMA_PROPERTIES, *declared}
+
+    ram, more = drop_foreign_machine_properties(split.ram, modelled)
+    registry = _registry_for(ram, opts.target)
+    ignored = [*split.ignored, *more]
+    if ignored and not opts.quiet:
+        _error(f"warning: ignored, not about RAM: {'; '.join(ignored)}")
+    show_bar = opts.progress or (not opts.quiet and sys.stderr.isatty())
+    progress = ProgressBar(sys.stderr) if show_bar else None
     try:
-        machine = Machine.build(
-            line, registry, "--dry-run" not in flags, progress=progress, target=target
+        machine = Machine.from_argv(
+            ram,
+            target=opts.target,
+            registry=registry,
+            allocate=not opts.dry_run,
+            progress=progress,
         )
     finally:
         if progress is not None:
@@ -305,121 +428,16 @@ def cmd_run(args: list[str]) -> int:
         for warning in machine.warnings:
             _error(warning if ": warning: " in warning else f"warning: {warning}")
         _report_failures(machine.registry)
-        if as_json:
-            _print_json(machine.query())
+        if opts.json:
+            print_json(machine.query())
         else:
             # Notices are plain lines on standard output, as QEMU prints them.
             sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
-            sys.stdout.write(_summary(machine))
+            sys.stdout.write(summary(machine))
         sys.stdout.flush()
-        if "--hold" in flags:
+        if opts.hold:
             _hold(machine)
     return 0
-
-
-def _registry_for(name: str | None, target: str | None) -> Any:
-    """A registry with just the plugins that building machine type ``name`` needs.
-
-    None (the library's default registry) when no machine type is given: the pipeline then
-    reports it as QEMU does.
-    """
-    if name is None:
-        return None
-    index = _index()
-    return index.registry_for(index.board(name, target))
-
-
-def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:
-    """``-M help`` (or ``-M ?``): list the machine types as QEMU does; False when not asked.
-
-    As in QEMU, the options before it are parsed (and their errors reported), those after it
-    only need to be known options.
-    """
-    from .options import CommandLine, option_takes_value
-
-    asked = None
-    i = 0
-    while i < len(qemu_args):
-        arg = qemu_args[i]
-        takes_value = option_takes_value(arg)
-        if takes_value is None:
-            if asked is None:
-                return False  # not an option: the machine build reports it
-            if not arg.startswith("-"):
-                raise UsageError(f"{arg}: unexpected argument (options start with '-')")
-            raise UsageError(f"{arg}: invalid option")
-        if takes_value and i + 1 < len(qemu_args):
-            if asked is None and arg in ("-M", "-machine") and _is_help(qemu_args[i + 1]):
-                asked = i
-            i += 2
-        else:
-            i += 1
-    if asked is None:
-        return False
-    CommandLine.from_argv(qemu_args[:asked])
-    index = _index()
-    _report_failures(index)
-    target = target or os.environ.get("MACHINECTL_TARGET") or None
-    sys.stdout.write(machine_list(index.boards_for(target), target))
-    return True
-
-
-def _is_help(machine_option: str) -> bool:
-    """Whether ``-machine``'s implied first item asks for help (``help`` or ``?``)."""
-    first = machine_option.replace(",,", "\0").split(",", 1)[0]
-    return first in ("help", "?")
-
-
-def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
-    """QEMU's ``-machine help`` text: each machine type, an alias on a line of its own first.
-
-    The order is QEMU's: machine-class families first, by family name, each family's types
-    newest first (by class name, descending); then the types of no family by class name
-    (``NAME-machine``). ``(default)`` marks the default machine type of ``target``.
-    """
-    lines = ["Supported machines are:"]
-    for board in sorted(boards, key=functools.cmp_to_key(_machine_class_cmp)):
-        spec = getattr(board, "spec", board)  # a registered Board, or the index's entry
-        if spec.alias:
-            lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name})")
-        default = " (default)" if target is not None and target in spec.default_for else ""
-        deprecated = " (deprecated)" if spec.deprecated else ""
-        lines.append(f"{spec.name:<20} {spec.description}{default}{deprecated}")
-    return "\n".join(lines) + "\n"
-
-
-def _machine_class_cmp(a: Any, b: Any) -> int:
-    fa = getattr(a, "spec", a).machine_family
-    fb = getattr(b, "spec", b).machine_family
-    if fa is None or fb is None:
-        if fa is None and fb is None:
-            return _strcmp(f"{a.name}-machine", f"{b.name}-machine")
-        return 1 if fa is None else -1
-    return _strcmp(fa, fb) or _strcmp(f"{b.name}-machine", f"{a.name}-machine")
-
-
-def _strcmp(a: str, b: str) -> int:
-    ka, kb = a.encode(), b.encode()
-    return (ka > kb) - (ka < kb)
-
-
-def _any_target(board: Any) -> str | None:
-    """A target the board belongs to, to select exactly that board by name."""
-    return next((t for t in board.targets if t != "*"), None)
-
-
-def _summary(machine: Any) -> str:
-    board = machine.board
-    out = [f"machine: {board.name} ({board.distribution or board.plugin})"]
-    out.append("")
-    out.extend(backend.info_text() for backend in machine.backends)
-    out.append("")
-    out.append(machine.mtree_text(flat=True))
-    out.append(machine.numa_text())
-    out.append(f"base memory: {machine.state.ram_size}")
-    if not machine.allocated:
-        out.append("(dry run: nothing allocated)")
-    return "\n".join(out) + "\n"
 
 
 def _hold(machine: Any) -> None:
@@ -436,51 +454,13 @@ def _hold(machine: Any) -> None:
         return
 
 
-class _ProgressBar:
-    """Preallocation progress on a terminal, for each backend that takes over a second."""
-
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic):
-        self.stream = stream
-        self.clock = clock
-        self.backend: str | None = None
-        self.start = 0.0
-        #: A line of the current backend is on the terminal.
-        self.shown = False
-
-    def __call__(self, backend_id: str, done: int, total: int) -> None:
-        now = self.clock()
-        if backend_id != self.backend:
-            self.finish()
-            self.backend, self.start = backend_id, now
-        elapsed = now - self.start
-        if elapsed < 1.0 and not self.shown:
-            return
-        self.shown = True
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = width * done // total if total else width
-        self.stream.write(
-            f"\rpreallocating {backend_id} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done / 2**30:.1f}/{total / 2**30:.1f} GiB {rate / 2**30:.2f} GiB/s "
-            f"{left:.0f}s left "
-        )
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """End the line of the bar, if one is shown."""
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.shown = False
-
-
 # -- plugins -----------------------------------------------------------------------------------
 
 
 def cmd_plugins(args: list[str]) -> int:
-    flags, rest = _flags(args, ("--json",))
-    _no_more(rest, "plugins")
+    from .report import print_json, print_plugins
+
+    opts = _parse("plugins", args)
     index = _index()
     data: dict[str, list[dict[str, Any]]] = {
         "plugins": [
@@ -489,20 +469,10 @@ def cmd_plugins(args: list[str]) -> int:
         ],
         "failed": [dict(f) for f in index.failures],
     }
-    if "--json" in flags:
-        _print_json(data)
+    if opts.json:
+        print_json(data)
         return 0
-    rows = [
-        (
-            p["name"],
-            p["distribution"] or "-",
-            p["version"] or "-",
-            str(len(p["boards"])),
-            ", ".join(p["hooks"]),
-        )
-        for p in data["plugins"]
-    ]
-    _print_table(("PLUGIN", "DISTRIBUTION", "VERSION", "BOARDS", "HOOKS"), rows)
+    print_plugins(data)
     for line in index.failure_lines():
         sys.stdout.write(f"failed: {line}\n")
     return 0
@@ -520,14 +490,16 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 
 
 def _one_line(exc: MachineError) -> str:
-    """The message, then QEMU's hint lines (if any) in parentheses, all on one line."""
+    """The message, then QEMU's hint lines and a suggestion (if any) in parentheses, all on
+    one line."""
     text = str(exc)
-    if exc.hint:
+    hint = with_hint(exc.hint, exc.suggestion)
+    if hint:
         joined = ""
-        for line in (part.strip() for part in exc.hint.splitlines()):
+        for line in (part.strip() for part in hint.splitlines()):
             if line:
                 # A line that breaks mid-sentence continues; a finished one gets a separator.
-                joined += line if not joined else (" " if joined[-1] in "-," else "; ") + line
+                joined += line if not joined else (" " if joined[-1] in "-,?" else "; ") + line
         text += f" ({joined})"
     return text
 

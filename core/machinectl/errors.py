@@ -7,6 +7,8 @@ including QEMU's habit of naming the offending option first (``-m foo: ...``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class MachineError(Exception):
     """Any failure a user can cause: bad options, refused sizes, host resources.
@@ -14,15 +16,25 @@ class MachineError(Exception):
     ``message`` is the text, ``location`` the command-line option it belongs to (QEMU prints
     it first, followed by a colon; an empty location means QEMU names no option for this
     error, and none is attached later), and ``hint`` an optional second line QEMU prints below.
+    ``suggestion`` is machinectl's own advice for a near miss (``did you mean 'raspi3b'?``),
+    kept apart from QEMU's words.
     """
 
     exit_status = 1
 
-    def __init__(self, message: str, *, location: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: str | None = None,
+        hint: str | None = None,
+        suggestion: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.location = location
         self.hint = hint
+        self.suggestion = suggestion
 
     def __str__(self) -> str:
         if self.location:
@@ -44,3 +56,16 @@ class UsageError(MachineError):
 
 class PluginError(MachineError):
     """A plugin could not be loaded, or misbehaved inside a hook."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """``did you mean 'X'?`` for the choice closest to a mistyped ``word``, if one is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def with_hint(hint: str | None, more: str | None) -> str | None:
+    """``hint`` with the line ``more`` added below it (either may be None)."""
+    return "\n".join(line for line in (hint, more) if line) or None

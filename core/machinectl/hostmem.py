@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 import attrs
 
 from . import prealloc, syscalls
-from .errors import MachineError
+from .errors import MachineError, did_you_mean
 from .mapping import HostMapping
 from .options import (
     ObjectOption,
@@ -157,11 +157,11 @@ class HostMemoryBackend:
     mapped: bool = attrs.field(default=False, init=False)
     #: What the allocation found worth telling the user (``machinectl: warning: ...``).
     warnings: list[str] = attrs.field(factory=list, init=False)
-    _memory: _Memory | None = attrs.field(default=None, init=False)
+    _memory: _Memory | None = attrs.field(default=None, init=False, repr=False)
     #: The allocation is being undone because the machine cannot be built.
-    _abandoned: bool = attrs.field(default=False, init=False)
-    _resources: Stack | None = attrs.field(default=None, init=False)
-    _creation: Stack | None = attrs.field(default=None, init=False)
+    _abandoned: bool = attrs.field(default=False, init=False, repr=False)
+    _resources: Stack | None = attrs.field(default=None, init=False, repr=False)
+    _creation: Stack | None = attrs.field(default=None, init=False, repr=False)
 
     # -- construction --------------------------------------------------------------------------
 
@@ -176,7 +176,8 @@ class HostMemoryBackend:
         backend_type = BACKEND_TYPES.get(option.qom_type)
         if backend_type is None:
             raise MachineError(
-                f"Parameter 'qom-type' does not accept value '{option.qom_type}'"
+                f"Parameter 'qom-type' does not accept value '{option.qom_type}'",
+                suggestion=did_you_mean(option.qom_type, BACKEND_TYPES),
             ).at(option.location)
         try:
             values = backend_type._parse_props(option.props, warn)
@@ -191,7 +192,8 @@ class HostMemoryBackend:
         texts: dict[str, list[str]] = {}
         for key, value in props:
             if key not in cls.properties:
-                raise MachineError(f"Invalid parameter '{key}'")
+                suggestion = did_you_mean(key, cls.properties)
+                raise MachineError(f"Invalid parameter '{key}'", suggestion=suggestion)
             texts.setdefault(key, []).append(value)
         values: dict[str, Any] = {}
         for key, kind in cls.properties.items():
@@ -383,8 +385,6 @@ class HostMemoryBackend:
 
     def _preallocate(self, memory: _Memory, progress: Progress | None) -> None:
         mapping = memory.mapping
-        if progress is not None:
-            progress(0, _length(mapping))
         try:
             prealloc.preallocate(
                 mapping.addr,

@@ -34,7 +34,7 @@ import json
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .errors import MachineError, PluginError
 
@@ -46,11 +46,13 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 #: Bumped whenever the layout of the file changes.
-FORMAT = 3
+FORMAT = 4
 ENV_CACHE_DIR = "MACHINECTL_CACHE_DIR"
 ENV_TARGET = "MACHINECTL_TARGET"
 _ENV_KEYS = ("MACHINECTL_PLUGINS", "MACHINECTL_ENTRY_POINT_GROUP", "MACHINECTL_STRICT")
 EVERY_TARGET = "*"
+#: QEMU's advice below "unsupported machine type".
+UNSUPPORTED_HINT = "Use -machine help to list supported machines"
 
 
 class IndexedBoard:
@@ -102,6 +104,22 @@ class IndexedBoard:
         #: ``describe``'s rules and the memory map at the default size.
         self.describe: dict[str, Any] = data["describe"]
 
+    @property
+    def spec(self) -> IndexedBoard:
+        """The declaration: the entry itself (it has :class:`~machinectl.BoardSpec`'s fields
+        that listings read), so code written for registered boards reads it alike."""
+        return self
+
+    @property
+    def machine_properties(self) -> dict[str, str]:
+        """The machine type's ``-machine`` properties, as :attr:`BoardSpec.machine_properties`."""
+        return self.properties
+
+    @property
+    def qom_type(self) -> str:
+        """QEMU's class name for the machine type."""
+        return f"{self.name}-machine"
+
     def belongs_to(self, target: str) -> bool:
         """Whether ``qemu-system-TARGET`` has this machine type."""
         return target in self.targets or EVERY_TARGET in self.targets
@@ -121,12 +139,18 @@ def who(plugin: str, distribution: str | None, version: str | None) -> str:
     return f"{plugin} ({distribution} {version or '?'})"
 
 
-def choose(candidates: Sequence[Any], name: str, target: str | None) -> Any:
+def choose(
+    candidates: Sequence[Any],
+    name: str,
+    target: str | None,
+    known: Callable[[str | None], Iterable[str]] | None = None,
+) -> Any:
     """The one board ``-M name`` selects among ``candidates`` (boards answering to ``name``).
 
     Shared by the index and :meth:`machinectl.Registry.board`: with ``target`` (or
     ``MACHINECTL_TARGET``), the board of that target; without, the only candidate, or an
-    error naming each candidate's targets and plugin.
+    error naming each candidate's targets and plugin. ``known(target)`` gives the names a
+    near miss is compared with, for a suggestion after QEMU's message.
     """
     if target is None:
         target = os.environ.get(ENV_TARGET) or None
@@ -139,8 +163,12 @@ def choose(candidates: Sequence[Any], name: str, target: str | None) -> Any:
     if len(found) == 1:
         return found[0]
     if not found:
+        from .errors import did_you_mean
+
         raise MachineError(
-            "unsupported machine type", hint="Use -machine help to list supported machines"
+            "unsupported machine type",
+            hint=UNSUPPORTED_HINT,
+            suggestion=None if known is None else did_you_mean(name, known(target)),
         )
     choices = "; ".join(
         f"{','.join(b.targets)} ({who(b.plugin, b.distribution, b.version)})"
@@ -174,9 +202,24 @@ class BoardIndex:
             return list(self.boards)
         return [board for board in self.boards if board.belongs_to(target)]
 
+    def targets(self) -> list[str]:
+        """Every QEMU target some board belongs to, sorted (``*`` is not a target)."""
+        return sorted({t for b in self.boards for t in b.targets} - {EVERY_TARGET, ""})
+
+    def candidates(self, name: str) -> list[IndexedBoard]:
+        """Every board that ``-M name`` could mean, whatever its target."""
+        return list(self._names.get(name, ()))
+
     def board(self, name: str, target: str | None = None) -> IndexedBoard:
         """The board ``-M name`` selects; see :func:`choose`."""
-        board: IndexedBoard = choose(self._names.get(name, ()), name, target)
+        board: IndexedBoard = choose(
+            self._names.get(name, ()),
+            name,
+            target,
+            lambda target: (
+                key for b in self.boards_for(target) for key in (b.name, b.alias) if key is not None
+            ),
+        )
         return board
 
     def failure_lines(self) -> list[str]:
@@ -424,7 +467,9 @@ def _describe_data(registry: Registry, board: Any) -> dict[str, Any]:
         with Machine.from_argv(
             ["-M", board.name], target=target, registry=registry, allocate=False
         ) as machine:
-            out["memory-map"] = machine.query()["mtree"]["flat"]
+            mtree = machine.query()["mtree"]
+            out["memory-tree"] = mtree["tree"]
+            out["memory-map"] = mtree["flat"]
             out["mtree-flat"] = machine.mtree_text(flat=True)
             out["mtree"] = machine.mtree_text()
     except MachineError as exc:

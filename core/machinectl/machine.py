@@ -21,7 +21,7 @@ import attrs
 
 from . import numa as numa_mod
 from .boards import EVERY_TARGET, Board
-from .errors import MachineError
+from .errors import MachineError, did_you_mean
 from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
 from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
@@ -81,6 +81,10 @@ class GuestRam:
     id: str
     size: int
     backends: tuple[HostMemoryBackend, ...]
+
+    def __repr__(self) -> str:
+        backends = ", ".join(repr(backend.id) for backend in self.backends)
+        return f"GuestRam(id={self.id!r}, size={self.size}, backends=[{backends}])"
 
     @property
     def view(self) -> memoryview:
@@ -397,7 +401,9 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
     for key, text in line.machine.items():
         kind = kinds.get(key)
         if kind is None:
-            raise MachineError(f"Property '{board.qom_type}.{key}' not found")
+            suggestion = did_you_mean(key, set(kinds) - {"type"})
+            message = f"Property '{board.qom_type}.{key}' not found"
+            raise MachineError(message, suggestion=suggestion)
         if kind == "bool":
             values[key] = parse_bool(key, text)
         elif kind == "size":

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
-from .errors import MachineError, UsageError
+from .errors import MachineError, UsageError, did_you_mean
 
 U64_LIMIT = 1 << 64
 SIZE_HINT = (
@@ -506,7 +506,8 @@ class CommandLine:
             elif key == "slots":
                 opts_number(key, item)
             else:
-                raise MachineError(f"Invalid parameter '{key}'")
+                suggestion = did_you_mean(key, ("size", "slots", "maxmem"))
+                raise MachineError(f"Invalid parameter '{key}'", suggestion=suggestion)
         for key, item in items:
             self.memory[key] = item
 

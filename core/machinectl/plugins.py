@@ -249,7 +249,12 @@ class Registry:
         name, and an error listing the candidates when several targets have one.
         ``MACHINECTL_TARGET`` in the environment gives the target when ``target`` is None.
         """
-        board: Board = choose(self.candidates(name), name, target)
+        board: Board = choose(
+            self.candidates(name),
+            name,
+            target,
+            lambda target: {key for b in self.boards_for(target) for key in _keys(b.spec)},
+        )
         return board
 
     def default_ram_size(self, board: Board) -> int:
@@ -406,7 +411,8 @@ class Registry:
                     name=name,
                     distribution=source.distribution,
                     version=source.version,
-                    hooks=tuple(sorted(_hook_names(self._pm, plugin))),
+                    # A plugin may implement a hook twice (a fallback too): listed once.
+                    hooks=tuple(sorted(set(_hook_names(self._pm, plugin)))),
                     boards=tuple(b.name for b in self._boards if b.plugin == name),
                 )
             )
@@ -688,6 +694,23 @@ def _core_version() -> str | None:
         return None
 
 
+def installed_versions(group: str | None = None) -> list[tuple[str, str | None]]:
+    """Each distribution with plugins in the entry-point group, and its version.
+
+    Nothing is imported and only the head of each distribution's metadata is read, so that
+    ``machinectl --version`` stays fast; the core comes first.
+    """
+    import importlib.metadata
+
+    group = group or os.environ.get(ENV_GROUP) or ENTRY_POINT_GROUP
+    found: dict[str, str | None] = {CORE_DISTRIBUTION: _core_version()}
+    for ep in importlib.metadata.entry_points(group=group):
+        name, version = _name_and_version(ep.dist)
+        found.setdefault(name or ep.name, version)
+    core = found.pop(CORE_DISTRIBUTION)
+    return [(CORE_DISTRIBUTION, core), *sorted(found.items())]
+
+
 __all__ = [
     "PluginFailure",
     "PluginInfo",
@@ -695,5 +718,6 @@ __all__ = [
     "create_registry",
     "create_registry_from",
     "default_registry",
+    "installed_versions",
     "reset_default_registry",
 ]

@@ -159,7 +159,7 @@ def _run_threads(workers: list[_Worker], total: int, progress: Progress | None) 
             finished.release()
 
     threads: list[threading.Thread] = []
-    reported = -1
+    reported = 0  # preallocate() announced the start
     try:
         # Signals stay blocked while the threads are created, so that no exception from a
         # handler can leave a started thread out of the list; the threads inherit the mask
@@ -225,8 +225,9 @@ def preallocate(
     work (:func:`thread_count`, with ``online_cpus`` defaulting to the host's). When that
     comes to one thread, no thread is created: the calling thread does the work itself.
 
-    ``progress(done, total)`` is called in the calling thread as bytes get populated, last
-    with ``done == total``. Read-only memory (``readonly``) is populated for reading only.
+    ``progress(done, total)`` is called in the calling thread, first with ``done == 0``, then
+    as bytes get populated, last with ``done == total``; never twice with the same count.
+    Read-only memory (``readonly``) is populated for reading only.
 
     Without MADV_POPULATE_WRITE, or with ``force_touch``, every page is touched instead
     (holding the GIL, so threads do not add speed). The file behind ``fd``, taken to be
@@ -241,6 +242,8 @@ def preallocate(
         return
     numpages = -(-size // page_size)
     total = numpages * page_size
+    if progress is not None:
+        progress(0, total)
     advice = syscalls.MADV_POPULATE_READ if readonly else syscalls.MADV_POPULATE_WRITE
 
     fill: Callable[[int, int], None]

@@ -133,7 +133,8 @@ class BoardConformance:
     def test_allocated_ram_is_writable(self, board: Board, machinectl_registry: Registry) -> None:
         size = machinectl_registry.default_ram_size(board)
         if size == 0 or size > ALLOCATION_LIMIT:
-            pytest.skip(f"default size {size} is not probed for real")
+            reason = "has no RAM" if size == 0 else f"is {size} bytes, over the test's limit"
+            pytest.skip(f"nothing to allocate for real: the board's default configuration {reason}")
         with _build(machinectl_registry, board, allocate=True) as machine:
             for backend in machine.ram_backends:
                 view = backend.view()
