@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .machine import GuestRam, GuestRamRange, Machine
     from .memory import MemoryRegion
     from .plugins import Registry, create_registry
+    from .snapshot import Snapshot
     from .state import MachineState
 
 #: Names imported from their module on first use: a board plugin that only declares records,
@@ -48,6 +49,7 @@ _LAZY = {
     "MachineState": "state",
     "Registry": "plugins",
     "create_registry": "plugins",
+    "Snapshot": "snapshot",
 }
 
 
@@ -86,6 +88,7 @@ __all__ = [
     "QemuCompat",
     "RamRule",
     "Registry",
+    "Snapshot",
     "TiB",
     "UsageError",
     "Window",
