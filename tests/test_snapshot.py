@@ -135,10 +135,10 @@ def apply(machine: Machine, changes: list[tuple[str, int, bytes]]) -> None:
     """Write through views, and every third write through memset or the kernel (readv)."""
     all_views = views(machine)
     try:
-        for number, (ident, offset, data) in enumerate(changes):
+        for number, (ident, wanted, written) in enumerate(changes):
             view = all_views[ident]
-            offset = max(0, min(offset, len(view) - len(data)))
-            data = data[: len(view) - offset]
+            offset = max(0, min(wanted, len(view) - len(written)))
+            data = written[: len(view) - offset]
             how = number % 3
             if how == 0:
                 view[offset : offset + len(data)] = data
@@ -322,7 +322,7 @@ def test_save_replaces_a_file_atomically(tmp_path: Path) -> None:
     with small_machine() as machine, machine.snapshot() as snapshot:
         snapshot.save(path)
         assert Snapshot.load(path).layout == snapshot.layout
-        with pytest.raises(MachineError, match="cannot save snapshot to .*: No such file"):
+        with pytest.raises(MachineError, match=r"cannot save snapshot to .*: No such file"):
             snapshot.save(tmp_path / "missing" / "guest.snap")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["guest.snap"]
 
@@ -404,9 +404,9 @@ def test_corrupt_files_are_refused(tmp_path: Path) -> None:
         assert str(error.value).startswith(f"{path} is not a valid machinectl snapshot: ") or (
             "cannot allocate" in str(error.value)
         ), str(error.value)
-    with pytest.raises(MachineError, match="cannot read snapshot .*: No such file"):
+    with pytest.raises(MachineError, match=r"cannot read snapshot .*: No such file"):
         Snapshot.load(tmp_path / "absent.snap")
-    with pytest.raises(MachineError, match="cannot read snapshot .*: Is a directory"):
+    with pytest.raises(MachineError, match=r"cannot read snapshot .*: Is a directory"):
         Snapshot.load(tmp_path)
     assert len(os.listdir("/proc/self/fd")) == before
 
@@ -415,9 +415,11 @@ def test_corrupt_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_refused_uses() -> None:
-    with small_machine(allocate=False) as machine:
-        with pytest.raises(MachineError, match="has no allocated guest RAM"):
-            machine.snapshot()
+    with (
+        small_machine(allocate=False) as machine,
+        pytest.raises(MachineError, match="has no allocated guest RAM"),
+    ):
+        machine.snapshot()
     with small_machine() as machine:
         snapshot = machine.snapshot()
         snapshot.close()
@@ -481,3 +483,20 @@ def test_nothing_leaks(tmp_path: Path) -> None:
     for _ in range(3):
         cycle()
     assert _resources() == before
+
+
+def test_the_fuzzing_example_runs() -> None:
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "fuzz_unicorn.py"
+    proc = subprocess.run(
+        [sys.executable, str(example), "--iterations", "300", "--", "-M", "none", "-m", "16M"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "restores/s" in proc.stdout
+    assert "RAM identical to the snapshot after the last restore: True" in proc.stdout

@@ -107,6 +107,7 @@ class BackendLayout:
     qom_type: str = ""
 
     def text(self) -> str:
+        """``'ram' (16 MiB)``, with the page size when it is not 4 KiB: for messages."""
         page = f", {_size_text(self.page_size)} pages" if self.page_size != FILE_PAGE else ""
         return f"'{self.id}' ({_size_text(self.size)}{page})"
 
@@ -158,6 +159,7 @@ class Layout:
                 )
 
     def to_json(self) -> dict[str, Any]:
+        """The layout as the file header stores it."""
         return {
             "board": self.board,
             "family": self.family,
@@ -222,6 +224,8 @@ class _Region:
     addr: int
     length: int
     method: str
+    #: Private anonymous memory: its holes are mapped to the zero page before protecting.
+    anonymous: bool = False
     #: Why the method is ``copy`` (empty when it was asked for, or is ``uffd-wp``).
     reason: str = ""
 
@@ -247,7 +251,14 @@ class Tracker:
         """Track every backend of ``machine`` with the fastest method this kernel allows."""
         backends = _backends(machine)
         regions = {
-            b.id: _Region(b.id, b.mapping.addr, _length(b.mapping), "copy") for b in backends
+            b.id: _Region(
+                b.id,
+                b.mapping.addr,
+                _length(b.mapping),
+                "copy",
+                anonymous=b.memory_fd is None and not b.share,
+            )
+            for b in backends
         }
         tracker = cls(regions, method)
         if method == "copy":
@@ -287,19 +298,27 @@ class Tracker:
 
     @property
     def methods(self) -> dict[str, str]:
+        """Backend id -> ``"uffd-wp"`` or ``"copy"``."""
         return {r.id: r.method for r in self.regions.values()}
 
     @property
     def reasons(self) -> dict[str, str]:
+        """Backend id -> why it is not tracked, for backends that fell back to ``copy``."""
         return {r.id: r.reason for r in self.regions.values() if r.reason}
 
     def baseline(self) -> Snapshot | None:
+        """The snapshot the RAM equals except for the pages written since, if any."""
         return self._baseline() if self._baseline is not None else None
 
     def set_baseline(self, snapshot: Snapshot) -> None:
         """Clear every written mark: from now on the RAM equals ``snapshot`` but for what is
         written."""
         for region in self.tracked():
+            if region.anonymous:
+                # Page tables over never-touched memory cost the kernel a walk of 512
+                # entries per 2 MiB at each scan; the (huge) zero page costs one.
+                with contextlib.suppress(OSError):
+                    syscalls.madvise(region.addr, region.length, syscalls.MADV_POPULATE_READ)
             self._protect(region, region.addr, region.addr + region.length)
         self._baseline = weakref.ref(snapshot)
 
@@ -308,6 +327,7 @@ class Tracker:
         self._baseline = None
 
     def tracked(self) -> Iterator[_Region]:
+        """The regions tracked with ``uffd-wp``."""
         return (r for r in self.regions.values() if r.method == "uffd-wp")
 
     def unprotect(self) -> None:
@@ -326,6 +346,7 @@ class Tracker:
         )
 
     def reprotect(self, region: _Region, ranges: Sequence[tuple[int, int]]) -> None:
+        """Protect ``ranges`` (from :meth:`written`) again once they hold the baseline."""
         if not ranges:
             return
         if len(ranges) <= PROTECT_IOCTLS:
@@ -402,6 +423,7 @@ class _Image:
 
     @classmethod
     def empty(cls, layout: BackendLayout, length: int) -> _Image:
+        """An image of ``length`` bytes, all zeros, reserved but not populated."""
         try:
             mapping = HostMapping.anonymous(length, noreserve=True, align=CHUNK)
         except OSError as exc:
@@ -415,6 +437,7 @@ class _Image:
         return cls(layout, mapping, length, bytearray(-(-length // CHUNK)))
 
     def chunks(self) -> Iterator[tuple[int, int]]:
+        """``(offset, size)`` of each chunk."""
         for index in range(len(self.nonzero)):
             start = index * CHUNK
             yield start, min(CHUNK, self.length - start)
@@ -452,12 +475,15 @@ class _Image:
             move(start, start + delta, end - start)
 
     def write(self, out: IO[bytes]) -> None:
+        """Write the image's non-zero pages to a snapshot file."""
         _write(self, out)
 
     def read(self, source: IO[bytes], name: str) -> None:
+        """Fill the image from a snapshot file."""
         _read(self, source, name)
 
     def close(self) -> None:
+        """Release the image's memory."""
         self.mapping.close()
 
 
@@ -502,6 +528,7 @@ class Snapshot:
     is released when it is collected.
     """
 
+    #: The guest RAM the snapshot belongs to (board, backends' ids, sizes, page sizes).
     layout: Layout
     _images: dict[str, _Image]
     #: How each backend's written pages were found when this snapshot was last taken or
@@ -509,6 +536,7 @@ class Snapshot:
     methods: dict[str, str] = attrs.field(factory=dict)
     #: Why a backend is restored by ``copy`` when it was not asked for.
     reasons: dict[str, str] = attrs.field(factory=dict)
+    #: Set by :meth:`close`: the memory is released and the snapshot cannot be used.
     closed: bool = False
 
     @property
