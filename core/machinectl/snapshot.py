@@ -492,7 +492,8 @@ def _candidates(
 ) -> list[tuple[int, int]]:
     """Offsets of the parts of a backend that may hold anything but zeros.
 
-    Anonymous memory holds zeros wherever this process has no page (present or swapped);
+    Anonymous memory holds zeros wherever this process has no page (present or swapped) or
+    maps the zero page;
     a memfd or file shared with the mapping holds zeros in its holes. Elsewhere, or without
     PAGEMAP_SCAN, everything is a candidate.
     """
@@ -506,7 +507,10 @@ def _candidates(
         if scanner is None or backend.share:
             return whole
         anyof = syscalls.PAGE_IS_PRESENT | syscalls.PAGE_IS_SWAPPED
-        pages = scanner.scan(mapping.addr, mapping.addr + length, anyof=anyof)
+        zero = syscalls.PAGE_IS_PFNZERO  # mapped to the zero page: zeros
+        pages = scanner.scan(
+            mapping.addr, mapping.addr + length, categories=zero, inverted=zero, anyof=anyof
+        )
         ranges = [(s - mapping.addr, e - mapping.addr) for s, e in pages]
         if fd is not None:  # a private mapping of a file: the file's data shows through
             ranges += syscalls.data_ranges(fd, length)

@@ -59,6 +59,7 @@ __all__ = [
     "MPOL_MF_MOVE",
     "MPOL_MF_STRICT",
     "MPOL_PREFERRED",
+    "PAGE_IS_PFNZERO",
     "PAGE_IS_PRESENT",
     "PAGE_IS_SWAPPED",
     "PAGE_IS_WRITTEN",
@@ -175,6 +176,7 @@ PM_SCAN_CHECK_WPASYNC: Final = 1 << 1
 PAGE_IS_WRITTEN: Final = 1 << 1
 PAGE_IS_PRESENT: Final = 1 << 3
 PAGE_IS_SWAPPED: Final = 1 << 4
+PAGE_IS_PFNZERO: Final = 1 << 5
 
 _ULONG_BITS: Final = ctypes.sizeof(ctypes.c_ulong) * 8
 _NodeMask = ctypes.c_ulong * (MAX_NODES // _ULONG_BITS)
@@ -651,11 +653,13 @@ class PageScanner:
         *,
         categories: int = 0,
         anyof: int = 0,
+        inverted: int = 0,
         flags: int = 0,
         report: bool = True,
     ) -> list[tuple[int, int]]:
         """``(start, end)`` address ranges in ``[start, end)`` of pages in every category of
-        ``categories`` and, when ``anyof`` is not 0, in one of ``anyof`` at least.
+        ``categories`` and, when ``anyof`` is not 0, in one of ``anyof`` at least. The
+        categories in ``inverted`` are tested for their absence instead.
 
         With ``flags`` holding PM_SCAN_WP_MATCHING the matching pages are write-protected in
         the same walk; without ``report`` nothing is returned (only the protection happens).
@@ -669,6 +673,7 @@ class PageScanner:
             arg.flags, arg.start, arg.end = flags, start, end
             arg.vec, arg.vec_len = vec, self._capacity if report else 0
             arg.category_mask, arg.category_anyof_mask = categories, anyof
+            arg.category_inverted = inverted
             arg.return_mask = categories | anyof
             count = _ioctl(self.fd, PAGEMAP_SCAN, ctypes.addressof(arg))
             if count < 0:
