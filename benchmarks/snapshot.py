@@ -11,8 +11,8 @@ random pages; then the RAM is restored. The same pages are written on every iter
 fuzzing loop that runs the same harness does. Reported, as medians over ``--repeat`` rounds:
 
 * restore: :meth:`Machine.restore` of the snapshot;
-* full copy: one memmove of the whole RAM from the snapshot's copy (what a reset without
-  dirty tracking costs), and the ratio full copy / restore;
+* full copy: one memmove of the whole RAM from the snapshot's copy into other memory (what a
+  reset without dirty tracking costs), and the ratio full copy / restore;
 * pages alone: copying just the dirty pages back, one memmove each from Python with the page
   list known in advance (the floor of any restore driven from Python), and the ratio
   restore / pages alone; "memcpy" is the same bytes at the bandwidth of the full copy
@@ -22,6 +22,9 @@ fuzzing loop that runs the same harness does. Reported, as medians over ``--repe
   restore time and ratio Unicorn / restore, up to 1,000 dirty pages (its copy-on-write
   slows down with each page it copies: thousands take minutes to emulate).
 
+Each count runs on a fresh machine. A last row (``100*``) repeats 100 pages after the guest
+wrote every page of RAM once since the snapshot: transparent huge pages are then split
+everywhere and the kernel walks one entry per 4 KiB page at each restore (the worst case).
 Then the snapshot time, the saved file's size, and save and load times.
 
 ``--spread cluster`` picks the dirty pages from a window four times their number (at least
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import mmap
 import os
 import random
 import statistics
@@ -123,16 +127,31 @@ def prepare(view: memoryview, pages: Sequence[int]) -> bytes:
     return code
 
 
+#: Row key of the extra measurement: 100 dirty pages after the guest wrote every page once.
+SPLIT = -100
+
+
 def bench_machinectl(
     args: argparse.Namespace, counts: Sequence[int]
 ) -> dict[int, dict[str, float]]:
+    """One fresh machine per count, so that what one count did to the page tables (huge
+    pages split by writes) does not weigh on the next; then the ``SPLIT`` row."""
+    results: dict[int, dict[str, float]] = {}
+    rng = random.Random(1)
+    for count in [*counts, SPLIT]:
+        pages = choose_pages(rng, args.size * MiB, abs(count), args.spread)
+        results[count] = _bench_one(args, pages, save=count in (100, counts[-1]), split=count < 0)
+    return results
+
+
+def _bench_one(
+    args: argparse.Namespace, pages: Sequence[int], *, save: bool, split: bool
+) -> dict[str, float]:
     size = args.size * MiB
     argv = ["-M", "none", "-m", f"{args.size}M"]
     if args.backend == "memfd":
         argv += ["-object", f"memory-backend-memfd,id=m0,size={args.size}M"]
         argv += ["-machine", "memory-backend=m0"]
-    results: dict[int, dict[str, float]] = {}
-    rng = random.Random(1)
     with Machine.from_argv(argv) as machine:
         assert machine.ram is not None
         view = machine.ram.view
@@ -141,46 +160,48 @@ def bench_machinectl(
             fill(view, size)
         uc = Uc(UC_ARCH_X86, UC_MODE_32)
         uc.mem_map_ptr(0, size, UC_PROT_ALL, base)
-        for count in counts:
-            pages = choose_pages(rng, size, count, args.spread)
-            code = prepare(view, pages)
-            before = time.perf_counter()
-            snapshot = machine.snapshot()
-            row = {"snapshot": time.perf_counter() - before}
-            image = snapshot._images[machine.ram.id].mapping.addr
-            restores, alone = [], []
-            for _ in range(args.repeat):
-                uc.emu_start(CODE, CODE + len(code))
-                restores.append(timed(partial(machine.restore, snapshot)))
-                uc.emu_start(CODE, CODE + len(code))
-                alone.append(timed(partial(_copy_pages, base, image, pages)))
-                machine.restore(snapshot)
-            uc.emu_start(CODE, CODE + len(code))
+        code = prepare(view, pages)
+        before = time.perf_counter()
+        snapshot = machine.snapshot()
+        row = {"snapshot": time.perf_counter() - before}
+        image = snapshot._images[machine.ram.id].mapping.addr
+        if split:  # every page written once, then put back: the worst case for the walk
+            for start in range(0, size, PAGE):
+                view[start] = view[start]
             machine.restore(snapshot)
-            if pages:
-                probe = pages[-1] * PAGE
-                assert view[probe : probe + 4] != b"\x78\x56\x34\x12", "restore missed a page"
-            copies = [timed(partial(ctypes.memmove, base, image, size)) for _ in range(3)]
-            row |= {
-                "restore": median_us(restores),
-                "alone": median_us(alone),
-                "full": median_us(copies),
-                "method": 0.0 if snapshot.method == "uffd-wp" else 1.0,
-            }
-            if count == counts[-1] or count == 100:
-                with tempfile.TemporaryDirectory(dir=args.tmp) as folder:
-                    path = os.path.join(folder, "guest.snap")
-                    row["save"] = timed(partial(snapshot.save, path))
-                    row["file"] = os.path.getsize(path)
-                    before = time.perf_counter()
-                    Snapshot.load(path).close()
-                    row["load"] = time.perf_counter() - before
-            print(f"  {count} pages: snapshot method {snapshot.method}", file=sys.stderr)
-            snapshot.close()
-            results[count] = row
+        restores, alone = [], []
+        for _ in range(args.repeat):
+            uc.emu_start(CODE, CODE + len(code))
+            restores.append(timed(partial(machine.restore, snapshot)))
+            uc.emu_start(CODE, CODE + len(code))
+            alone.append(timed(partial(_copy_pages, base, image, pages)))
+            machine.restore(snapshot)
+        uc.emu_start(CODE, CODE + len(code))
+        machine.restore(snapshot)
+        if pages:
+            probe = pages[-1] * PAGE
+            assert view[probe : probe + 4] != b"\x78\x56\x34\x12", "restore missed a page"
+        with mmap.mmap(-1, size) as scratch:  # a full copy elsewhere: the RAM stays as it is
+            target = ctypes.addressof(ctypes.c_char.from_buffer(scratch))
+            copies = [timed(partial(ctypes.memmove, target, image, size)) for _ in range(4)][1:]
+        row |= {
+            "restore": median_us(restores),
+            "alone": median_us(alone),
+            "full": median_us(copies),
+        }
+        if save:
+            with tempfile.TemporaryDirectory(dir=args.tmp) as folder:
+                path = os.path.join(folder, "guest.snap")
+                row["save"] = timed(partial(snapshot.save, path))
+                row["file"] = os.path.getsize(path)
+                before = time.perf_counter()
+                Snapshot.load(path).close()
+                row["load"] = time.perf_counter() - before
+        print(f"  {len(pages)} pages: snapshot method {snapshot.method}", file=sys.stderr)
+        snapshot.close()
         uc.mem_unmap(0, size)
         view.release()
-    return results
+    return row
 
 
 def _copy_pages(base: int, image: int, pages: Sequence[int]) -> None:
@@ -255,10 +276,11 @@ def main(argv: Sequence[str]) -> int:
     )
     for count, row in ours.items():
         bandwidth = size / (row["full"] / 1e6)
-        memcpy = count * PAGE / bandwidth * 1e6
+        memcpy = abs(count) * PAGE / bandwidth * 1e6
         unicorn = theirs.get(count)
+        label = f"{abs(count)}*" if count < 0 else str(count)
         print(
-            f"{count:>11} {row['restore']:>8.0f}us {row['full']:>8.0f}us "
+            f"{label:>11} {row['restore']:>8.0f}us {row['full']:>8.0f}us "
             f"{row['full'] / row['restore']:>6.0f}x {row['alone']:>9.0f}us "
             f"{row['restore'] / max(row['alone'], 1e-3):>5.1f}x {memcpy:>6.0f}us "
             + (
@@ -267,8 +289,11 @@ def main(argv: Sequence[str]) -> int:
                 else f"{'-':>10} {'-':>7}"
             )
         )
+    print(f"{'*':>11} after the guest wrote every page once (page tables split to 4 KiB)")
     print()
     for count, row in ours.items():
+        if count < 0:
+            continue
         line = f"{count:>11} dirty pages: snapshot {row['snapshot'] * 1e3:.0f} ms"
         if "file" in row:
             line += (

@@ -390,6 +390,9 @@ def test_corrupt_files_are_refused(tmp_path: Path) -> None:
     huge = {"board": "none", "family": "", "page-size": PAGE}
     bad.append(_header(huge | {"backends": [{"id": "ram", "size": 1 << 60, "page-size": PAGE}]}))
     bad.append(_header(huge | {"backends": [{"id": "ram", "size": 8192, "page-size": 3}]}))
+    many = [{"id": f"b{i}", "size": 1 << 45, "page-size": PAGE} for i in range(8)]
+    bad.append(_header(huge | {"backends": many}))
+    bad.append(_header(huge | {"backends": [{"id": "r", "size": 1, "page-size": 1 << 40}]}))
     bad.append(_header(huge | {"backends": "x"}))
     bad.append(_header([1, 2]))
     bad.append(_header(huge | {"backends": [{"id": "a", "size": 8192, "page-size": PAGE}] * 2}))
@@ -408,6 +411,12 @@ def test_corrupt_files_are_refused(tmp_path: Path) -> None:
         Snapshot.load(tmp_path / "absent.snap")
     with pytest.raises(MachineError, match=r"cannot read snapshot .*: Is a directory"):
         Snapshot.load(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes to it: opening it for reading must not wait
+    with pytest.raises(MachineError, match=r"cannot read snapshot .*fifo: not a regular file"):
+        Snapshot.load(fifo)
+    with pytest.raises(MachineError, match="cannot read snapshot /dev/zero: not a regular file"):
+        Snapshot.load("/dev/zero")
     assert len(os.listdir("/proc/self/fd")) == before
 
 

@@ -32,8 +32,10 @@ writing to pinned pages. For those, use ``method="copy"``. Read-only backends
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 import struct
 import tempfile
 import weakref
@@ -73,6 +75,10 @@ _RUN = struct.Struct("<QII")
 _LAST_RUN = 0xFFFF_FFFF_FFFF_FFFF
 MAX_HEADER = 1 << 20
 MAX_BACKENDS = 4096
+#: The largest page size a header may name (16 GiB: arm64's largest huge page).
+MAX_PAGE = 1 << 34
+#: The most memory a header may name in all: a 47-bit user address space.
+MAX_TOTAL = 1 << 47
 #: Pages per run in a file: a run never crosses a chunk.
 RUN_PAGES = CHUNK // FILE_PAGE
 _ZERO_CHUNK = bytes(CHUNK)
@@ -192,11 +198,13 @@ class Layout:
                 if type(number) is not int or not 0 < number < 1 << 62:
                     raise BadHeader("malformed backend size")
             assert isinstance(size, int) and isinstance(page_size, int)
-            if page_size & (page_size - 1) or page_size < FILE_PAGE:
+            if page_size & (page_size - 1) or not FILE_PAGE <= page_size <= MAX_PAGE:
                 raise BadHeader("malformed backend page size")
             items.append(BackendLayout(ident, size, page_size, qom_type))
         if len({b.id for b in items}) != len(items):
             raise BadHeader("a backend id appears twice")
+        if sum(_round_up(b.size, b.page_size) for b in items) > MAX_TOTAL:
+            raise BadHeader("the backends are larger than any address space")
         return cls(board, family, tuple(items))
 
 
@@ -673,7 +681,7 @@ class Snapshot:
         """
         name = os.fspath(path)
         try:
-            source = open(name, "rb")  # noqa: SIM115 - closed below, on every path
+            source = _open_regular(name)
         except OSError as exc:
             raise MachineError(
                 f"cannot read snapshot {name}: {os.strerror(exc.errno or 0)}"
@@ -723,6 +731,22 @@ class Snapshot:
 
 
 # -- file format ------------------------------------------------------------------------------
+
+
+def _open_regular(name: str) -> IO[bytes]:
+    """Open ``name`` for reading if it is a regular file (a FIFO or device never blocks)."""
+    fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise MachineError(f"cannot read snapshot {name}: not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _corrupt(name: str, why: str) -> MachineError:
