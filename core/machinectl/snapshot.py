@@ -38,6 +38,7 @@ import os
 import stat
 import struct
 import tempfile
+import time
 import weakref
 import zlib
 from collections.abc import Iterator, Sequence
@@ -62,9 +63,6 @@ METHODS = ("uffd-wp", "copy")
 CHUNK = 2 * 1024 * 1024
 #: Unit of the snapshot file: pages of this size that are all zero are not stored.
 FILE_PAGE = 4096
-#: Above this many written ranges, re-protecting is one page-table walk over their span
-#: instead of one ioctl each.
-PROTECT_IOCTLS = 8
 
 MAGIC = b"MCTLSNP\x01"
 END = b"MCTLEND\x01"
@@ -253,6 +251,8 @@ class Tracker:
     scanner: syscalls.PageScanner | None = None
     #: The snapshot the RAM equalled when the written pages were last cleared.
     _baseline: weakref.ref[Snapshot] | None = None
+    #: Seconds one protection call costs, as measured (a first guess until then).
+    _call_cost: float = 3e-6
 
     @classmethod
     def open(cls, machine: Machine, method: str | None) -> Tracker:
@@ -353,13 +353,24 @@ class Tracker:
             flags=syscalls.PM_SCAN_CHECK_WPASYNC,
         )
 
-    def reprotect(self, region: _Region, ranges: Sequence[tuple[int, int]]) -> None:
-        """Protect ``ranges`` (from :meth:`written`) again once they hold the baseline."""
+    def reprotect(
+        self, region: _Region, ranges: Sequence[tuple[int, int]], walk: float = 0.0
+    ) -> None:
+        """Protect ``ranges`` (from :meth:`written`) again once they hold the baseline.
+
+        Either one call per range, or one page-table walk over their span, whichever is
+        expected to be faster: ``walk`` is the time :meth:`written` took to walk the whole
+        region, and the cost of a call is measured as calls are made.
+        """
         if not ranges:
             return
-        if len(ranges) <= PROTECT_IOCTLS:
+        span = ranges[-1][1] - ranges[0][0]
+        if len(ranges) * self._call_cost <= walk * span / region.length:
+            started = time.perf_counter()
             for start, end in ranges:
                 self._protect(region, start, end)
+            cost = (time.perf_counter() - started) / len(ranges)
+            self._call_cost += (cost - self._call_cost) / 4
         else:
             self._protect(region, ranges[0][0], ranges[-1][1])
 
@@ -604,12 +615,14 @@ class Snapshot:
             if region.method != "uffd-wp":
                 image.copy_to(region.addr)
                 continue
+            started = time.perf_counter()
             ranges = tracker.written(region)
+            walk = time.perf_counter() - started
             if not ranges:
                 continue
             try:
                 image.copy_ranges(region.addr, ranges)
-                tracker.reprotect(region, ranges)
+                tracker.reprotect(region, ranges, walk)
             except BaseException:
                 tracker.forget()
                 raise
