@@ -219,6 +219,12 @@ def test_methods_and_reasons_are_reported(machine: Machine) -> None:
             assert snapshot.reasons == {}
     with machine.snapshot(method="copy") as snapshot:
         assert snapshot.method == "copy" and snapshot.reasons == {}
+    if NO_TRACKING:
+        with pytest.raises(MachineError, match="cannot track writes to backend 'm0'"):
+            machine.snapshot(method="uffd-wp")
+    else:
+        with machine.snapshot(method="uffd-wp") as snapshot:
+            assert snapshot.method == "uffd-wp"
     with pytest.raises(MachineError, match="snapshot method 'soft' is not one of uffd-wp, copy"):
         machine.snapshot(method="soft")
 
@@ -509,3 +515,17 @@ def test_the_fuzzing_example_runs() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "restores/s" in proc.stdout
     assert "RAM identical to the snapshot after the last restore: True" in proc.stdout
+
+
+def test_data_ranges_of_a_sparse_memfd() -> None:
+    fd = os.memfd_create("sparse")
+    try:
+        os.ftruncate(fd, 8 * MiB)
+        os.pwrite(fd, b"x", 3 * MiB + 5)
+        os.pwrite(fd, b"y", 8 * MiB - 1)
+        ranges = syscalls.data_ranges(fd, 8 * MiB)
+        assert [start // PAGE for start, _ in ranges] == [(3 * MiB) // PAGE, 8 * MiB // PAGE - 1]
+        assert all(end - start == PAGE for start, end in ranges)
+        assert syscalls.data_ranges(fd, 3 * MiB) == []
+    finally:
+        os.close(fd)
