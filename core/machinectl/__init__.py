@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .machine import GuestRam, GuestRamRange, Machine
     from .memory import MemoryRegion
     from .plugins import Registry, create_registry, default_registry, reset_default_registry
+    from .snapshot import Snapshot
     from .state import MachineState
     from .units import GiB, KiB, MiB, TiB
 
@@ -75,6 +76,7 @@ _LAZY = {
         ("Registry", "create_registry", "default_registry", "reset_default_registry"), "plugins"
     ),
     **dict.fromkeys(("GiB", "KiB", "MiB", "TiB"), "units"),
+    "Snapshot": "snapshot",
 }
 
 
@@ -114,6 +116,7 @@ __all__ = [
     "QemuCompat",
     "RamRule",
     "Registry",
+    "Snapshot",
     "TiB",
     "UsageError",
     "Window",

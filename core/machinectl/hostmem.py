@@ -408,6 +408,16 @@ class HostMemoryBackend:
     def host_address(self) -> int:
         return self._allocated().mapping.addr
 
+    @property
+    def mapping(self) -> HostMapping:
+        """The host mapping that holds the memory (MachineError when not allocated)."""
+        return self._allocated().mapping
+
+    @property
+    def memory_fd(self) -> int | None:
+        """The memfd or file behind the memory; None for anonymous memory."""
+        return self._allocated().fd
+
     def sharing_hint(self) -> str | None:
         """A path another process can open and map to share this memory; None if private."""
         if not self.share or self._memory is None:

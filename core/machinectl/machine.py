@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -37,6 +37,9 @@ from .options import (
 )
 from .plugins import ENV_TARGET, Registry, default_registry
 from .state import MachineState
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot, Tracker
 
 RAM_ALIGN = 8192
 U64 = 1 << 64
@@ -124,6 +127,8 @@ class Machine:
     #: The QEMU target the machine was built for: the one asked for, else the board's first
     #: (None for a board of every target, such as ``none``, when no target was asked for).
     target: str | None = None
+    #: Write tracking for snapshots (:mod:`machinectl.snapshot`), opened by the first one.
+    _tracker: Tracker | None = attrs.field(default=None, init=False, repr=False)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -335,6 +340,30 @@ class Machine:
             if hint is not None:
                 yield backend.id, hint
 
+    # -- snapshots -----------------------------------------------------------------------------
+
+    def snapshot(self, *, method: str | None = None) -> Snapshot:
+        """Copy every byte of guest RAM the machine owns into a :class:`Snapshot`.
+
+        From then on writes are tracked, so that :meth:`restore` costs what was written since.
+        ``method`` forces the means: ``"uffd-wp"`` (an error where the kernel cannot) or
+        ``"copy"`` (compare and copy everything; needed when another process writes to a
+        ``share=on`` backend). See :attr:`Snapshot.methods` for the means in use.
+        """
+        from .snapshot import Snapshot
+
+        return Snapshot.take(self, method=method)
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Make guest RAM byte-identical to ``snapshot``, in place (host addresses stay).
+
+        Restoring the snapshot taken or restored last costs the pages written since; any
+        other snapshot (an older one, one loaded from a file) is compared and copied whole
+        once, and then becomes the one that costs only what is written. A snapshot of
+        another layout raises :class:`MachineError`.
+        """
+        snapshot.restore_into(self)
+
     # -- lifetime ------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -344,6 +373,9 @@ class Machine:
     def _release(self, abandon: bool) -> None:
         """Close every backend; with ``abandon``, also remove the files they created."""
         self.closed = True
+        if self._tracker is not None:
+            self._tracker.close()
+            self._tracker = None
         errors = []
         for backend in reversed(self.backends):
             try:

@@ -59,11 +59,21 @@ __all__ = [
     "MPOL_MF_MOVE",
     "MPOL_MF_STRICT",
     "MPOL_PREFERRED",
+    "PAGE_IS_PFNZERO",
+    "PAGE_IS_PRESENT",
+    "PAGE_IS_SWAPPED",
+    "PAGE_IS_WRITTEN",
     "PAGE_SIZE",
+    "PM_SCAN_CHECK_WPASYNC",
+    "PM_SCAN_WP_MATCHING",
     "PROT_NONE",
     "PROT_READ",
     "PROT_WRITE",
+    "UFFD_FEATURE_WP_ASYNC",
+    "UFFD_FEATURE_WP_HUGETLBFS_SHMEM",
+    "PageScanner",
     "add_seals",
+    "data_ranges",
     "default_hugepage_size",
     "fallocate",
     "fd_page_size",
@@ -72,11 +82,19 @@ __all__ = [
     "is_hugetlbfs",
     "madvise",
     "mbind",
+    "memcmp",
     "memfd_create",
+    "memmove",
+    "memset",
     "mincore",
     "mmap_anonymous",
     "mmap_fd",
     "munmap",
+    "uffd_api",
+    "uffd_register_wp",
+    "uffd_unregister",
+    "uffd_writeprotect",
+    "userfaultfd",
 ]
 
 PAGE_SIZE: Final[int] = mmap.PAGESIZE
@@ -136,6 +154,29 @@ HUGETLBFS_MAGIC: Final = 0x958458F6
 
 # (mbind, get_mempolicy) system call numbers.
 _SYSCALL_NUMBERS: Final = {"x86_64": (237, 239), "aarch64": (235, 236)}
+# userfaultfd(2) system call numbers.
+_USERFAULTFD_NUMBERS: Final = {"x86_64": 323, "aarch64": 282}
+
+# userfaultfd(2): flags, API handshake, features, registration modes and ioctls.
+UFFD_USER_MODE_ONLY: Final = 1
+UFFD_API: Final = 0xAA
+UFFD_FEATURE_WP_HUGETLBFS_SHMEM: Final = 1 << 12
+UFFD_FEATURE_WP_ASYNC: Final = 1 << 15
+UFFDIO_REGISTER_MODE_WP: Final = 1 << 1
+UFFDIO_WRITEPROTECT_MODE_WP: Final = 1 << 0
+UFFDIO_API: Final = 0xC018AA3F
+UFFDIO_REGISTER: Final = 0xC020AA00
+UFFDIO_UNREGISTER: Final = 0x8010AA01
+UFFDIO_WRITEPROTECT: Final = 0xC018AA06
+
+# PAGEMAP_SCAN, the ioctl on /proc/PID/pagemap (Linux 6.7): flags and page categories.
+PAGEMAP_SCAN: Final = 0xC0606610
+PM_SCAN_WP_MATCHING: Final = 1 << 0
+PM_SCAN_CHECK_WPASYNC: Final = 1 << 1
+PAGE_IS_WRITTEN: Final = 1 << 1
+PAGE_IS_PRESENT: Final = 1 << 3
+PAGE_IS_SWAPPED: Final = 1 << 4
+PAGE_IS_PFNZERO: Final = 1 << 5
 
 _ULONG_BITS: Final = ctypes.sizeof(ctypes.c_ulong) * 8
 _NodeMask = ctypes.c_ulong * (MAX_NODES // _ULONG_BITS)
@@ -158,6 +199,53 @@ class _StatFs(ctypes.Structure):
         ("f_frsize", ctypes.c_long),
         ("f_flags", ctypes.c_long),
         ("f_spare", ctypes.c_long * 4),
+    ]
+
+
+class _UffdioApi(ctypes.Structure):
+    _fields_ = [
+        ("api", ctypes.c_uint64),
+        ("features", ctypes.c_uint64),
+        ("ioctls", ctypes.c_uint64),
+    ]
+
+
+class _UffdioRegister(ctypes.Structure):
+    _fields_ = [
+        ("start", ctypes.c_uint64),
+        ("len", ctypes.c_uint64),
+        ("mode", ctypes.c_uint64),
+        ("ioctls", ctypes.c_uint64),
+    ]
+
+
+class _UffdioRange(ctypes.Structure):
+    _fields_ = [("start", ctypes.c_uint64), ("len", ctypes.c_uint64)]
+
+
+class _UffdioWriteprotect(ctypes.Structure):
+    _fields_ = [("start", ctypes.c_uint64), ("len", ctypes.c_uint64), ("mode", ctypes.c_uint64)]
+
+
+class _PmScanArg(ctypes.Structure):
+    """``struct pm_scan_arg`` (include/uapi/linux/fs.h)."""
+
+    _fields_ = [
+        (name, ctypes.c_uint64)
+        for name in (
+            "size",
+            "flags",
+            "start",
+            "end",
+            "walk_end",
+            "vec",
+            "vec_len",
+            "max_pages",
+            "category_inverted",
+            "category_mask",
+            "category_anyof_mask",
+            "return_mask",
+        )
     ]
 
 
@@ -188,6 +276,12 @@ _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int6
 _fstatfs = _libc.fstatfs
 _fstatfs.restype = ctypes.c_int
 _fstatfs.argtypes = [ctypes.c_int, ctypes.POINTER(_StatFs)]
+_ioctl = _libc.ioctl
+_ioctl.restype = ctypes.c_int
+_ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+_memcmp = _libc.memcmp
+_memcmp.restype = ctypes.c_int
+_memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 _syscall = _libc.syscall  # variadic: every argument is passed as an explicit ctypes value
 _syscall.restype = ctypes.c_long
 
@@ -470,3 +564,153 @@ def default_hugepage_size(meminfo: str = "/proc/meminfo") -> int | None:
     except FileNotFoundError:
         return None
     return None
+
+
+# -- dirty-page tracking ---------------------------------------------------------------------
+
+
+def memmove(dest: int, src: int, size: int) -> None:
+    """Copy ``size`` bytes from address ``src`` to address ``dest`` (memmove(3))."""
+    ctypes.memmove(dest, src, size)
+
+
+def memset(dest: int, value: int, size: int) -> None:
+    """Fill ``size`` bytes at address ``dest`` with the byte ``value`` (memset(3))."""
+    ctypes.memset(dest, value, size)
+
+
+def memcmp(a: int, b: int | bytes, size: int) -> int:
+    """Compare ``size`` bytes at address ``a`` with an address or a bytes object (memcmp(3))."""
+    return int(_memcmp(a, b, size))
+
+
+def _uffd_ioctl(fd: int, request: int, arg: ctypes.Structure) -> None:
+    while _ioctl(fd, request, ctypes.addressof(arg)) != 0:
+        if ctypes.get_errno() != errno.EINTR:
+            raise _error()
+
+
+def userfaultfd() -> int:
+    """A new userfaultfd (close-on-exec, non-blocking) for this process's memory.
+
+    Only faults raised by user-space accesses are delivered (UFFD_USER_MODE_ONLY), which is
+    what an unprivileged process may ask for; write-protection in asynchronous mode never
+    delivers a fault anyway. ENOSYS where the kernel or the architecture has no userfaultfd.
+    """
+    number = _USERFAULTFD_NUMBERS.get(platform.machine())
+    if number is None:
+        raise _error(errno.ENOSYS)
+    flags = os.O_CLOEXEC | os.O_NONBLOCK | UFFD_USER_MODE_ONLY
+    fd = int(_syscall(ctypes.c_long(number), ctypes.c_int(flags)))
+    if fd < 0:
+        raise _error()
+    return fd
+
+
+def uffd_api(fd: int, features: int) -> int:
+    """The UFFDIO_API handshake, enabling ``features``; returns the features the kernel has.
+
+    EINVAL when the kernel lacks one of ``features``.
+    """
+    arg = _UffdioApi(UFFD_API, features, 0)
+    _uffd_ioctl(fd, UFFDIO_API, arg)
+    return int(arg.features)
+
+
+def uffd_register_wp(fd: int, addr: int, size: int) -> None:
+    """Register ``size`` bytes at ``addr`` with the userfaultfd for write-protection."""
+    _uffd_ioctl(fd, UFFDIO_REGISTER, _UffdioRegister(addr, size, UFFDIO_REGISTER_MODE_WP, 0))
+
+
+def uffd_unregister(fd: int, addr: int, size: int) -> None:
+    """Undo :func:`uffd_register_wp` for a range (the write-protection bits go with it)."""
+    _uffd_ioctl(fd, UFFDIO_UNREGISTER, _UffdioRange(addr, size))
+
+
+def uffd_writeprotect(fd: int, addr: int, size: int, protect: bool = True) -> None:
+    """Write-protect (or, with ``protect=False``, unprotect) a registered range."""
+    mode = UFFDIO_WRITEPROTECT_MODE_WP if protect else 0
+    _uffd_ioctl(fd, UFFDIO_WRITEPROTECT, _UffdioWriteprotect(addr, size, mode))
+
+
+class PageScanner:
+    """PAGEMAP_SCAN on this process's ``/proc/self/pagemap``, with a reusable result buffer.
+
+    Opening fails with the usual OSError; the first :meth:`scan` fails with ENOTTY (or
+    EINVAL) on a kernel older than 6.7.
+    """
+
+    def __init__(self, capacity: int = 4096):
+        self.fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+        self._capacity = capacity
+        self._vec = (ctypes.c_uint64 * (3 * capacity))()
+        self._arg = _PmScanArg()
+
+    def scan(
+        self,
+        start: int,
+        end: int,
+        *,
+        categories: int = 0,
+        anyof: int = 0,
+        inverted: int = 0,
+        flags: int = 0,
+        report: bool = True,
+    ) -> list[tuple[int, int]]:
+        """``(start, end)`` address ranges in ``[start, end)`` of pages in every category of
+        ``categories`` and, when ``anyof`` is not 0, in one of ``anyof`` at least. The
+        categories in ``inverted`` are tested for their absence instead.
+
+        With ``flags`` holding PM_SCAN_WP_MATCHING the matching pages are write-protected in
+        the same walk; without ``report`` nothing is returned (only the protection happens).
+        """
+        arg = self._arg
+        ranges: list[tuple[int, int]] = []
+        vec = ctypes.addressof(self._vec) if report else 0
+        while start < end:
+            ctypes.memset(ctypes.addressof(arg), 0, ctypes.sizeof(arg))
+            arg.size = ctypes.sizeof(arg)
+            arg.flags, arg.start, arg.end = flags, start, end
+            arg.vec, arg.vec_len = vec, self._capacity if report else 0
+            arg.category_mask, arg.category_anyof_mask = categories, anyof
+            arg.category_inverted = inverted
+            arg.return_mask = categories | anyof
+            count = _ioctl(self.fd, PAGEMAP_SCAN, ctypes.addressof(arg))
+            if count < 0:
+                if ctypes.get_errno() == errno.EINTR:
+                    continue
+                raise _error()
+            values = self._vec[: 3 * count]
+            ranges += zip(values[0::3], values[1::3], strict=True)
+            if arg.walk_end <= start:
+                raise _error(errno.EIO)  # the kernel made no progress
+            start = arg.walk_end
+        return ranges
+
+    def close(self) -> None:
+        """Close the pagemap descriptor. Idempotent."""
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+
+def data_ranges(fd: int, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets below ``size`` of the data of ``fd`` (SEEK_DATA/SEEK_HOLE).
+
+    Holes read as zeros. A file system without the two whences reports everything as data.
+    """
+    ranges = []
+    offset = 0
+    while offset < size:
+        try:
+            start = os.lseek(fd, offset, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:  # no data from here to the end of the file
+                break
+            raise
+        if start >= size:
+            break
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        ranges.append((start, end))
+        offset = end
+    return ranges
