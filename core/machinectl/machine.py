@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from . import numa as numa_mod
+from . import signals
 from .boards import Board
 from .errors import MachineError
 from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
@@ -319,18 +320,24 @@ class Machine:
     # -- lifetime ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release every backend's host memory and descriptors."""
+        """Release every backend's host memory and descriptors. Idempotent.
+
+        A signal that arrives meanwhile waits until everything is released: a SIGINT then
+        reaches the caller as ``KeyboardInterrupt`` from ``close()``.
+        """
         self._release(abandon=False)
 
     def _release(self, abandon: bool) -> None:
         """Close every backend; with ``abandon``, also remove the files they created."""
-        self.closed = True
         errors = []
-        for backend in reversed(self.backends):
-            try:
-                backend.close(abandon=abandon)
-            except OSError as exc:  # pragma: no cover - munmap/close of our own resources
-                errors.append(exc)
+        with signals.held():
+            self.closed = True
+            self.allocated = False
+            for backend in reversed(self.backends):
+                try:
+                    backend.close(abandon=abandon)
+                except OSError as exc:  # pragma: no cover - munmap/close of our own resources
+                    errors.append(exc)
         if errors:
             raise MachineError(f"releasing guest memory failed: {errors[0]}")
 
