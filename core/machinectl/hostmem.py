@@ -25,7 +25,8 @@ Where QEMU 7.2 would crash, hang or destroy data, machinectl differs:
 * a file created for the command is removed when the command fails, whatever failed (QEMU
   removes it only when mapping it failed);
 * a memfd is named after its backend id (QEMU names every one ``memory-backend-memfd``), so
-  that ``/proc/PID/fd`` shows which backend a descriptor belongs to;
+  that ``/proc/PID/fd`` shows which backend a descriptor belongs to (the first 249 bytes of a
+  longer id: the kernel's limit);
 * a file that existed before and was mapped for a machine that cannot be built is left as it
   was: an empty file grown to ``size`` is emptied again, its times are put back, and
   ``discard-data`` only ever runs when a built machine is closed;
