@@ -108,6 +108,10 @@ def _main(args: list[str], received: _Received) -> int:
             else:
                 _error(f"write error: {exc.strerror}")
                 status = 1
+        except MemoryError:
+            # Python itself ran out of memory (an address-space limit): a host fault, not ours.
+            _error(os.strerror(errno.ENOMEM))
+            status = 1
         except Exception as exc:
             if os.environ.get("MACHINECTL_DEBUG"):
                 raise

@@ -401,6 +401,12 @@ class HostMemoryBackend:
                 progress=progress,
                 readonly=mapping.readonly,
             )
+        except prealloc.ThreadCreationError as exc:
+            raise MachineError(
+                f"qemu_thread_create: {_strerror(exc)}",
+                hint=f"backend '{self.id}' preallocates with up to {self.prealloc_threads} "
+                "threads; a limit on threads, processes or address space stopped one",
+            ) from None
         except OSError as exc:
             raise MachineError(f"preallocating memory failed: {_strerror(exc)}") from None
 
