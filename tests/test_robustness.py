@@ -63,6 +63,16 @@ def no_leaks() -> Iterator[None]:
     assert sorted(os.listdir("/proc/self/fd")) == fds
 
 
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler (a shell starts background jobs with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @contextlib.contextmanager
 def signal_at_call(function: str, signum: int, module: str = "") -> Iterator[list[str]]:
     """Raise ``signum`` in this process when a function named ``function`` (of a file whose
@@ -106,10 +116,12 @@ def test_signals_at_many_moments_of_allocation_and_release() -> None:
 
 @ROOT_ONLY
 def test_repeated_signals_at_the_release_after_hold() -> None:
-    """SIGTERM ends the hold; a second signal during the release ends the command with it."""
+    """SIGTERM ends the hold; a second signal during the release ends the command with it
+    (another signal: two SIGTERMs close together are one, as the kernel merges them)."""
     with sweep.tmpfs("1g") as directory:
         results = [
-            sweep.run_case(directory, "256M", signal.SIGTERM, offset, hold=True)
+            sweep.run_case(directory, "256M", signum, offset, hold=True)
+            for signum in (signal.SIGINT, signal.SIGHUP)
             for offset in (0.0, 0.002, 0.01)
         ]
     broken = [
@@ -192,7 +204,7 @@ def test_signals_python_ignores_leave_the_machine_alone(signum: int) -> None:
         assert [p.name for p in directory.iterdir()] == ["f"]  # kept, as QEMU keeps it
 
 
-@pytest.mark.usefixtures("no_leaks")
+@pytest.mark.usefixtures("no_leaks", "python_sigint")
 def test_sigint_during_close_reaches_the_caller_after_the_release(
     registry: Registry, tmp_path: Path
 ) -> None:
@@ -221,7 +233,7 @@ def test_sigint_during_close_reaches_the_caller_after_the_release(
     assert machine.query()["machine"]["allocated"] is False
 
 
-@pytest.mark.usefixtures("no_leaks")
+@pytest.mark.usefixtures("no_leaks", "python_sigint")
 def test_sigint_while_an_allocation_is_undone_reaches_the_caller(
     registry: Registry, tmp_path: Path
 ) -> None:
