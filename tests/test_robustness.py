@@ -361,17 +361,21 @@ def test_special_files_answer_at_once(tmp_path: Path, kind: str, readonly: bool,
 @pytest.mark.usefixtures("no_leaks")
 def test_a_fifo_opened_in_process_leaves_nothing(registry: Registry, tmp_path: Path) -> None:
     fifo = _special(tmp_path, "fifo")
-    for extra in ("", ",readonly=on", ",readonly=on,prealloc=on"):
-        with pytest.raises(MachineError, match=NO_DEVICE):
-            Machine.from_argv(
-                [
-                    "-M",
-                    "none",
-                    "-object",
-                    f"memory-backend-file,id=m,size=1M,mem-path={fifo}{extra}",
-                ],
-                registry=registry,
-            )
+
+    def hung(signum: int, frame: FrameType | None) -> None:
+        raise AssertionError("open() of a FIFO blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    try:
+        for extra in ("", ",readonly=on", ",readonly=on,prealloc=on"):
+            signal.alarm(10)
+            spec = f"memory-backend-file,id=m,size=1M,mem-path={fifo}{extra}"
+            with pytest.raises(MachineError, match=NO_DEVICE):
+                Machine.from_argv(["-M", "none", "-object", spec], registry=registry)
+            signal.alarm(0)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_character_device_is_still_mapped(registry: Registry) -> None:
