@@ -228,7 +228,6 @@ def test_sigint_during_close_reaches_the_caller_after_the_release(
     ):
         machine.close()
     assert seen, "the release never unmapped"
-    maps = _maps()
     assert all(f"{a:x}-" not in maps for a in addresses)
     assert machine.query()["machine"]["allocated"] is False
 
@@ -237,8 +236,8 @@ def test_sigint_during_close_reaches_the_caller_after_the_release(
 def test_sigint_while_an_allocation_is_undone_reaches_the_caller(
     registry: Registry, tmp_path: Path
 ) -> None:
-    """A NUMA binding that fails after the file was created: the undoing is interrupted by
-    SIGINT at its first unmapping, completes, and the KeyboardInterrupt follows."""
+    """A NUMA binding that fails after the file was created: SIGINT arrives as the file is
+    removed; the removal completes, and the KeyboardInterrupt follows."""
     path = tmp_path / "ram"
     argv = [
         "-M",
@@ -246,18 +245,23 @@ def test_sigint_while_an_allocation_is_undone_reaches_the_caller(
         "-object",
         f"memory-backend-file,id=f,size=4M,mem-path={path},host-nodes=63,policy=bind",
     ]
-    with signal_at_call("_abandon", signal.SIGINT) as seen, pytest.raises(KeyboardInterrupt):
+    with (
+        signal_at_call("_remove_created", signal.SIGINT) as seen,
+        pytest.raises(KeyboardInterrupt),
+    ):
         Machine.from_argv(argv, registry=registry)
     assert seen
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.usefixtures("no_leaks")
 def test_a_signal_in_the_release_of_the_command_is_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     with signal_at_call("close", signal.SIGTERM, "hostmem.py"):
         status = main(["run", "-M", "none", "-m", "16M", "-mem-path", str(tmp_path)])
     out, err = capsys.readouterr()
+    assert str(tmp_path) not in _maps()
     assert (status, err) == (128 + signal.SIGTERM, "machinectl: terminated\n")
     assert "base memory: 16777216" in out
     assert list(tmp_path.iterdir()) == []
