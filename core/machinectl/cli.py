@@ -407,9 +407,9 @@ def _hold(machine: Any) -> None:
         _write_stderr("\n".join(lines) + "\n")
         while True:
             signal.pause()
-    except Interrupted:
-        # The signal that ends a hold is its normal end; a later one ends the command.
-        _RECEIVED[-1].forget()
+    except Interrupted as exc:
+        # The signal that ends a hold is its normal end; another one ends the command.
+        _RECEIVED[-1].consume(exc.signum)
         return
 
 
@@ -631,23 +631,34 @@ def _signal_line(signum: int) -> str:
 
 
 class _Received:
-    """The first signal that asked the command to end, once its exception is on its way."""
+    """The signals that asked the command to end, in the order they came."""
 
     def __init__(self) -> None:
-        self.signum: int | None = None
+        self.signums: list[int] = []
+        #: An :class:`Interrupted` is on its way: later signals are only recorded.
+        self.raising = False
         #: The command has ended: a signal is still recorded, but raises nothing.
         self.closed = False
 
+    @property
+    def signum(self) -> int | None:
+        """The signal the command ends with, if any."""
+        return self.signums[0] if self.signums else None
+
     def take(self, signum: int) -> bool:
         """Record ``signum``; whether to raise for it (not when an earlier signal is already
-        ending the command, or the command has ended)."""
-        if self.signum is not None:
+        on its way, or the command has ended)."""
+        self.signums.append(signum)
+        if self.raising or self.closed:
             return False
-        self.signum = signum
-        return not self.closed
+        self.raising = True
+        return True
 
-    def forget(self) -> None:
-        self.signum = None
+    def consume(self, signum: int) -> None:
+        """``signum`` did what it asked (it ended a hold); one that came meanwhile remains."""
+        with contextlib.suppress(ValueError):
+            self.signums.remove(signum)
+        self.raising = False
 
 
 #: The signals received by each :func:`main` running (innermost last).
