@@ -8,11 +8,18 @@ from the board index (:func:`_index`, see :mod:`machinectl.index`) and imports n
 
 Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (2 for a
 mistake in the command line of ``machinectl`` itself); never a traceback.
+
+A signal that ends a process by default (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, ...) is
+one line too, after everything acquired is released, with exit status 128 + the signal. Output
+that cannot be written (a full disk, a closed standard output) is ``write error: ...``, exit
+status 1; a reader that went away (``| head -1``) ends the command quietly with status 141, as
+a process that SIGPIPE ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -27,7 +34,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from types import FrameType
-    from typing import Any, NoReturn
+    from typing import Any, NoReturn, TextIO
 
     from .index import BoardIndex, IndexedBoard
     from .plugins import Registry
@@ -63,10 +70,10 @@ with a warning that lists them. Help as in QEMU: -M help, -M TYPE,help, -object 
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived; carries the signal number."""
+    """A signal that ends the command arrived; carries the signal number."""
 
     def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
+        super().__init__(_signal_name(signum))
         self.signum = signum
 
 
@@ -78,30 +85,87 @@ class _Exit(Exception):
         self.status = status
 
 
+class OutputError(Exception):
+    """Standard output cannot be written; carries the error."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error.strerror or str(error))
+        self.errno = error.errno
+        self.strerror = error.strerror or str(error)
+
+
+#: Exit status of a command whose reader went away, as for a process that SIGPIPE ends.
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (``sys.argv[1:]`` when None) and return its exit status.
+
+    Called without ``argv`` (as the ``machinectl`` program), the signals stay held back once
+    the status is decided: one that comes later cannot make a second line or another status.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    program = argv is None
+    if program:
+        _reserve_standard_fds()
+    received = _Received()
+    stdout = sys.stdout
+    status = 1
     try:
-        with _signals_as_exceptions():
-            return _dispatch(args)
-    except MachineError as exc:
-        _error(_one_line(exc))
-        return exc.exit_status
-    except Interrupted as exc:
-        _error("interrupted" if exc.signum == signal.SIGINT else "terminated")
-        return 128 + exc.signum
-    except BrokenPipeError:
-        # The reader went away (``machinectl list-boards | head``): not an error of ours.
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the broken stream
-        return 0
-    except Exception as exc:
-        if os.environ.get("MACHINECTL_DEBUG"):
-            raise
-        _error(f"internal error: {type(exc).__name__}: {exc} (MACHINECTL_DEBUG=1 shows where)")
-        return 1
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 128 + signal.SIGINT
+        with _signals_as_exceptions(received, final_block=program):
+            status = _main(args, received)
+    except Interrupted:
+        pass  # it came as the command ended: told below
+    finally:
+        sys.stdout = stdout
+    if received.signum is not None and status != 128 + received.signum:
+        _error(_signal_line(received.signum))
+        status = 128 + received.signum
+    return status
+
+
+def _main(args: list[str], received: _Received) -> int:
+    """The command, and each way it can end, turned into a line and an exit status."""
+    status = 1
+    try:
+        try:
+            if sys.stdout is None:
+                raise OutputError(OSError(errno.EBADF, os.strerror(errno.EBADF)))
+            sys.stdout = _GuardedOutput(sys.stdout)
+            status = _dispatch(args)
+            sys.stdout.flush()
+        except MachineError as exc:
+            if received.signum is None:
+                _error(_one_line(exc))
+            status = exc.exit_status
+        except OutputError as exc:
+            _silence_stdout()
+            if exc.errno == errno.EPIPE:
+                # The reader went away (``machinectl list-boards | head``): not an error.
+                status = BROKEN_PIPE_STATUS
+            else:
+                _error(f"write error: {exc.strerror}")
+                status = 1
+        except MemoryError:
+            # Python itself ran out of memory (an address-space limit): a host fault, not ours.
+            _error(os.strerror(errno.ENOMEM))
+            status = 1
+        except Exception as exc:
+            if os.environ.get("MACHINECTL_DEBUG"):
+                raise
+            _error(f"internal error: {type(exc).__name__}: {exc} (MACHINECTL_DEBUG=1 shows where)")
+            status = 1
+        except KeyboardInterrupt:
+            received.take(signal.SIGINT)
+        if received.signum is not None:
+            # A signal whose exception was caught on the way (inside a finalizer, or by code
+            # that catches everything) still ends the command as the signal asks.
+            raise Interrupted(received.signum)
+    except Interrupted:
+        signum = received.signum if received.signum is not None else signal.SIGINT
+        _error(_signal_line(signum))
+        return 128 + signum
+    return status
 
 
 def _dispatch(args: list[str]) -> int:
@@ -446,11 +510,12 @@ def _hold(machine: Any) -> None:
         lines.append(f"  {backend_id}: {printable(path)}")
     try:
         # A reader may signal as soon as it has read the lines: that is a release too.
-        sys.stderr.write("\n".join(lines) + "\n")
-        sys.stderr.flush()
+        _write_stderr("\n".join(lines) + "\n")
         while True:
             signal.pause()
-    except Interrupted:
+    except Interrupted as exc:
+        # The signal that ends a hold is its normal end; another one ends the command.
+        _RECEIVED[-1].consume(exc.signum)
         return
 
 
@@ -531,25 +596,167 @@ def _error(text: str) -> None:
         cut = len(text) - MAX_LINE
         half = MAX_LINE // 2
         text = f"{text[:half]}[... {cut} characters ...]{text[half - MAX_LINE :]}"
-    sys.stderr.write(f"{PROG}: {text}\n")
-    sys.stderr.flush()
+    _write_stderr(f"{PROG}: {text}\n")
+
+
+def _write_stderr(text: str) -> None:
+    """Write to standard error; when that fails too, nothing is left to tell."""
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+class _GuardedOutput:
+    """Standard output whose write errors are :class:`OutputError`, handled once in main."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that what is still buffered for it is dropped
+    quietly at exit (Python's advice for a broken pipe, and a full disk alike)."""
+    stream = sys.stdout
+    if isinstance(stream, _GuardedOutput):
+        stream = stream._stream
+    sys.stdout = stream
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+
+
+def _reserve_standard_fds() -> None:
+    """Open /dev/null on a standard descriptor that is closed (``>&-``), so that no file or
+    memory the command opens takes its number and receives what is meant for it."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:  # pragma: no cover - the lowest free number is the closed one
+                    os.dup2(null, fd)
+                    os.close(null)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"SIGRTMIN+{signum - signal.SIGRTMIN}"
+
+
+def _signal_line(signum: int) -> str:
+    if signum == signal.SIGINT:
+        return "interrupted"
+    if signum in (signal.SIGTERM, signal.SIGHUP):
+        return "terminated"
+    return f"terminated by {_signal_name(signum)}"
+
+
+class _Received:
+    """The signals that asked the command to end, in the order they came."""
+
+    def __init__(self) -> None:
+        self.signums: list[int] = []
+        #: An :class:`Interrupted` is on its way: later signals are only recorded.
+        self.raising = False
+        #: The command has ended: a signal is still recorded, but raises nothing.
+        self.closed = False
+
+    @property
+    def signum(self) -> int | None:
+        """The signal the command ends with, if any."""
+        return self.signums[0] if self.signums else None
+
+    def take(self, signum: int) -> bool:
+        """Record ``signum``; whether to raise for it (not when an earlier signal is already
+        on its way, or the command has ended)."""
+        self.signums.append(signum)
+        if self.raising or self.closed:
+            return False
+        self.raising = True
+        return True
+
+    def consume(self, signum: int) -> None:
+        """``signum`` did what it asked (it ended a hold); one that came meanwhile remains."""
+        with contextlib.suppress(ValueError):
+            self.signums.remove(signum)
+        self.raising = False
+
+
+#: The signals received by each :func:`main` running (innermost last).
+_RECEIVED: list[_Received] = []
+
+
+def _handled_signals() -> list[int]:
+    """The signals that end the command: those that end a process by default, except
+    SIGPIPE and SIGXFSZ, which Python ignores so that the write that fails reports them."""
+    from .signals import TERMINATING
+
+    return sorted(TERMINATING - {signal.SIGPIPE, signal.SIGXFSZ})
 
 
 @contextmanager
-def _signals_as_exceptions() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP become :class:`Interrupted`, so every owner releases what it
-    holds (a terminal that closes under ``--hold`` or a preallocation is a release too)."""
+def _signals_as_exceptions(received: _Received, final_block: bool = False) -> Iterator[None]:
+    """Each signal that ends a process becomes :class:`Interrupted`, so every owner releases
+    what it holds (a terminal that closes under ``--hold`` or a preallocation is a release
+    too). The first one is the one the command ends with; later ones are only recorded."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise Interrupted(signum)
+        if received.take(signum):
+            raise Interrupted(signum)
 
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, handler) for s in signals}
+    def unraisable(hook: Any) -> None:
+        # An Interrupted raised inside a finalizer cannot leave it: its signal is recorded,
+        # and main ends the command with it.
+        if not isinstance(hook.exc_value, Interrupted):
+            previous_hook(hook)
+
+    handled = _handled_signals()
+    previous_hook = sys.unraisablehook
+    previous: dict[int, Any] = {}
+    _RECEIVED.append(received)
     try:
+        for signum in handled:
+            previous[signum] = signal.signal(signum, handler)
+        sys.unraisablehook = unraisable
         yield
     finally:
+        received.closed = True
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, handled)
+        sys.unraisablehook = previous_hook
         for signum, old in previous.items():
             signal.signal(signum, old)
+        _RECEIVED.pop()
+        if not final_block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        else:
+            # A signal that came after the last check is told too; from now on, the status
+            # is decided and a signal waits for the exit.
+            pending = signal.sigpending() & set(handled)
+            if pending:
+                received.take(min(pending))
 
 
 if __name__ == "__main__":

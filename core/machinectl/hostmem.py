@@ -25,7 +25,8 @@ Where QEMU 7.2 would crash, hang or destroy data, machinectl differs:
 * a file created for the command is removed when the command fails, whatever failed (QEMU
   removes it only when mapping it failed);
 * a memfd is named after its backend id (QEMU names every one ``memory-backend-memfd``), so
-  that ``/proc/PID/fd`` shows which backend a descriptor belongs to;
+  that ``/proc/PID/fd`` shows which backend a descriptor belongs to (the first 249 bytes of a
+  longer id: the kernel's limit);
 * a file that existed before and was mapped for a machine that cannot be built is left as it
   was: an empty file grown to ``size`` is emptied again, its times are put back, and
   ``discard-data`` only ever runs when a built machine is closed;
@@ -48,7 +49,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from . import prealloc, syscalls
+from . import prealloc, signals, syscalls
 from .errors import MachineError, did_you_mean
 from .mapping import HostMapping
 from .options import (
@@ -288,17 +289,22 @@ class HostMemoryBackend:
             return
         self._abandoned = False
         resources, creation = Stack(), Stack()
-        with Stack() as failure:
-            failure.enter_context(creation)
-            failure.enter_context(resources)
-            failure.callback(self._abandon)  # runs first: the undoing knows it is one
+        try:
             memory = self._map(resources, creation)
             self._advise(memory.mapping)
             self._bind(memory.mapping)
             if self.prealloc:
                 self._preallocate(memory, progress)
-            self._memory, self._resources, self._creation = memory, resources, creation
-            failure.pop_all()
+        except BaseException:
+            # The undoing runs whole, whatever signal arrives meanwhile (delivered after it).
+            with signals.held():
+                self._abandon()  # first: the undoing knows it is one
+                try:
+                    resources.close()
+                finally:
+                    creation.close()
+            raise
+        self._memory, self._resources, self._creation = memory, resources, creation
 
     def _map(self, resources: Stack, creation: Stack) -> _Memory:
         """Map the memory. What must be released goes on ``resources``; what must be undone
@@ -395,6 +401,12 @@ class HostMemoryBackend:
                 progress=progress,
                 readonly=mapping.readonly,
             )
+        except prealloc.ThreadCreationError as exc:
+            raise MachineError(
+                f"qemu_thread_create: {_strerror(exc)}",
+                hint=f"backend '{self.id}' preallocates with up to {self.prealloc_threads} "
+                "threads; a limit on threads, processes or address space stopped one",
+            ) from None
         except OSError as exc:
             raise MachineError(f"preallocating memory failed: {_strerror(exc)}") from None
 
@@ -435,20 +447,21 @@ class HostMemoryBackend:
         With ``abandon`` (the machine could not be built), a file the backend created is
         removed too.
         """
-        memory, resources, creation = self._memory, self._resources, self._creation
-        self._memory = self._resources = self._creation = None
-        if abandon:
-            self._abandon()
-        try:
-            # discard-data only ends a run that happened: a machine that could not be built
-            # leaves the file's data as it found it.
-            if memory is not None and memory.discard and not abandon:
-                _discard(memory.mapping.addr, _length(memory.mapping))
-            if resources is not None:
-                resources.close()
-        finally:
-            if abandon and creation is not None:
-                creation.close()
+        with signals.held():
+            memory, resources, creation = self._memory, self._resources, self._creation
+            self._memory = self._resources = self._creation = None
+            if abandon:
+                self._abandon()
+            try:
+                # discard-data only ends a run that happened: a machine that could not be
+                # built leaves the file's data as it found it.
+                if memory is not None and memory.discard and not abandon:
+                    _discard(memory.mapping.addr, _length(memory.mapping))
+                if resources is not None:
+                    resources.close()
+            finally:
+                if abandon and creation is not None:
+                    creation.close()
 
     def _abandon(self) -> None:
         self._abandoned = True
@@ -572,15 +585,19 @@ class FileBackend(HostMemoryBackend):
             with _Place(path) as place:
                 for _ in range(OPEN_ATTEMPTS):
                     try:
-                        fd = place.open(access | os.O_CLOEXEC)
+                        # Each descriptor is owned by ``resources`` (and each file created by
+                        # ``creation``) from the instant it exists: no signal comes between.
+                        with signals.held():
+                            fd = _open_nonblocking(place, access)
+                            resources.callback(os.close, fd)
                     except IsADirectoryError:
-                        fd = self._open_temporary(path)
-                        resources.callback(os.close, fd)
+                        with signals.held():
+                            fd = self._open_temporary(path)
+                            resources.callback(os.close, fd)
                         return fd, f"/proc/{os.getpid()}/fd/{fd}", True
                     except FileNotFoundError:
                         pass
                     else:
-                        resources.callback(os.close, fd)
                         info = os.fstat(fd)
                         place.check_existing(info)
                         if not self.readonly and stat.S_ISREG(info.st_mode):
@@ -588,11 +605,14 @@ class FileBackend(HostMemoryBackend):
                         return fd, os.path.abspath(path), not self.readonly
                     place.check_creation()
                     try:
-                        fd = place.open(os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                        with signals.held():
+                            fd = place.open(
+                                os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
+                            )
+                            resources.callback(os.close, fd)
+                            creation.callback(_remove_created, path, os.fstat(fd))
                     except FileExistsError:
                         continue  # created by someone else since: open that one
-                    resources.callback(os.close, fd)
-                    creation.callback(_remove_created, path, os.fstat(fd))
                     return fd, os.path.abspath(path), True
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
         except OSError as exc:
@@ -761,6 +781,21 @@ class _Place:
         return UnsafePath(reason)
 
 
+def _open_nonblocking(place: _Place, access: int) -> int:
+    """Open an existing ``mem-path`` without waiting on it: a FIFO with no writer (or no
+    reader) and a terminal waiting for a carrier would block ``open()`` forever. What is
+    opened is then left to the size checks and ``mmap`` to accept or refuse, as in QEMU (a
+    FIFO, a terminal or a /proc file cannot be mapped: ``No such device``)."""
+    fd = place.open(access | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _ftruncate(fd: int, length: int) -> None:
     """ftruncate(2); a length no off_t holds fails as the kernel fails a negative one."""
     if length >= 1 << 63:
@@ -816,13 +851,14 @@ class MemfdBackend(HostMemoryBackend):
             "allow_sealing": self.seal,
         }
         try:
-            fd = syscalls.memfd_create(self.id, **options)
+            with signals.held():
+                fd = syscalls.memfd_create(self.id, **options)
+                resources.callback(os.close, fd)
         except OSError as exc:
             raise MachineError(
                 f"failed to create memfd with flags {syscalls.memfd_flags(**options):#x}: "
                 f"{_strerror(exc)}"
             ) from None
-        resources.callback(os.close, fd)
         try:
             _ftruncate(fd, self.size)
         except OSError as exc:

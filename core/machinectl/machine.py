@@ -20,15 +20,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import numa as numa_mod
+from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
 from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
 from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
     CommandLine,
-    NumaOption,
-    ObjectOption,
-    check_smp_cpus,
     keyval_size,
     keyval_uint,
     opts_size,
@@ -146,7 +144,10 @@ class Machine:
 
         ``target`` chooses among machine types of the same name (``aarch64`` or ``riscv64``
         for ``virt``), as choosing the QEMU binary does; see :meth:`Registry.board`.
+        ``argv`` is a list of strings, as in ``sys.argv``; anything else is a ``TypeError``.
         """
+        _check_argv(argv)
+        _check_build_arguments("from_argv", registry, allocate, progress, target)
         return cls.build(CommandLine.from_argv(argv), registry, allocate, progress, target=target)
 
     @classmethod
@@ -171,29 +172,26 @@ class Machine:
 
         ``ram`` is a byte count or a QEMU size string (``"4G"``; a bare number means MiB, as
         with ``-m``). ``objects`` are backend property mappings such as
-        ``{"qom-type": "memory-backend-memfd", "id": "m0", "size": "1G"}``.
+        ``{"qom-type": "memory-backend-memfd", "id": "m0", "size": "1G"}``. Property values
+        are strings, integers or booleans (``on``/``off``).
+
+        The arguments are turned into the command line they stand for (:func:`create_argv`)
+        and parsed as :meth:`from_argv` parses it: the same inputs are refused with the same
+        messages. An argument of the wrong type is a ``TypeError`` naming it.
         """
-        line = CommandLine(
-            mem_path=mem_path, mem_prealloc=mem_prealloc, smp_cpus=check_smp_cpus(smp)
+        argv = create_argv(
+            machine,
+            ram,
+            objects=objects,
+            memory_backend=memory_backend,
+            properties=properties,
+            mem_path=mem_path,
+            mem_prealloc=mem_prealloc,
+            numa=numa,
+            smp=smp,
         )
-        line.machine["type"] = machine
-        for key, value in (properties or {}).items():
-            line.machine[key] = _option_text(value)
-        if memory_backend is not None:
-            line.machine["memory-backend"] = memory_backend
-        if ram is not None:
-            line.memory["size"] = f"{ram}b" if isinstance(ram, int) else ram
-        for spec in objects:
-            items = {k: _option_text(v) for k, v in spec.items()}
-            qom_type = items.pop("qom-type", "")
-            object_id = items.pop("id", "")
-            text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
-            line.objects.append(ObjectOption(qom_type, object_id, tuple(items.items()), text))
-        for spec in numa:
-            items = {k: _option_text(v) for k, v in spec.items()}
-            text = ",".join(f"{k}={v}" for k, v in items.items())
-            line.numa.append(NumaOption(tuple(items.items()), text))
-        return cls.build(line, registry, allocate, progress, target=target)
+        _check_build_arguments("create", registry, allocate, progress, target)
+        return cls.build(CommandLine.from_argv(argv), registry, allocate, progress, target=target)
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -367,21 +365,27 @@ class Machine:
     # -- lifetime ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release every backend's host memory and descriptors."""
+        """Release every backend's host memory and descriptors. Idempotent.
+
+        A signal that arrives meanwhile waits until everything is released: a SIGINT then
+        reaches the caller as ``KeyboardInterrupt`` from ``close()``.
+        """
         self._release(abandon=False)
 
     def _release(self, abandon: bool) -> None:
         """Close every backend; with ``abandon``, also remove the files they created."""
-        self.closed = True
         if self._tracker is not None:
             self._tracker.close()
             self._tracker = None
         errors = []
-        for backend in reversed(self.backends):
-            try:
-                backend.close(abandon=abandon)
-            except OSError as exc:  # pragma: no cover - munmap/close of our own resources
-                errors.append(exc)
+        with signals.held():
+            self.closed = True
+            self.allocated = False
+            for backend in reversed(self.backends):
+                try:
+                    backend.close(abandon=abandon)
+                except OSError as exc:  # pragma: no cover - munmap/close of our own resources
+                    errors.append(exc)
         if errors:
             raise MachineError(f"releasing guest memory failed: {errors[0]}")
 
@@ -397,15 +401,151 @@ class Machine:
         self.close()
 
 
-# -- the steps -----------------------------------------------------------------------------------
+# -- the library's arguments -------------------------------------------------------------------
 
 
-def _option_text(value: object) -> str:
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _check_argv(argv: object) -> None:
+    """``argv`` must be a sequence of strings (a plain string is the classic mistake)."""
+    if isinstance(argv, str):
+        raise TypeError(
+            "Machine.from_argv(): 'argv' must be a list of str, not a str; split a command "
+            "line into its arguments with shlex.split()"
+        )
+    if isinstance(argv, (bytes, bytearray)) or not isinstance(argv, Sequence):
+        raise TypeError(
+            f"Machine.from_argv(): 'argv' must be a list of str, not {_type_name(argv)}"
+        )
+    for index, arg in enumerate(argv):
+        if not isinstance(arg, str):
+            raise TypeError(
+                f"Machine.from_argv(): argv[{index}] must be str, not {_type_name(arg)}"
+            )
+
+
+def _check_build_arguments(
+    method: str, registry: object, allocate: object, progress: object, target: object = None
+) -> None:
+    if target is not None and not isinstance(target, str):
+        raise TypeError(
+            f"Machine.{method}(): 'target' must be a str or None, not {_type_name(target)}"
+        )
+    if registry is not None and not isinstance(registry, Registry):
+        raise TypeError(
+            f"Machine.{method}(): 'registry' must be a Registry or None, not {_type_name(registry)}"
+        )
+    if not isinstance(allocate, bool):
+        raise TypeError(f"Machine.{method}(): 'allocate' must be bool, not {_type_name(allocate)}")
+    if progress is not None and not callable(progress):
+        raise TypeError(
+            f"Machine.{method}(): 'progress' must be callable or None, not {_type_name(progress)}"
+        )
+
+
+def _create_error(name: str, expected: str, value: object) -> TypeError:
+    return TypeError(f"Machine.create(): {name} must be {expected}, not {_type_name(value)}")
+
+
+def _option_value(name: str, value: object) -> str:
+    """A property value as QEMU's option syntax writes it (commas doubled)."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, int):
         return str(value)
-    return str(value).replace(",", ",,") if "," in str(value) else str(value)
+    if isinstance(value, str):
+        return value.replace(",", ",,")
+    raise _create_error(name, "str, int or bool", value)
+
+
+def _option_key(name: str, key: object) -> str:
+    if not isinstance(key, str):
+        raise _create_error(f"a key of {name}", "str", key)
+    if "," in key or "=" in key:
+        raise MachineError(f"Invalid parameter '{key}'")
+    return key
+
+
+def _mappings(name: str, value: object) -> list[Mapping[object, object]]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise _create_error(f"'{name}'", "a list of mappings", value)
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise _create_error(f"{name}[{index}]", "a mapping of property names to values", item)
+    return list(value)
+
+
+def _items(name: str, spec: Mapping[Any, object]) -> list[str]:
+    return [
+        f"{_option_key(name, key)}={_option_value(f'{name}[{key!r}]', value)}"
+        for key, value in spec.items()
+    ]
+
+
+def create_argv(
+    machine: str,
+    ram: int | str | None = None,
+    *,
+    objects: Sequence[Mapping[str, object]] = (),
+    memory_backend: str | None = None,
+    properties: Mapping[str, object] | None = None,
+    mem_path: str | None = None,
+    mem_prealloc: bool = False,
+    numa: Sequence[Mapping[str, object]] = (),
+    smp: int = 1,
+) -> list[str]:
+    """The QEMU command line that :meth:`Machine.create`'s arguments stand for.
+
+    Raises ``TypeError`` naming the argument whose type is wrong.
+    """
+    if not isinstance(machine, str):
+        raise _create_error("'machine'", "str", machine)
+    machine_items = [f"type={machine.replace(',', ',,')}"]
+    if properties is not None:
+        if not isinstance(properties, Mapping):
+            raise _create_error("'properties'", "a mapping or None", properties)
+        machine_items += _items("properties", properties)
+    if memory_backend is not None:
+        if not isinstance(memory_backend, str):
+            raise _create_error("'memory_backend'", "str or None", memory_backend)
+        machine_items.append(f"memory-backend={memory_backend.replace(',', ',,')}")
+    argv = ["-machine", ",".join(machine_items)]
+    if ram is not None:
+        if isinstance(ram, bool) or not isinstance(ram, (int, str)):
+            raise _create_error("'ram'", "int, str or None", ram)
+        text = f"{ram}b" if isinstance(ram, int) else ram.replace(",", ",,")
+        argv += ["-m", f"size={text}"]
+    if isinstance(smp, bool) or not isinstance(smp, int):
+        raise _create_error("'smp'", "int", smp)
+    if smp != 1:
+        argv += ["-smp", f"cpus={smp}"]
+    if mem_path is not None:
+        if not isinstance(mem_path, str):
+            raise _create_error("'mem_path'", "str or None", mem_path)
+        argv += ["-mem-path", mem_path]
+    if not isinstance(mem_prealloc, bool):
+        raise _create_error("'mem_prealloc'", "bool", mem_prealloc)
+    if mem_prealloc:
+        argv.append("-mem-prealloc")
+    for index, spec in enumerate(_mappings("objects", objects)):
+        items = dict(spec)
+        head = []
+        if "qom-type" in items:
+            head.append(_option_value(f"objects[{index}]['qom-type']", items.pop("qom-type")))
+            if "=" in head[0]:
+                head[0] = f"qom-type={head[0]}"
+        if "id" in items:
+            object_id = _option_value(f"objects[{index}]['id']", items.pop("id"))
+            head.append(f"id={object_id}")
+        argv += ["-object", ",".join(head + _items(f"objects[{index}]", items))]
+    for index, spec in enumerate(_mappings("numa", numa)):
+        argv += ["-numa", ",".join(_items(f"numa[{index}]", spec))]
+    return argv
+
+
+# -- the steps -----------------------------------------------------------------------------------
 
 
 def _resolved_target(board: Board, target: str | None) -> str | None:

@@ -5,6 +5,10 @@ to Python code as memoryviews that cannot outlive it: every view keeps a private
 over the range alive, and the range is unmapped by a finalizer on that array. ``close()`` drops
 the mapping's own reference, so the unmapping happens at once when no view is left, and when
 the last view is released otherwise. A view never points at unmapped memory.
+
+Unmapping at ``close()`` runs with the terminating signals held back (:mod:`.signals`): a
+signal never interrupts it half-way, and is delivered after it rather than lost inside the
+finalizer.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from types import TracebackType
 
 import attrs
 
-from machinectl import syscalls
+from machinectl import signals, syscalls
 
 __all__ = ["HostMapping"]
 
@@ -115,8 +119,12 @@ class HostMapping:
         return view.toreadonly() if self.readonly else view
 
     def close(self) -> None:
-        """Give up ownership: unmap now, or when the last view is released. Idempotent."""
-        self._region = None
+        """Give up ownership: unmap now, or when the last view is released. Idempotent.
+
+        A signal that arrives meanwhile is delivered once the range is unmapped.
+        """
+        with signals.held():
+            self._region = None
 
     def __enter__(self) -> HostMapping:
         return self

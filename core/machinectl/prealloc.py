@@ -21,7 +21,14 @@ from collections.abc import Callable
 
 from machinectl import syscalls
 
-__all__ = ["CHUNK_SIZE", "MAX_THREADS", "preallocate", "split", "thread_count"]
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_THREADS",
+    "ThreadCreationError",
+    "preallocate",
+    "split",
+    "thread_count",
+]
 
 MAX_THREADS = 16
 """Upper bound on preallocation threads (MAX_MEM_PREALLOC_THREAD_COUNT)."""
@@ -47,6 +54,15 @@ _ASYNCHRONOUS_SIGNALS = signal.valid_signals() - {
     signal.SIGTRAP,
     signal.SIGSYS,
 }
+
+
+class ThreadCreationError(OSError):
+    """A preallocation thread could not be started (a thread, process or address-space limit).
+
+    QEMU 7.2 has no fallback either: its ``qemu_thread_create`` ends the process with
+    ``qemu_thread_create: Resource temporarily unavailable``. Here the threads already
+    started are stopped and joined, and the error is raised.
+    """
 
 
 def thread_count(max_threads: int, numpages: int, hpagesize: int, online_cpus: int) -> int:
@@ -168,7 +184,10 @@ def _run_threads(workers: list[_Worker], total: int, progress: Progress | None) 
         try:
             for worker in workers:
                 thread = threading.Thread(target=body, args=(worker,), name="touch_pages")
-                thread.start()
+                try:
+                    thread.start()
+                except RuntimeError:  # pthread_create failed: EAGAIN is all it returns here
+                    raise ThreadCreationError(errno.EAGAIN, os.strerror(errno.EAGAIN)) from None
                 threads.append(thread)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)

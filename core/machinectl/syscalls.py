@@ -459,7 +459,17 @@ def memfd_create(
     bytes (a power of two), or of the default huge page size when it is 0.
     """
     flags = memfd_flags(hugetlb=hugetlb, hugetlbsize=hugetlbsize, allow_sealing=allow_sealing)
-    return os.memfd_create(name, flags)
+    return os.memfd_create(memfd_name(name), flags)
+
+
+#: The longest name memfd_create(2) takes, in bytes (NAME_MAX less the ``memfd:`` prefix).
+MEMFD_NAME_MAX = 249
+
+
+def memfd_name(name: str) -> str:
+    """``name`` cut to what memfd_create accepts (whole UTF-8 characters, NUL-free)."""
+    data = name.replace("\0", "").encode("utf-8", "surrogateescape")[:MEMFD_NAME_MAX]
+    return data.decode("utf-8", "ignore")
 
 
 def add_seals(fd: int, seals: int) -> None:
