@@ -283,27 +283,59 @@ def cmd_run(args: list[str]) -> int:
 
     as_json = "--json" in flags
     progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
-    try:
-        machine = Machine.from_argv(
-            qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
-        )
-    finally:
-        if progress is not None:
-            progress.finish()
-    with machine:
-        for warning in machine.warnings:
-            _error(warning if ": warning: " in warning else f"warning: {warning}")
-        _report_failures(machine.registry)
-        if as_json:
-            _print_json(machine.query())
-        else:
-            # Notices are plain lines on standard output, as QEMU prints them.
-            sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
-            sys.stdout.write(_summary(machine))
-        sys.stdout.flush()
-        if "--hold" in flags:
-            _hold(machine)
+    with _qmp_monitors(qemu_args) as monitors:
+        try:
+            machine = Machine.from_argv(
+                qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
+            )
+        finally:
+            if progress is not None:
+                progress.finish()
+        with machine:
+            for warning in machine.warnings:
+                _error(warning if ": warning: " in warning else f"warning: {warning}")
+            _report_failures(machine.registry)
+            if any(m.option.transport == "stdio" for m in monitors):
+                pass  # standard output carries QMP
+            elif as_json:
+                _print_json(machine.query())
+            else:
+                # Notices are plain lines on standard output, as QEMU prints them.
+                sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
+                sys.stdout.write(_summary(machine))
+            sys.stdout.flush()
+            if monitors:
+                _serve_qmp(machine, monitors)
+            elif "--hold" in flags:
+                _hold(machine)
     return 0
+
+
+@contextmanager
+def _qmp_monitors(qemu_args: list[str]) -> Iterator[list[Any]]:
+    """The QMP monitors ``-qmp``/``-mon`` ask for, bound before the machine is built (a
+    socket that cannot be bound costs no allocation), released on the way out."""
+    if not any(a.lstrip("-") in ("qmp", "mon") for a in qemu_args):
+        yield []
+        return
+    from .options import CommandLine
+    from .qmp.server import bound
+
+    options = CommandLine.from_argv(qemu_args).monitors
+    with bound(options, lambda text: _error(f"warning: {text}")) as listeners:
+        yield listeners
+
+
+def _serve_qmp(machine: Any, listeners: list[Any]) -> None:
+    """Keep the machine, served on its monitors, until ``quit`` or a signal."""
+    from .qmp.server import serve
+
+    for listener in listeners:
+        if listener.option.transport == "tcp" and listener.option.port == 0:
+            _error(f"QMP listening on {listener.address}")
+    reason = serve(machine, listeners)
+    if reason.startswith("signal "):
+        _error(f"terminating on {reason}")
 
 
 def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:
