@@ -35,6 +35,9 @@ QEMU_TARGETS = {
 }
 #: The target of a board of every target (``none``) when none was asked for.
 DEFAULT_TARGET = "x86"
+#: QEMU binaries built with memory devices: every machine type of theirs reports
+#: ``plugged-memory`` in ``query-memory-size-summary`` (the others have QEMU's stub).
+MEMORY_DEVICE_TARGETS = frozenset({"aarch64", "arm", "i386", "x86_64", "ppc", "ppc64"})
 #: ``query-memdev`` members in the order QEMU 7.2 prints them.
 MEMDEV_KEYS = (
     "share", "reserve", "prealloc", "host-nodes", "size", "merge", "dump", "policy", "id",
@@ -196,6 +199,8 @@ def memdev(backend: HostMemoryBackend) -> dict[str, Any]:
 
 def memory_size_summary(machine: Machine) -> dict[str, int]:
     summary: dict[str, int] = machine.query()["memory-size-summary"]
+    if qemu_target(machine) in MEMORY_DEVICE_TARGETS:
+        summary.setdefault("plugged-memory", 0)
     return summary
 
 

@@ -65,7 +65,7 @@ def value(backend: HostMemoryBackend, name: str) -> Any:
     """``qom-get /objects/ID NAME``; KeyError when the backend has no such property."""
     if name == f"{backend.id}[0]" and backend.allocated:
         return f"/objects/{backend.id}/{name}"
-    if name not in {n for n, _ in properties(backend)}:
+    if name not in {entry["name"] for entry in properties(backend)}:
         raise KeyError(name)
     special: dict[str, Any] = {
         "type": backend.qom_type,

@@ -74,6 +74,12 @@ class Listener:
             return f"tcp:{host}:{port}"
         return "stdio"
 
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.sock is not None:
             self.sock.close()
@@ -208,6 +214,8 @@ class JsonStream:
         self.depth = 0
         self.in_string = False
         self.scan = 0
+        #: How far a top-level scalar (a bare word) has been searched for its end.
+        self.scalar_scan = 0
         #: Discarding the rest of a text that was refused.
         self.skipping = False
 
@@ -246,14 +254,17 @@ class JsonStream:
                 del buf[:1]
                 return QmpError("JSON parse error, expecting value")
             if first not in b'{["':
-                match = self._SCALAR_END.search(buf)
+                match = self._SCALAR_END.search(buf, self.scalar_scan)
                 if match is None:
+                    self.scalar_scan = len(buf)
                     if len(buf) > MAX_MESSAGE:
                         del buf[:]
+                        self.scalar_scan = 0
                         return QmpError("JSON token size limit exceeded")
                     return None
                 text = bytes(buf[: match.start()])
                 del buf[: match.start()]
+                self.scalar_scan = 0
                 return text
             if first == ord('"'):
                 self.in_string = True
@@ -519,12 +530,17 @@ class QmpServer:
             server.close()
         current = asyncio.current_task()
         pending = [task for task in self.tasks if task is not current]
+        # Closing a client's transport ends its coroutine (its read sees the end): cancelling
+        # the task instead would leave asyncio's stream callback a cancelled task to report.
         for session in list(self.sessions):
-            if session.writer is not None:
-                with contextlib.suppress(OSError, RuntimeError):
-                    await session.writer.drain()
+            if session.writer is None:
+                continue
+            with contextlib.suppress(OSError, RuntimeError, ConnectionError):
+                await asyncio.wait_for(session.writer.drain(), 5)
+            session.writer.close()
         for task in pending:
-            task.cancel()
+            if task.get_coro().__qualname__ == "QmpServer._serve_stdio":  # type: ignore[union-attr]
+                task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         for server in self.servers:
             await server.wait_closed()
