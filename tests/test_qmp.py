@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qemu.qmp import ExecuteError, QMPClient
-
 from machinectl import Machine, MachineError
 from machinectl.options import CommandLine, MonitorOption
 from machinectl.qmp.commands import COMMANDS, QmpError, recorded_machines
 from machinectl.qmp.qom import ChildTable, qemu_order, str_hash
 from machinectl.qmp.server import JsonStream, QmpServer, bind_monitor
+from qemu.qmp import ExecuteError, QMPClient
 
 CLI = [sys.executable, "-m", "machinectl.cli"]
 GiB, MiB = 1 << 30, 1 << 20
@@ -54,7 +53,11 @@ def virt() -> Iterator[Machine]:
 
 def test_every_command_runs_in_process(virt: Machine) -> None:
     assert virt.qmp("query-target") == {"arch": "aarch64"}
-    assert virt.qmp("query-status") == {"status": "prelaunch", "singlestep": False, "running": False}
+    assert virt.qmp("query-status") == {
+        "status": "prelaunch",
+        "singlestep": False,
+        "running": False,
+    }
     version = virt.qmp("query-version")
     assert version["qemu"]["major"] == 7 and version["qemu"]["minor"] == 2
     assert version["package"].startswith("machinectl ")
@@ -85,10 +88,10 @@ def test_errors_carry_qemu_classes(virt: Machine) -> None:
         virt.qmp("no-such-command")
     assert info.value.error_class == "CommandNotFound"
     assert str(info.value) == "The command no-such-command has not been found"
-    with pytest.raises(QmpError, match="Device '/objects/gone' not found") as info:
+    with pytest.raises(QmpError, match=r"Device '/objects/gone' not found") as info:
         virt.qmp("qom-get", path="/objects/gone", property="size")
     assert info.value.error_class == "DeviceNotFound"
-    with pytest.raises(QmpError, match="Parameter 'path' is missing"):
+    with pytest.raises(QmpError, match=r"Parameter 'path' is missing"):
         virt.qmp("qom-list")
     with pytest.raises(QmpError, match="Invalid parameter type for 'path', expected: string"):
         virt.qmp("qom-list", path=5)
@@ -111,16 +114,41 @@ def test_object_add_allocates_and_object_del_frees(virt: Machine) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"qom-type": "memory-backend-ram", "id": "x", "size": "1M"}, "Parameter 'size' expects uint64"),
-        ({"qom-type": "memory-backend-ram", "id": "x", "size": 1, "bad": 1}, "Parameter 'bad' is unexpected"),
-        ({"qom-type": "memory-backend-ram", "id": "x", "size": 1, "prealloc-threads": 1 << 32}, "Parameter 'prealloc-threads' expects uint32_t"),
-        ({"qom-type": "memory-backend-ram", "id": "x", "size": 1, "host-nodes": 0}, "Invalid parameter type for 'host-nodes', expected: array"),
-        ({"qom-type": "memory-backend-ram", "id": "x", "size": MiB, "host-nodes": [0]}, "host-nodes must be empty for policy default, or you should explicitly specify a policy other than default"),
-        ({"qom-type": "memory-backend-file", "id": "x", "size": MiB, "mem-path": "/nonexistent/f"}, "can't open backing store /nonexistent/f for guest RAM: No such file or directory"),
-        ({"qom-type": "memory-backend-ram", "id": "mach-virt.ram", "size": MiB}, "attempt to add duplicate property 'mach-virt.ram' to object (type 'container')"),
-        ({"qom-type": "memory-backend-memfd", "id": "x", "size": MiB, "hugetlbsize": 3}, "Hugepage size must be a power of 2"),
+        (
+            {"qom-type": "memory-backend-ram", "id": "x", "size": "1M"},
+            "Parameter 'size' expects uint64",
+        ),
+        (
+            {"qom-type": "memory-backend-ram", "id": "x", "size": 1, "bad": 1},
+            "Parameter 'bad' is unexpected",
+        ),
+        (
+            {"qom-type": "memory-backend-ram", "id": "x", "size": 1, "prealloc-threads": 1 << 32},
+            "Parameter 'prealloc-threads' expects uint32_t",
+        ),
+        (
+            {"qom-type": "memory-backend-ram", "id": "x", "size": 1, "host-nodes": 0},
+            "Invalid parameter type for 'host-nodes', expected: array",
+        ),
+        (
+            {"qom-type": "memory-backend-ram", "id": "x", "size": MiB, "host-nodes": [0]},
+            "host-nodes must be empty for policy default, or you should explicitly specify a "
+            "policy other than default",
+        ),
+        (
+            {"qom-type": "memory-backend-file", "id": "x", "size": MiB, "mem-path": "/none/f"},
+            "can't open backing store /none/f for guest RAM: No such file or directory",
+        ),
+        (
+            {"qom-type": "memory-backend-ram", "id": "mach-virt.ram", "size": MiB},
+            "attempt to add duplicate property 'mach-virt.ram' to object (type 'container')",
+        ),
+        (
+            {"qom-type": "memory-backend-memfd", "id": "x", "size": MiB, "hugetlbsize": 3},
+            "Hugepage size must be a power of 2",
+        ),
     ],
-)  # fmt: skip
+)
 def test_object_add_refusals_leave_nothing(
     virt: Machine, arguments: dict[str, Any], message: str
 ) -> None:
@@ -133,10 +161,12 @@ def test_object_add_refusals_leave_nothing(
 
 
 def test_object_del_refusals(virt: Machine) -> None:
-    with pytest.raises(QmpError, match="^object 'mach-virt.ram' is in use, can not be deleted$"):
+    with pytest.raises(QmpError) as info:
         virt.qmp("object-del", id="mach-virt.ram")
-    with pytest.raises(QmpError, match="^object 'nope' not found$"):
+    assert str(info.value) == "object 'mach-virt.ram' is in use, can not be deleted"
+    with pytest.raises(QmpError) as info:
         virt.qmp("object-del", id="nope")
+    assert str(info.value) == "object 'nope' not found"
 
 
 def test_runtime_backends_follow_machine_defaults() -> None:
@@ -213,7 +243,8 @@ def _glib_order(operations: list[tuple[str, str]]) -> list[str]:
         ("prev", ctypes.POINTER(GList)),
     ]
     table = glib.g_hash_table_new(
-        ctypes.cast(glib.g_str_hash, ctypes.c_void_p), ctypes.cast(glib.g_str_equal, ctypes.c_void_p)
+        ctypes.cast(glib.g_str_hash, ctypes.c_void_p),
+        ctypes.cast(glib.g_str_equal, ctypes.c_void_p),
     )
     keep = {}
     for action, key in operations:
@@ -268,7 +299,11 @@ def test_stream_cuts_by_nesting_not_by_line() -> None:
     assert stream.feed(b'{"execute": "a", "x": "}{\\"\\\\"}{"exe') == [
         b'{"execute": "a", "x": "}{\\"\\\\"}'
     ]
-    assert stream.feed(b'cute":\n"b"} garbage [1, 2]\n') == [b'{"execute":\n"b"}', b"garbage", b"[1, 2]"]
+    assert stream.feed(b'cute":\n"b"} garbage [1, 2]\n') == [
+        b'{"execute":\n"b"}',
+        b"garbage",
+        b"[1, 2]",
+    ]
     errors = stream.feed(b"} 5 ")
     assert isinstance(errors[0], QmpError) and errors[1:] == [b"5"]
 
@@ -645,13 +680,25 @@ def test_non_loopback_tcp_is_warned_about() -> None:
     ("argv", "message"),
     [
         (["-qmp", "pty"], "-qmp pty: 'pty' is not a valid char driver"),
-        (["-qmp", "unix:/x,server=on,wait=off,bogus=1"], "-qmp unix:/x,server=on,wait=off,bogus=1: Invalid parameter 'bogus'"),
-        (["-mon", "chardev=nope,mode=control"], '-mon chardev=nope,mode=control: chardev "nope" not found'),
-        (["-chardev", "socket,id=c,path=/x,server=on,wait=off", "-chardev", "socket,id=c,path=/y,server=on,wait=off"], "-chardev socket,id=c,path=/y,server=on,wait=off: Duplicate ID 'c' for chardev"),
-        (["-qmp", "unix:/x"], "-qmp unix:/x: machinectl only listens for QMP clients: add server=on,wait=off"),
+        (
+            ["-qmp", "unix:/x,server=on,wait=off,bogus=1"],
+            "-qmp unix:/x,server=on,wait=off,bogus=1: Invalid parameter 'bogus'",
+        ),
+        (
+            ["-mon", "chardev=nope,mode=control"],
+            '-mon chardev=nope,mode=control: chardev "nope" not found',
+        ),
+        (
+            ["-chardev", "socket,id=c,path=/x,server=on,wait=off"] * 2,
+            "-chardev socket,id=c,path=/x,server=on,wait=off: Duplicate ID 'c' for chardev",
+        ),
+        (
+            ["-qmp", "unix:/x"],
+            "-qmp unix:/x: machinectl only listens for QMP clients: add server=on,wait=off",
+        ),
         (["-qmp", "stdio", "-qmp", "stdio"], "cannot use stdio by multiple character devices"),
     ],
-)  # fmt: skip
+)
 def test_monitor_option_errors(argv: list[str], message: str) -> None:
     with pytest.raises(MachineError) as info:
         CommandLine.from_argv(["-M", "none", *argv])

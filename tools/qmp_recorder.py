@@ -85,7 +85,9 @@ SESSIONS: list[Session] = [
             _cmd("object-add", **{"qom-type": "memory-backend-memfd", "id": "m1", "size": GiB}),
             _cmd("object-add", **{"qom-type": "memory-backend-memfd", "id": "m1", "size": GiB}),
             _cmd("object-add", **{"qom-type": "memory-backend-ram", "id": "r", "size": "1M"}),
-            _cmd("object-add", **{"qom-type": "memory-backend-ram", "id": "r", "size": MiB, "x": 1}),
+            _cmd(
+                "object-add", **{"qom-type": "memory-backend-ram", "id": "r", "size": MiB, "x": 1}
+            ),
             _cmd("object-add", **{"qom-type": "memory-backend-ram", "id": "r", "size": 0}),
             _cmd("object-add", **{"qom-type": "memory-backend-ram", "id": "r", "share": "on"}),
             _cmd("object-add", **{"qom-type": "memory-backend-ram", "id": "1r", "size": MiB}),
@@ -167,12 +169,21 @@ SESSIONS: list[Session] = [
         "name": "virt-numa",
         "target": "aarch64",
         "argv": [
-            "-M", "virt", "-m", "256M", "-smp", "2",
-            "-object", "memory-backend-ram,id=n0,size=128M",
-            "-object", "memory-backend-memfd,id=n1,size=128M,prealloc=on",
-            "-numa", "node,nodeid=0,cpus=0,memdev=n0",
-            "-numa", "node,nodeid=1,cpus=1,memdev=n1",
-        ],  # fmt: skip
+            "-M",
+            "virt",
+            "-m",
+            "256M",
+            "-smp",
+            "2",
+            "-object",
+            "memory-backend-ram,id=n0,size=128M",
+            "-object",
+            "memory-backend-memfd,id=n1,size=128M,prealloc=on",
+            "-numa",
+            "node,nodeid=0,cpus=0,memdev=n0",
+            "-numa",
+            "node,nodeid=1,cpus=1,memdev=n1",
+        ],
         "send": [
             _cmd("qmp_capabilities"),
             _cmd("query-memdev"),
@@ -191,9 +202,13 @@ SESSIONS: list[Session] = [
         "name": "pc-memory-backend",
         "target": "x86_64",
         "argv": [
-            "-M", "pc-i440fx-7.2,memory-backend=mem", "-m", "512M",
-            "-object", "memory-backend-ram,id=mem,size=512M,host-nodes=0,policy=bind",
-        ],  # fmt: skip
+            "-M",
+            "pc-i440fx-7.2,memory-backend=mem",
+            "-m",
+            "512M",
+            "-object",
+            "memory-backend-ram,id=mem,size=512M,host-nodes=0,policy=bind",
+        ],
         "send": [
             _cmd("qmp_capabilities"),
             _cmd("query-target"),

@@ -224,7 +224,9 @@ def _backend(machine: Machine, path: str) -> HostMemoryBackend | None:
 @command("qmp_capabilities", {"enable": "list:enum:oob"})
 def qmp_capabilities(machine: Machine, args: dict[str, Any]) -> Any:
     # The server negotiates; a machine used in-process has nothing left to negotiate.
-    raise QmpError("Capabilities negotiation is already complete, command ignored", "CommandNotFound")
+    raise QmpError(
+        "Capabilities negotiation is already complete, command ignored", "CommandNotFound"
+    )
 
 
 @command("query-version")
@@ -297,9 +299,7 @@ def qom_list(machine: Machine, args: dict[str, Any]) -> Any:
     backend = _backend(machine, args["path"])
     if backend is not None:
         return qom.properties(backend)
-    children = [
-        {"name": b.id, "type": f"child<{b.qom_type}>"} for b in ordered_backends(machine)
-    ]
+    children = [{"name": b.id, "type": f"child<{b.qom_type}>"} for b in ordered_backends(machine)]
     return [{"name": "type", "type": "string"}, *children]
 
 

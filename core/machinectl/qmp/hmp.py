@@ -84,7 +84,9 @@ def run(machine: Machine, line: str) -> str:
         if options and word.startswith("-") and len(word) == 2 and word[1] in options:
             flags.add(word[1])
         elif options and word.startswith("-"):
-            return f'{name}: unsupported option {word}\nTry "help info {name}" for more information\n'
+            return (
+                f'{name}: unsupported option {word}\nTry "help info {name}" for more information\n'
+            )
         else:
             return (
                 f"{name}: extraneous characters at the end of line\n"

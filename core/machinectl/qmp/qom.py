@@ -146,8 +146,7 @@ class ChildTable:
 
     def _lookup(self, key: str) -> tuple[int, int]:
         hash_value = str_hash(key)
-        if hash_value < 2:
-            hash_value = 2
+        hash_value = max(hash_value, 2)
         index = self._index(hash_value)
         tombstone = None
         step = 0

@@ -166,9 +166,9 @@ def _clear_stale(path: str, option: MonitorOption) -> None:
         pass
     finally:
         probe.close()
-    raise MachineError(
-        f"Failed to bind socket to {path}: another process listens on it"
-    ).at(option.location)
+    raise MachineError(f"Failed to bind socket to {path}: another process listens on it").at(
+        option.location
+    )
 
 
 def _bind_tcp(option: MonitorOption, warn: Any) -> Listener:
@@ -393,9 +393,7 @@ class QmpServer:
             self._spawn(self._serve_stdio())
             return
         if listener.option.transport == "unix":
-            server = await asyncio.start_unix_server(
-                self._client, sock=listener.sock, limit=CHUNK
-            )
+            server = await asyncio.start_unix_server(self._client, sock=listener.sock, limit=CHUNK)
         else:
             server = await asyncio.start_server(self._client, sock=listener.sock, limit=CHUNK)
         self.servers.append(server)
@@ -604,7 +602,7 @@ def serve(machine: Machine, listeners: Sequence[Listener]) -> str:
 
             def on_signal(signum: int) -> None:
                 caught.append(signum)
-                loop.create_task(server.shutdown("host-signal"))
+                server._spawn(server.shutdown("host-signal"))
 
             for signum in signals:
                 loop.add_signal_handler(signum, on_signal, signum)
