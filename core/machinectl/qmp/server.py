@@ -362,7 +362,13 @@ class Session:
 
 
 class QmpServer:
-    """Serves a machine's QMP commands to every client of every listener it is given."""
+    """Serves a machine's QMP commands to every client of every listener it is given.
+
+    ``finished`` (an :class:`asyncio.Event`) is set when serving ends, at a client's
+    ``quit`` or by :meth:`shutdown`; ``reason`` then holds the ``SHUTDOWN`` reason.
+    Leaving ``async with`` (or :meth:`close`) stops listening, ends every session and
+    releases every socket.
+    """
 
     def __init__(self, machine: Machine):
         self.machine = machine
