@@ -32,9 +32,10 @@ choosing qemu-system-TARGET does: virt of aarch64 or of riscv64.
 
 QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
--numa node,..., -smp N, -mem-path PATH, -mem-prealloc; QMP monitors: -qmp unix:PATH,server=on,wait=off,
--qmp tcp:HOST:PORT,server=on,wait=off, -qmp stdio, -chardev socket,id=ID,path=PATH,server=on,wait=off
-with -mon chardev=ID,mode=control (run then keeps the machine until quit or a signal).
+-numa node,..., -smp N, -mem-path PATH, -mem-prealloc.
+QMP monitors (run then keeps the machine until quit or a signal):
+-qmp unix:PATH,server=on,wait=off, -qmp tcp:HOST:PORT,server=on,wait=off, -qmp stdio,
+-chardev socket,id=ID,path=PATH,server=on,wait=off with -mon chardev=ID,mode=control.
 """
 
 
