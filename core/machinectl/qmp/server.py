@@ -29,6 +29,7 @@ import socket
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -428,12 +429,18 @@ class QmpServer:
     async def _serve_stdio(self) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=CHUNK)
-        protocol = asyncio.StreamReaderProtocol(reader)
-        transport, _ = await loop.connect_read_pipe(lambda: protocol, sys.stdin.buffer)
+        transport: asyncio.BaseTransport | None = None
+        try:
+            protocol = asyncio.StreamReaderProtocol(reader)
+            transport, _ = await loop.connect_read_pipe(lambda: protocol, sys.stdin.buffer)
+        except ValueError:
+            # A regular file (``< commands.json``): read by a thread of its own.
+            threading.Thread(target=_feed, args=(loop, reader), daemon=True).start()
         try:
             await self._converse(Session(None), reader)
         finally:
-            transport.close()
+            if transport is not None:
+                transport.close()
 
     async def _converse(self, session: Session, reader: asyncio.StreamReader) -> None:
         if self.finished.is_set():
@@ -552,6 +559,17 @@ class QmpServer:
         for listener in self.listeners:
             listener.close()
         self.listeners.clear()
+
+
+def _feed(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader) -> None:
+    """Standard input that is a file, fed to ``reader`` until its end."""
+    try:
+        while data := os.read(sys.stdin.fileno(), CHUNK):
+            loop.call_soon_threadsafe(reader.feed_data, data)
+    except (OSError, RuntimeError):
+        pass
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(reader.feed_eof)
 
 
 def _check_request(request: Any, oob_enabled: bool) -> tuple[str, dict[str, Any], bool]:
