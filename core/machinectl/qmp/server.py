@@ -352,6 +352,8 @@ class Session:
     writer: asyncio.StreamWriter | None
     negotiated: bool = False
     oob: bool = False
+    #: This client's ``quit`` ends serving once its reply is out.
+    quitting: bool = False
 
     def send(self, message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\r\n").encode()
@@ -460,7 +462,7 @@ class QmpServer:
                 if reply is not None:
                     session.send(reply)
                     await self._drain(session)
-                if self.reason == "host-qmp-quit" and reply is not None and "return" in reply:
+                if session.quitting:
                     self.finished.set()
                     return
 
@@ -506,6 +508,7 @@ class QmpServer:
             raise QmpError(f"The command {name} does not support OOB")
         if name == "quit":
             execute(self.machine, name, arguments)
+            session.quitting = self.reason is None
             await self.shutdown("host-qmp-quit")
             return {}
         async with self._lock:
