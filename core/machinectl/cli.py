@@ -286,47 +286,51 @@ def cmd_run(args: list[str]) -> int:
 
     as_json = "--json" in flags
     progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
-    with _qmp_monitors(qemu_args) as monitors:
-        try:
-            machine = Machine.from_argv(
-                qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
-            )
-        finally:
-            if progress is not None:
-                progress.finish()
-        with machine:
-            for warning in machine.warnings:
-                _error(warning if ": warning: " in warning else f"warning: {warning}")
-            _report_failures(machine.registry)
-            if any(m.option.transport == "stdio" for m in monitors):
-                pass  # standard output carries QMP
-            elif as_json:
-                _print_json(machine.query())
-            else:
-                # Notices are plain lines on standard output, as QEMU prints them.
-                sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
-                sys.stdout.write(_summary(machine))
-            sys.stdout.flush()
-            if monitors:
-                _serve_qmp(machine, monitors)
-            elif "--hold" in flags:
-                _hold(machine)
+    owner = contextlib.ExitStack()  # the QMP monitors' sockets, bound before the build
+    monitors = _bind_qmp_monitors(qemu_args, owner)
+    try:
+        machine = Machine.from_argv(
+            qemu_args, target=target, allocate="--dry-run" not in flags, progress=progress
+        )
+    except BaseException:
+        owner.close()
+        raise
+    finally:
+        if progress is not None:
+            progress.finish()
+    with owner, machine:
+        for warning in machine.warnings:
+            _error(warning if ": warning: " in warning else f"warning: {warning}")
+        _report_failures(machine.registry)
+        if any(m.option.transport == "stdio" for m in monitors):
+            pass  # standard output carries QMP
+        elif as_json:
+            _print_json(machine.query())
+        else:
+            # Notices are plain lines on standard output, as QEMU prints them.
+            sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
+            sys.stdout.write(_summary(machine))
+        sys.stdout.flush()
+        if monitors:
+            _serve_qmp(machine, monitors)
+        elif "--hold" in flags:
+            _hold(machine)
     return 0
 
 
-@contextmanager
-def _qmp_monitors(qemu_args: list[str]) -> Iterator[list[Any]]:
-    """The QMP monitors ``-qmp``/``-mon`` ask for, bound before the machine is built (a
-    socket that cannot be bound costs no allocation), released on the way out."""
+def _bind_qmp_monitors(qemu_args: list[str], owner: contextlib.ExitStack) -> list[Any]:
+    """The listening sockets of the QMP monitors ``-qmp``/``-mon`` ask for (a socket that
+    cannot be bound costs no allocation); ``owner`` releases them."""
     if not any(a.lstrip("-") in ("qmp", "mon") for a in qemu_args):
-        yield []
-        return
+        return []
     from .options import CommandLine
     from .qmp.server import bound
 
     options = CommandLine.from_argv(qemu_args).monitors
-    with bound(options, lambda text: _error(f"warning: {text}")) as listeners:
-        yield listeners
+    listeners: list[Any] = owner.enter_context(
+        bound(options, lambda text: _error(f"warning: {text}"))
+    )
+    return listeners
 
 
 def _serve_qmp(machine: Any, listeners: list[Any]) -> None:
