@@ -320,9 +320,11 @@ def test_stream_refuses_too_deep() -> None:
 class Served:
     """A machine served on a Unix socket by a QmpServer running in its own thread."""
 
-    def __init__(self, machine: Machine, path: Path):
+    def __init__(self, machine: Machine, path: Path, option: MonitorOption | None = None):
         self.machine = machine
         self.path = path
+        self.option = option or MonitorOption("unix", str(path))
+        self.listener = bind_monitor(self.option)
         self.loop = asyncio.new_event_loop()
         self.server: QmpServer | None = None
         self.ready = threading.Event()
@@ -338,7 +340,7 @@ class Served:
     async def _main(self) -> None:
         async with QmpServer(self.machine) as server:
             self.server = server
-            await server.listen(bind_monitor(MonitorOption("unix", str(self.path))))
+            await server.listen(self.listener)
             self.ready.set()
             await server.finished.wait()
 
@@ -431,6 +433,26 @@ def test_qemu_client_runs_every_command(served: Served, tmp_path: Path) -> None:
 
     asyncio.run(session())
     _wait_idle(served)
+
+
+def test_qemu_client_over_tcp(tmp_path: Path) -> None:
+    with Machine.from_argv(["-M", "none", "-m", "16M"]) as machine:
+        served = Served(machine, tmp_path / "unused", MonitorOption("tcp", "127.0.0.1", 0))
+        assert served.listener.sock is not None
+        host, port = served.listener.sock.getsockname()
+
+        async def session() -> Any:
+            client = QMPClient("tcp")
+            await client.connect((host, port))
+            memdev = await client.execute("query-memdev")
+            await client.execute("quit")
+            with contextlib.suppress(EOFError):
+                await client.disconnect()
+            return memdev
+
+        assert [m["id"] for m in asyncio.run(session())] == ["ram"]
+        served.thread.join(10)
+        assert not served.thread.is_alive()
 
 
 def test_garbage_is_answered_and_the_session_goes_on(served: Served) -> None:
