@@ -501,6 +501,29 @@ def test_disconnect_mid_command(served: Served) -> None:
     assert fd_count() == fds
 
 
+def test_a_long_command_does_not_stop_the_other_sessions(served: Served) -> None:
+    import select
+
+    slow = Raw(served.path)
+    arguments = {
+        "qom-type": "memory-backend-memfd",
+        "id": "slow",
+        "size": GiB // 2,
+        "prealloc": True,
+    }
+    slow.send(json.dumps({"execute": "object-add", "arguments": arguments}).encode() + b"\n")
+    time.sleep(0.05)
+    other = Raw(served.path)  # greeted and negotiated while the allocation runs
+    other.send(b"garbage\n")
+    assert other.read()["error"]["class"] == "GenericError"
+    assert select.select([slow.sock], [], [], 0)[0] == [], "the allocation took no time"
+    assert slow.read() == {"return": {}}
+    assert other.ask({"execute": "object-del", "arguments": {"id": "slow"}}) == {"return": {}}
+    slow.close()
+    other.close()
+    _wait_idle(served)
+
+
 def test_a_hundred_clients_at_once(served: Served) -> None:
     fds = fd_count()
     clients = [Raw(served.path, negotiate=False) for _ in range(100)]
@@ -696,6 +719,23 @@ def test_non_loopback_tcp_is_warned_about() -> None:
     with bind_monitor(MonitorOption("tcp", "127.0.0.1", 0), warnings.append):
         pass
     assert len(warnings) == 1
+
+
+def test_monitor_options_parse() -> None:
+    line = CommandLine.from_argv(
+        [
+            "-qmp", "unix:/run/a,,b.sock,server,nowait",
+            "-qmp", "tcp:[::1]:4444,server=on,wait=off",
+            "-chardev", "socket,id=c,host=127.0.0.1,port=5555,server=on,wait=off",
+            "-mon", "c,mode=control",
+        ]
+    )  # fmt: skip
+    assert [(m.transport, m.address, m.port) for m in line.monitors] == [
+        ("unix", "/run/a,b.sock", 0),
+        ("tcp", "::1", 4444),
+        ("tcp", "127.0.0.1", 5555),
+    ]
+    assert line.monitors[2].location == "-mon c,mode=control"
 
 
 @pytest.mark.parametrize(

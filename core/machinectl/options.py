@@ -497,11 +497,12 @@ def parse_qmp_address(text: str) -> MonitorOption:
     """``-qmp``'s shorthand: ``unix:PATH[,...]``, ``tcp:[HOST]:PORT[,...]`` or ``stdio``."""
     if text == "stdio":
         return MonitorOption("stdio")
+    if text.startswith("unix:"):
+        # QemuOpts with "path" implied: ",," is a comma of the path.
+        return parse_chardev([("backend", "socket"), *split_qemu_opts(text[5:], "path")], text)
     spec, _, rest = text.partition(",")
     opts = split_qemu_opts(rest, None) if rest else []
-    if spec.startswith("unix:"):
-        items = [("backend", "socket"), ("path", spec[5:]), *opts]
-    elif spec.startswith("tcp:") and ":" in spec[4:]:
+    if spec.startswith("tcp:") and ":" in spec[4:]:
         host, _, port = spec[4:].rpartition(":")
         if host.startswith("[") and host.endswith("]"):
             host = host[1:-1]
