@@ -66,6 +66,9 @@ QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE
 -numa node,..., -smp N, -mem-path PATH, -mem-prealloc. QEMU's other options are ignored,
 with a warning that lists them. Help as in QEMU: -M help, -M TYPE,help, -object help,
 -object TYPE,help.
+QMP monitors (run then keeps the machine until quit or a signal):
+-qmp unix:PATH,server=on,wait=off, -qmp tcp:HOST:PORT,server=on,wait=off, -qmp stdio,
+-chardev socket,id=ID,path=PATH,server=on,wait=off with -mon chardev=ID,mode=control.
 """
 
 
@@ -471,7 +474,10 @@ def cmd_run(args: list[str]) -> int:
         return {*GENERIC_PROPERTIES, *NUMA_PROPERTIES, *declared}
 
     ram, more = drop_foreign_machine_properties(split.ram, modelled)
-    registry = _registry_for(ram, opts.target)
+    owner = contextlib.ExitStack()  # the QMP monitors' sockets, bound before the build
+    monitors = _bind_qmp_monitors(ram, owner)
+    # A monitor answers for every machine type of the target (query-machines): all plugins.
+    registry = None if monitors else _registry_for(ram, opts.target)
     ignored = [*split.ignored, *more]
     if ignored and not opts.quiet:
         _error(f"warning: ignored, not about RAM: {'; '.join(ignored)}")
@@ -485,23 +491,57 @@ def cmd_run(args: list[str]) -> int:
             allocate=not opts.dry_run,
             progress=progress,
         )
+    except BaseException:
+        owner.close()
+        raise
     finally:
         if progress is not None:
             progress.finish()
-    with machine:
+    with owner, machine:
         for warning in machine.warnings:
             _error(warning if ": warning: " in warning else f"warning: {warning}")
         _report_failures(machine.registry)
-        if opts.json:
+        if any(m.option.transport == "stdio" for m in monitors):
+            pass  # standard output carries QMP
+        elif opts.json:
             print_json(machine.query())
         else:
             # Notices are plain lines on standard output, as QEMU prints them.
             sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
             sys.stdout.write(summary(machine))
         sys.stdout.flush()
-        if opts.hold:
+        if monitors:
+            _serve_qmp(machine, monitors)
+        elif opts.hold:
             _hold(machine)
     return 0
+
+
+def _bind_qmp_monitors(qemu_args: list[str], owner: contextlib.ExitStack) -> list[Any]:
+    """The listening sockets of the QMP monitors ``-qmp``/``-mon`` ask for (a socket that
+    cannot be bound costs no allocation); ``owner`` releases them."""
+    if not any(a.lstrip("-") in ("qmp", "mon") for a in qemu_args):
+        return []
+    from .options import CommandLine
+    from .qmp.server import bound
+
+    options = CommandLine.from_argv(qemu_args).monitors
+    listeners: list[Any] = owner.enter_context(
+        bound(options, lambda text: _error(f"warning: {text}"))
+    )
+    return listeners
+
+
+def _serve_qmp(machine: Any, listeners: list[Any]) -> None:
+    """Keep the machine, served on its monitors, until ``quit`` or a signal."""
+    from .qmp.server import serve
+
+    for listener in listeners:
+        if listener.option.transport == "tcp" and listener.option.port == 0:
+            _error(f"QMP listening on {listener.address}")
+    reason = serve(machine, listeners)
+    if reason.startswith("signal "):
+        _error(f"terminating on {reason}")
 
 
 def _hold(machine: Any) -> None:

@@ -23,10 +23,11 @@ from . import numa as numa_mod
 from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
-from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
+from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
 from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
     CommandLine,
+    check_id,
     keyval_size,
     keyval_uint,
     opts_size,
@@ -127,6 +128,11 @@ class Machine:
     target: str | None = None
     #: Write tracking for snapshots (:mod:`machinectl.snapshot`), opened by the first one.
     _tracker: Tracker | None = attrs.field(default=None, init=False, repr=False)
+    #: What backends added at run time start with (the machine's ``-mem-prealloc``, CPUs ...).
+    backend_defaults: BackendDefaults = attrs.field(factory=BackendDefaults)
+    #: ``("add" | "del", id)`` in the order ``/objects`` gained and lost children: QEMU lists
+    #: them in the order of its hash table, which depends on that history.
+    object_log: list[tuple[str, str]] = attrs.field(factory=list)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -240,6 +246,8 @@ class Machine:
             backend.check_numa_policy()
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = _resolved_target(board, target)
+        machine.backend_defaults = _backend_defaults(line, properties, board)
+        machine.object_log = [("add", backend.id) for backend in backends]
         try:
             if allocate:
                 machine._allocate(progress)
@@ -330,6 +338,67 @@ class Machine:
     def numa_text(self) -> str:
         """The guest NUMA nodes in the format of QEMU's ``info numa``."""
         return numa_mod.info_text(self.state.numa)
+
+    def qmp(self, command: str, **arguments: Any) -> Any:
+        """Run a QMP command in-process: ``machine.qmp("query-memdev")``.
+
+        Returns the command's ``return`` value; a refusal raises
+        :class:`machinectl.qmp.QmpError` with QEMU's error class and text.
+        """
+        from .qmp.commands import execute
+
+        return execute(self, command, arguments)
+
+    # -- backends at run time ------------------------------------------------------------------
+
+    def add_backend(
+        self, qom_type: str, backend_id: str, values: Mapping[str, Any]
+    ) -> HostMemoryBackend:
+        """Create, and allocate when the machine is, a backend after the build (``object-add``).
+
+        ``values`` are typed property values by QEMU name (``{"size": 1 << 30, "share":
+        True}``). Nothing is added when a check or the allocation fails.
+        """
+        backend_type = BACKEND_TYPES.get(qom_type)
+        if backend_type is None:
+            raise MachineError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
+        for key in values:
+            if key not in backend_type.properties:
+                raise MachineError(f"Parameter '{key}' is unexpected")
+        for key in backend_type.required:
+            if key not in values:
+                raise MachineError(f"Parameter '{key}' is missing")
+        check_id(backend_id)
+        backend = backend_type._create(backend_id, dict(values), self.backend_defaults)
+        if any(b.id == backend_id for b in self.backends):
+            raise MachineError(
+                f"attempt to add duplicate property '{backend_id}' to object (type 'container')"
+            )
+        # As in QEMU, the object is a child of /objects while it completes, and is removed
+        # again when completing fails.
+        self.object_log.append(("add", backend_id))
+        try:
+            backend.check_numa_policy()
+            if self.allocated:
+                backend.allocate()
+        except BaseException:
+            backend.close(abandon=True)
+            self.object_log.append(("del", backend_id))
+            raise
+        self.warnings.extend(backend.warnings)
+        self.backends.append(backend)
+        return backend
+
+    def remove_backend(self, backend_id: str) -> None:
+        """Release and forget a backend no RAM uses (``object-del``)."""
+        backend = next((b for b in self.backends if b.id == backend_id), None)
+        if backend is None:
+            raise MachineError(f"object '{backend_id}' not found")
+        if backend.mapped:
+            raise MachineError(f"object '{backend_id}' is in use, can not be deleted")
+        self.backends.remove(backend)
+        self.object_log.append(("del", backend_id))
+        backend.close()
 
     def sharing_hints(self) -> Iterator[tuple[str, str]]:
         """``(backend id, path)`` for every backend another process can map."""
