@@ -205,7 +205,7 @@ def test_query_machines_agree_with_qemu_for_every_known_machine_type() -> None:
 
     registry = create_registry()
     compared = 0
-    for target, binary in (("arm", "aarch64"), ("x86", "x86_64"), ("ppc", "ppc64")):
+    for target, binary in (("aarch64", "aarch64"), ("x86_64", "x86_64"), ("ppc64", "ppc64")):
         with Machine.from_argv(["-M", "none"], target=target, registry=registry) as machine:
             ours = machine.qmp("query-machines")
         recorded = recorded_machines()[binary]

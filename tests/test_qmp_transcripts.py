@@ -28,7 +28,7 @@ import pytest
 DATA = Path(__file__).parent / "data" / "qmp_qemu72.json"
 SESSIONS: list[dict[str, Any]] = json.loads(DATA.read_text())
 #: machinectl's target for each QEMU binary the sessions were recorded with.
-TARGETS = {"aarch64": "arm", "x86_64": "x86"}
+TARGETS = {"aarch64": "aarch64", "x86_64": "x86_64"}
 _RAM_LINE = re.compile(r"\(prio -?\d+, ram\)")
 
 
