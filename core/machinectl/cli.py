@@ -290,6 +290,17 @@ _ARGUMENTS: dict[str, tuple[str, list[Any]]] = {
 }
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's raw-description formatter, told the width (it would import shutil for it)."""
+    import argparse
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(2).columns
+    except (ValueError, OSError):
+        columns = 80
+    return argparse.RawDescriptionHelpFormatter(prog, width=max(columns - 2, 40))
+
+
 def _parse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
     """``command``'s own arguments; a mistake is a one-line usage error, ``--help`` exits."""
     import argparse
@@ -308,7 +319,7 @@ def _parse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
         prog=f"{PROG} {command}",
         description=description,
         allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_formatter,
         **kwargs,
     )
     for argument in arguments:

@@ -10,9 +10,13 @@ import functools
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TextIO
 
 from .units import human
+
+# Not typing.TYPE_CHECKING: importing typing costs more than printing a listing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
