@@ -307,16 +307,16 @@ def mtree_text(root: MemoryRegion) -> str:
             emit(sub, start, depth + 1)
 
     emit(root, 0, 0)
+    # As QEMU does, every alias target is listed once more on its own, in the order the
+    # aliases were met, at its own offset in its parent (0 when it is not mapped); a target
+    # that is itself an alias adds its own target to the list.
     shown: set[int] = set()
     while len(shown) < len(aliased):
-        # An alias target shown on its own may itself be an alias: that adds to the list.
         target = next(t for key, t in aliased.items() if key not in shown)
         shown.add(id(target))
-        if target.parent is not None:
-            continue
         lines.append("")
         lines.append(f"memory-region: {target.name}")
-        emit(_detached(target), 0, 0)
+        emit(target, 0, 0)
     return "\n".join(lines) + "\n"
 
 
@@ -327,11 +327,6 @@ def _print_order(subregions: list[MemoryRegion]) -> list[MemoryRegion]:
     one added later comes first.
     """
     return sorted(subregions, key=lambda sub: (sub.offset, -sub.priority))
-
-
-def _detached(region: MemoryRegion) -> MemoryRegion:
-    # A region shown on its own (an alias target not mapped anywhere) starts at 0.
-    return attrs.evolve(region, offset=0, priority=0, parent=None)
 
 
 def mtree_dict(root: MemoryRegion) -> dict[str, Any]:

@@ -38,7 +38,8 @@ def record(size: str | None) -> dict[str, object]:
         [*qemu, "-qmp", "stdio"], input=QMP, capture_output=True, text=True, timeout=60, check=True
     )
     replies = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    texts = [r["return"] for r in replies if isinstance(r.get("return"), str)]
+    # The monitor ends its lines with CRLF; the records keep plain newlines.
+    texts = [r["return"].replace("\r\n", "\n") for r in replies if isinstance(r.get("return"), str)]
     return {"size": size, "mtree": texts[0], "mtree-flat": texts[1]}
 
 
