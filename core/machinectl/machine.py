@@ -321,9 +321,9 @@ class Machine:
             raise MachineError(f"no memory backend '{memdev}'")
         for flat in flatten(self.state.system_memory):
             backend = flat.region_ref.backend
-            if backend is not None and backend.id == memdev:
-                if flat.offset <= offset < flat.offset + flat.size:
-                    return flat.start + offset - flat.offset
+            shown = backend is not None and backend.id == memdev
+            if shown and flat.offset <= offset < flat.offset + flat.size:
+                return flat.start + offset - flat.offset
         raise MachineError(f"byte {offset:#x} of memory backend '{memdev}' is not visible")
 
     def guest_view(self, address: int, size: int) -> memoryview:
