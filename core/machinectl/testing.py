@@ -143,9 +143,10 @@ def _build(registry: Registry, board: Board, *argv: str, allocate: bool = False)
 
 
 def _ram_regions(root: MemoryRegion) -> Iterator[MemoryRegion]:
+    """Regions of main RAM (backed by a host memory backend) that ``root`` shows."""
     for _, region in root.walk():
         target, _ = region.ram_target()
-        if target.kind is Kind.RAM:
+        if target.kind is Kind.RAM and target.backend is not None:
             yield target
 
 
