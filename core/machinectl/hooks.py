@@ -95,6 +95,12 @@ def validate_ram(machine: MachineState) -> None:
     (for example "no machine above 64 GiB"). It runs after the size and backend checks and
     before any host memory is allocated: ``machine.ram`` is None.
 
+    The order is fixed, and the first refusal is the one reported: the plugin that provides
+    the selected board runs first, so a size QEMU refuses gets QEMU's message; then every
+    other implementation, by tier (``tryfirst``, plain, ``trylast``). Within a tier all run,
+    and when several refuse, the message that sorts first wins. Entry-point and distribution
+    names never change the outcome.
+
     :param machine: the machine being built; ``machine.board``, ``ram_size``,
         ``maxram_size``, ``ram_slots`` and ``properties`` are final.
 
