@@ -35,7 +35,8 @@ from machinectl.oracle import (
 from machinectl.plugins import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORDS = load_records(Path(__file__).parent / "data" / "oracle_testboards.json")
+DATA = Path(__file__).parent / "data"
+RECORDS = load_records(DATA / "oracle_testboards.json")
 DEFAULT, REFUSED, NUMA_DEFAULT, NUMA_LEGACY = RECORDS
 
 
@@ -318,7 +319,7 @@ def test_import_without_pytest() -> None:
         "import sys\n"
         "sys.modules['pytest'] = None\n"
         "import machinectl.oracle as oracle\n"
-        f"records = oracle.load_records({str(Path(__file__).parent / 'data' / 'oracle_testboards.json')!r})\n"
+        f"records = oracle.load_records({str(DATA / 'oracle_testboards.json')!r})\n"
         "class Harness(oracle.OracleConformance):\n"
         "    distribution = 'machinectl-testplugins'\n"
         "print(oracle.argv_of(records[1]), Harness.is_default_run(records[0]))\n"

@@ -20,11 +20,13 @@ from .boards import (
     BoardTable,
     Check,
     FixedSize,
+    Layout,
     MultipleOf,
     OneOf,
     QemuCompat,
     RamRule,
     Window,
+    WindowKind,
     machine_version,
     map_at_base,
 )
@@ -34,7 +36,7 @@ from .units import GiB, KiB, MiB, TiB
 
 if TYPE_CHECKING:
     from .machine import GuestRam, GuestRamRange, Machine
-    from .memory import MemoryRegion
+    from .memory import FlatRange, MemoryRegion
     from .plugins import Registry, create_registry
     from .state import MachineState
 
@@ -45,6 +47,7 @@ _LAZY = {
     "GuestRam": "machine",
     "GuestRamRange": "machine",
     "MemoryRegion": "memory",
+    "FlatRange": "memory",
     "MachineState": "state",
     "Registry": "plugins",
     "create_registry": "plugins",
@@ -71,10 +74,12 @@ __all__ = [
     "BoardTable",
     "Check",
     "FixedSize",
+    "FlatRange",
     "GiB",
     "GuestRam",
     "GuestRamRange",
     "KiB",
+    "Layout",
     "Machine",
     "MachineError",
     "MachineState",
@@ -89,6 +94,7 @@ __all__ = [
     "TiB",
     "UsageError",
     "Window",
+    "WindowKind",
     "create_registry",
     "hookimpl",
     "machine_version",

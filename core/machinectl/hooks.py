@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 PROJECT = "machinectl"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
+#: The decorator that marks a plugin's hook implementations (``@hookimpl``, or
+#: ``@hookimpl(tryfirst=True)`` and pluggy's other options).
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 

@@ -68,9 +68,13 @@ class RamSize:
 class GuestRamRange:
     """A range of guest-physical addresses backed by host memory."""
 
+    #: Where the range starts in the guest-physical address space.
     guest_address: int
+    #: Its size in bytes.
     size: int
+    #: The host address of its first byte (in this process).
     host_address: int
+    #: The id of the backend that holds it.
     memdev: str
 
 
@@ -78,8 +82,11 @@ class GuestRamRange:
 class GuestRam:
     """Main RAM as the program that embeds machinectl sees it."""
 
+    #: The name of main RAM (the board's default RAM id, or the ``memory-backend``'s).
     id: str
+    #: Its size in bytes.
     size: int
+    #: The backend that holds it, or the backend of each NUMA node, in address order.
     backends: tuple[HostMemoryBackend, ...]
 
     @property
@@ -94,6 +101,7 @@ class GuestRam:
 
     @property
     def host_address(self) -> int:
+        """The host address of main RAM's first byte (a single backend only)."""
         if len(self.backends) != 1:
             raise MachineError(f"main RAM '{self.id}' has no single host address")
         return self.backends[0].host_address
@@ -107,13 +115,19 @@ class Machine:
     Use it as a context manager, or call :meth:`close`, to release the host memory.
     """
 
+    #: The machine as the board hooks saw it (board, sizes, NUMA, the memory tree).
     state: MachineState
+    #: The registry the board was selected from.
     registry: Registry
+    #: Every memory backend: ``-object`` ones, then the automatic main-RAM backend.
     backends: list[HostMemoryBackend]
     #: The backend (or NUMA backends) that hold main RAM.
     ram_backends: tuple[HostMemoryBackend, ...]
+    #: Whether host memory was allocated (False for a dry run: ``allocate=False``).
     allocated: bool
+    #: Warnings, as the command line prints them after ``machinectl: warning:``.
     warnings: list[str] = attrs.field(factory=list)
+    #: Whether :meth:`close` was called.
     closed: bool = False
     #: Plain notices (see :meth:`MachineState.notice`), in the order they were given.
     notices: list[str] = attrs.field(factory=list)
@@ -258,6 +272,7 @@ class Machine:
 
     @property
     def board(self) -> Board:
+        """The selected machine type."""
         return self.state.board
 
     @property

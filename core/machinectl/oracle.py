@@ -256,10 +256,11 @@ class OracleConformance:
         if not chosen:
             pytest.fail(f"{cls.__name__}: no records for {name}")
         test = metafunc.function.__name__
-        takes_test = "test" in inspect.signature(cls.marks).parameters
+        harness: type[OracleConformance] = cls
+        takes_test = "test" in inspect.signature(harness.marks).parameters
 
         def marks(record: Record) -> Sequence[pytest.MarkDecorator]:
-            return cls.marks(record, test=test) if takes_test else cls.marks(record)
+            return harness.marks(record, test=test) if takes_test else harness.marks(record)
 
         metafunc.parametrize(
             name, [pytest.param(r, id=cls.id_of(r), marks=marks(r)) for r in chosen]
@@ -285,8 +286,9 @@ class OracleConformance:
                 """The registry the records are built with (see :meth:`make_registry`)."""
                 return harness.make_registry()
 
+            # pytest takes a classmethod for a class-scoped fixture; its types do not say so.
             fixture = pytest.fixture(scope="class", name="oracle_registry")(
-                classmethod(oracle_registry)
+                classmethod(oracle_registry)  # type: ignore[arg-type]
             )
             OracleConformance.oracle_registry = fixture  # type: ignore[attr-defined]
 

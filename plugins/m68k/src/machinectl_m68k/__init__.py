@@ -27,7 +27,10 @@ AN5206 = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="an5206.ram",
     ram_base=0,
-    windows=(Window("mbar", 0x1000_0000, 0x1000), Window("an5206.sram", 0x2000_0000, 0x200, kind="ram")),
+    windows=(
+        Window("mbar", 0x1000_0000, 0x1000),
+        Window("an5206.sram", 0x2000_0000, 0x200, kind="ram"),
+    ),
     notes=(
         "DRAM starts at 0; no size check",
         "above 256 MiB the 4 KiB MBAR registers at 0x10000000 hide RAM, above 512 MiB the "
