@@ -168,6 +168,42 @@ def test_sizes_and_edges(recorder: ModuleType) -> None:
     assert recorder.reference_size("1K", 1 << 20) == 8 << 10
 
 
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("64", 64 << 20),
+        ("16k", 16 << 10),
+        ("16K", 16 << 10),
+        ("512m", 512 << 20),
+        ("1.5G", 3 << 29),
+        ("2g", 2 << 30),
+        ("1T", 1 << 40),
+        ("8192b", 8192),
+    ],
+)
+def test_sizes_as_qemu_reads_them(recorder: ModuleType, text: str, size: int) -> None:
+    assert recorder.parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "16q", "-1", "1.5", "K", "1.5B"])
+def test_sizes_qemu_refuses(recorder: ModuleType, text: str) -> None:
+    with pytest.raises(ValueError, match="invalid size"):
+        recorder.parse_size(text)
+
+
+def test_edges_on_the_command_line(
+    recorder: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser_error = None
+    try:
+        recorder.main(["--binary", "qemu-system-none", "--machine", "x", "--edges", "16q"])
+    except SystemExit as exc:
+        parser_error = exc.code
+    assert parser_error == 2
+    assert "argument --edges: invalid size '16q'" in capsys.readouterr().err
+    assert recorder.edges("16k") == ["8K", "24K"]
+
+
 def test_ram_map_keeps_named_regions(recorder: ModuleType) -> None:
     flat = (
         'FlatView #0\n AS "memory", root: system\n Root memory region: system\n'
