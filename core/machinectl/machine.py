@@ -342,7 +342,8 @@ class Machine:
         raise MachineError(f"byte {offset:#x} of memory backend '{memdev}' is not visible")
 
     def guest_view(self, address: int, size: int) -> memoryview:
-        """A writable byte view of guest RAM ``[address, address + size)``, without copying.
+        """A byte view of guest RAM ``[address, address + size)``, without copying (writable
+        unless the backend is read-only).
 
         The range must be RAM of one backend, contiguous in it: one that crosses a hole, a
         window or the end of a backend is a :class:`MachineError`. Release the view before
