@@ -3,8 +3,8 @@
 machinectl builds the machine and allocates its RAM; Unicorn executes instructions. Each RAM
 range of the machine is handed to Unicorn with ``mem_map_ptr`` at its guest address, pointing
 at the host memory machinectl allocated: nothing is copied in either direction, so a byte the
-host writes through ``machine.ram.view`` is what the guest loads, and a guest store is at once
-visible in the view.
+host writes through ``machine.guest_view`` is what the guest loads, and a guest store is at
+once visible in the view.
 
 Run it with the optional ``unicorn`` dependency installed (it is part of the dev environment)::
 
@@ -58,17 +58,6 @@ def guest_ram_in(uc: Uc, machine: Machine) -> Iterator[list[GuestRamRange]]:
             uc.mem_unmap(r.guest_address, r.size)
 
 
-def ram_offset(machine: Machine, guest_address: int) -> int:
-    """The offset in ``machine.ram.view`` of the byte the guest sees at ``guest_address``."""
-    ram = machine.ram
-    if ram is None:
-        raise ValueError("the machine has no RAM")
-    for r in machine.ram_ranges():
-        if r.guest_address <= guest_address < r.guest_address + r.size:
-            return r.host_address - ram.host_address + (guest_address - r.guest_address)
-    raise ValueError(f"no RAM at guest address {guest_address:#x}")
-
-
 def counter_program(counter: int) -> bytes:
     """A32 code: load the word at ``counter``, add one, store it at ``counter + 4``."""
     lo, hi = counter & 0xFFFF, counter >> 16
@@ -91,21 +80,17 @@ def main(argv: Sequence[str]) -> int:
         base = ranges[0].guest_address
         code, counter = base + 0x1000, base + 0x2000
         program = counter_program(counter)
-        view = machine.ram.view
-        try:
-            # The host writes the program and its input straight into guest RAM.
-            start = ram_offset(machine, code)
-            view[start : start + len(program)] = program
-            at = ram_offset(machine, counter)
-            view[at : at + 4] = struct.pack("<I", 41)
-
+        # The host writes the program and its input straight into guest RAM, by guest address.
+        with machine.guest_view(code, len(program)) as text:
+            text[:] = program
+        with machine.guest_view(counter, 8) as words:
+            words[0:4] = struct.pack("<I", 41)
             uc = Uc(UC_ARCH_ARM, UC_MODE_ARM)
             with guest_ram_in(uc, machine):
                 uc.emu_start(code, code + len(program))
                 r1 = uc.reg_read(UC_ARM_REG_R1)
-            (stored,) = struct.unpack("<I", view[at + 4 : at + 8])
-        finally:
-            view.release()
+            # The guest's store, read through the same view: nothing was copied.
+            (stored,) = struct.unpack("<I", words[4:8])
         shown = ", ".join(f"{r.guest_address:#x}+{r.size:#x}" for r in ranges)
         print(f"{machine.board.name}: RAM ranges {shown}")
         print(f"guest r1 = {r1}, word the guest stored, read through the view = {stored}")

@@ -13,6 +13,8 @@ read the reStructuredText sources and the code they describe:
 from __future__ import annotations
 
 import ast
+import functools
+import importlib
 import inspect
 import re
 import subprocess
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from machinectl import (
     BoardFacts,
@@ -375,3 +378,142 @@ def test_hold_shares_memory_with_other_processes() -> None:
             holder.terminate()
             rc = holder.wait(timeout=30)
     assert rc == 0  # SIGTERM is how --hold is meant to end
+
+
+# -- the library reference ---------------------------------------------------------------------
+
+#: Modules whose ``__all__`` is the public API: the reference documents each of these names,
+#: and every public member of their classes.
+PUBLIC_MODULES = ("machinectl", "machinectl.testing", "machinectl.oracle")
+#: Directives of ``docs/api.rst`` that document one object each.
+_AUTODOC = re.compile(
+    r"^\.\. auto(class|function|data|exception|attribute|method|property|module):: (\S+)\s*$"
+)
+
+
+def _module_name(module: str) -> str:
+    return "machinectl" if module == "machinectl" else module
+
+
+def _attribute_doc(owner: object, name: str) -> str | None:
+    """The ``#:`` comment before (or on) an attribute's assignment, or the string after it,
+    as Sphinx's autodoc reads them."""
+    try:
+        lines, _ = inspect.getsourcelines(owner)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return None
+    pattern = re.compile(rf"^(\s*){re.escape(name)}\s*(:[^=]+)?(=|$)")
+    for i, line in enumerate(lines):
+        match = pattern.match(line)
+        if match is None or (inspect.isclass(owner) and not match[1]):
+            continue
+        if "#: " in line:
+            return line.split("#: ", 1)[1].strip()
+        comments = []
+        for before in reversed(lines[:i]):
+            if not before.strip().startswith("#:"):
+                break
+            comments.append(before.strip().removeprefix("#:").strip())
+        if comments:
+            return " ".join(reversed(comments))
+        after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if after.startswith('"""'):
+            return after
+    return None
+
+
+def _member_doc(cls: type, name: str) -> str | None:
+    raw = inspect.getattr_static(cls, name)
+    if isinstance(raw, (staticmethod, classmethod)):
+        raw = raw.__func__
+    if isinstance(raw, property) or inspect.isfunction(raw):
+        return inspect.getdoc(raw)
+    if hasattr(raw, "_pytestfixturefunction") or type(raw).__name__.startswith("Fixture"):
+        return inspect.getdoc(getattr(raw, "__wrapped__", raw)) or inspect.getdoc(raw)
+    return _attribute_doc(cls, name)
+
+
+def _public_members(cls: type) -> Iterator[str]:
+    """The members a class defines itself (fields, methods, properties, class attributes)."""
+    names = list(vars(cls))
+    if attrs.has(cls):
+        names += [field.name for field in attrs.fields(cls) if field.name in vars(cls)]
+    for name in dict.fromkeys(names):
+        if name.startswith("_") or name in {"pytest_generate_tests"}:
+            continue
+        yield name
+
+
+@functools.cache
+def public_api() -> dict[str, str | None]:
+    """Every public name, qualified as the reference names it, with its documentation."""
+    found: dict[str, str | None] = {}
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            qualified = f"{_module_name(module_name)}.{name}"
+            if inspect.isclass(obj) or inspect.isfunction(obj) or hasattr(obj, "__wrapped__"):
+                found[qualified] = inspect.getdoc(obj) if obj.__doc__ else None
+            else:  # data: its ``#:`` comment where the name is assigned
+                home = importlib.import_module(_defining_module(module_name, name))
+                found[qualified] = _attribute_doc(home, name)
+            if inspect.isclass(obj) and not issubclass(obj, BaseException):
+                for member in _public_members(obj):
+                    found[f"{qualified}.{member}"] = _member_doc(obj, member)
+    return found
+
+
+def _defining_module(module_name: str, name: str) -> str:
+    """The module whose source assigns ``name`` (``machinectl.units`` for ``MiB``)."""
+    package = Path(importlib.import_module("machinectl").__file__ or "").parent
+    for path in sorted(package.glob("*.py")):
+        if re.search(rf"^{re.escape(name)}\s*(:[^=]+)?=", path.read_text(), re.MULTILINE):
+            return f"machinectl.{path.stem}"
+    return module_name
+
+
+@functools.cache
+def documented_in_reference() -> frozenset[str]:
+    """The names ``docs/api.rst`` renders: each autodoc directive, and its members."""
+    names: set[str] = set()
+    current = "machinectl"
+    lines = read("api.rst").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(".. currentmodule:: "):
+            current = line.removeprefix(".. currentmodule:: ").strip()
+            continue
+        match = _AUTODOC.match(line)
+        if match is None:
+            continue
+        target = match[2] if match[2].startswith("machinectl.") else f"{current}.{match[2]}"
+        names.add(target)
+        options: list[str] = []
+        for following in lines[i + 1 :]:
+            if not following.startswith("   ") or not following.strip():
+                break
+            options.append(following.strip())
+        text = " ".join(options)
+        members = re.search(r":members:(.*?)(?=\s:[\w-]+:|$)", text)
+        if members is None:
+            continue
+        listed = [m.strip() for m in members[1].split(",") if m.strip()]
+        if listed:
+            names.update(f"{target}.{m}" for m in listed)
+        else:
+            names.update(
+                name
+                for name in public_api()
+                if name.startswith(f"{target}.") and "." not in name.removeprefix(f"{target}.")
+            )
+    return frozenset(names)
+
+
+@pytest.mark.parametrize("name", sorted(public_api()))
+def test_every_public_name_has_a_docstring(name: str) -> None:
+    assert public_api()[name], f"{name} has no docstring (or #: comment)"
+
+
+def test_every_public_name_is_in_the_reference() -> None:
+    missing = sorted(set(public_api()) - documented_in_reference())
+    assert not missing, f"public names missing from docs/api.rst: {missing}"

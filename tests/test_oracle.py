@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import attrs
 import pytest
-from machinectl import Machine, MachineError, create_registry
+from machinectl import BoardTable, Machine, MachineError, Window, create_registry
 from machinectl.oracle import (
     OracleConformance,
     Record,
@@ -31,7 +35,8 @@ from machinectl.oracle import (
 from machinectl.plugins import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORDS = load_records(Path(__file__).parent / "data" / "oracle_testboards.json")
+DATA = Path(__file__).parent / "data"
+RECORDS = load_records(DATA / "oracle_testboards.json")
 DEFAULT, REFUSED, NUMA_DEFAULT, NUMA_LEGACY = RECORDS
 
 
@@ -163,6 +168,42 @@ def test_sizes_and_edges(recorder: ModuleType) -> None:
     assert recorder.reference_size("1K", 1 << 20) == 8 << 10
 
 
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("64", 64 << 20),
+        ("16k", 16 << 10),
+        ("16K", 16 << 10),
+        ("512m", 512 << 20),
+        ("1.5G", 3 << 29),
+        ("2g", 2 << 30),
+        ("1T", 1 << 40),
+        ("8192b", 8192),
+    ],
+)
+def test_sizes_as_qemu_reads_them(recorder: ModuleType, text: str, size: int) -> None:
+    assert recorder.parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "16q", "-1", "1.5", "K", "1.5B"])
+def test_sizes_qemu_refuses(recorder: ModuleType, text: str) -> None:
+    with pytest.raises(ValueError, match="invalid size"):
+        recorder.parse_size(text)
+
+
+def test_edges_on_the_command_line(
+    recorder: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser_error = None
+    try:
+        recorder.main(["--binary", "qemu-system-none", "--machine", "x", "--edges", "16q"])
+    except SystemExit as exc:
+        parser_error = exc.code
+    assert parser_error == 2
+    assert "argument --edges: invalid size '16q'" in capsys.readouterr().err
+    assert recorder.edges("16k") == ["8K", "24K"]
+
+
 def test_ram_map_keeps_named_regions(recorder: ModuleType) -> None:
     flat = (
         'FlatView #0\n AS "memory", root: system\n Root memory region: system\n'
@@ -202,3 +243,125 @@ def test_two_binaries_that_disagree_are_named(recorder: ModuleType) -> None:
     assert recorder.disagreements([ours], [theirs]) == [
         "testnuma -m None: qemu-system-b and qemu-system-a differ"
     ]
+
+
+# -- the board's windows, marks, and life without pytest -------------------------------------
+
+
+def with_windows(*windows: Window) -> Registry:
+    """The test plugin's ``testboard``, with windows."""
+    from machinectl_testplugins.good import plugin
+
+    facts = plugin.facts("testboard")
+    assert facts is not None
+    table = BoardTable([attrs.evolve(facts, windows=windows)])
+    return create_registry(load_entrypoints=False, plugins=[("testboards", table)], strict=True)
+
+
+BIOS = Window("test.bios", 0xFFF0_0000, 0x10_0000, kind="rom")
+
+
+def test_the_boards_windows_are_compared_by_default() -> None:
+    harness = TestTestboardsAgainstRecords()
+    # QEMU's record shows the firmware ROM: the board declares it, where and as QEMU has it.
+    harness.compare(with_windows(BIOS), DEFAULT)
+    # An i/o window the record does not show (it keeps RAM and ROM lines) is not compared.
+    harness.compare(with_windows(BIOS, Window("test.uart", 0x2000_0000, 0x1000)), DEFAULT)
+    for wrong in (
+        attrs.evolve(BIOS, base=0xFFE0_0000),
+        attrs.evolve(BIOS, kind="romd"),
+        attrs.evolve(BIOS, kind="ram"),
+        Window("test.sram", 0x100_0000, 0x1000, kind="ram"),  # QEMU has no such RAM
+    ):
+        with pytest.raises(AssertionError):
+            windows = (wrong,) if wrong.name == BIOS.name else (BIOS, wrong)
+            harness.compare(with_windows(*windows), DEFAULT)
+
+
+def test_windows_can_be_left_out() -> None:
+    class MainRamOnly(TestTestboardsAgainstRecords):
+        keep_windows = False
+
+    MainRamOnly().compare(
+        with_windows(Window("test.sram", 0x100_0000, 0x1000, kind="ram")), DEFAULT
+    )
+
+
+def test_io_windows_are_compared_where_the_record_shows_them() -> None:
+    kept = {
+        **DEFAULT,
+        "ram-map": [
+            DEFAULT["ram-map"][0],
+            "0000000020000000-0000000020000fff (prio 0, i/o): test.uart",
+            *DEFAULT["ram-map"][1:],
+        ],
+    }
+    harness = TestTestboardsAgainstRecords()
+    harness.compare(with_windows(BIOS, Window("test.uart", 0x2000_0000, 0x1000)), kept)
+    with pytest.raises(AssertionError):
+        harness.compare(with_windows(BIOS, Window("test.uart", 0x2000_1000, 0x1000)), kept)
+
+
+MARKED_MODULE = """
+import pytest
+from machinectl import create_registry
+from machinectl.oracle import OracleConformance
+
+
+class TestMarked(OracleConformance):
+    distribution = "machinectl-testplugins"
+    oracle_files = ("oracle_testboards.json",)
+
+    @classmethod
+    def make_registry(cls):
+        return create_registry(group="machinectl.tests", only=["testboards"], strict=True)
+
+    @classmethod
+    def marks(cls, record, test=""):
+        if test == "test_matches_qemu" and record["machine"] == "testnuma":
+            return [pytest.mark.skip(reason="only this test of the record")]
+        return ()
+"""
+
+
+def test_marks_can_target_one_test(tmp_path: Path) -> None:
+    (tmp_path / "oracle_testboards.json").write_text(
+        (Path(__file__).parent / "data" / "oracle_testboards.json").read_text()
+    )
+    (tmp_path / "test_marked.py").write_text(MARKED_MODULE)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "test_marked.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    outcomes = dict(re.findall(r"::(test_\S+(?: \S+)*\]) (PASSED|SKIPPED|FAILED)", proc.stdout))
+    assert outcomes == {
+        "test_matches_qemu[testboard -]": "PASSED",
+        "test_matches_qemu[testboard 32M -kernel dummy.bin]": "PASSED",
+        "test_matches_qemu[testnuma -]": "SKIPPED",
+        "test_matches_qemu[testnuma 128M -numa node,mem=128M]": "SKIPPED",
+        "test_machine_type_facts[testboard -]": "PASSED",
+        "test_machine_type_facts[testnuma -]": "PASSED",
+        "test_oracle_covers_every_board[all]": "PASSED",
+    }, proc.stdout
+
+
+def test_import_without_pytest() -> None:
+    """The harness module, its functions and a subclass, with pytest impossible to import."""
+    code = (
+        "import sys\n"
+        "sys.modules['pytest'] = None\n"
+        "import machinectl.oracle as oracle\n"
+        f"records = oracle.load_records({str(DATA / 'oracle_testboards.json')!r})\n"
+        "class Harness(oracle.OracleConformance):\n"
+        "    distribution = 'machinectl-testplugins'\n"
+        "print(oracle.argv_of(records[1]), Harness.is_default_run(records[0]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['-M', 'testboard', '-m', '32M'] True\n"

@@ -65,22 +65,15 @@ def u32(value: int) -> bytes:
 
 
 def poke(machine: Machine, guest_address: int, data: bytes) -> None:
-    """Write through ``machine.ram.view`` at the byte the guest sees at ``guest_address``."""
-    assert machine.ram is not None
-    at = example.ram_offset(machine, guest_address)
-    view = machine.ram.view
-    view[at : at + len(data)] = data
-    view.release()
+    """Write the bytes the guest sees at ``guest_address``, through a view of host memory."""
+    with machine.guest_view(guest_address, len(data)) as view:
+        view[:] = data
 
 
 def peek(machine: Machine, guest_address: int, size: int) -> bytes:
-    """Read through ``machine.ram.view`` the bytes the guest sees at ``guest_address``."""
-    assert machine.ram is not None
-    at = example.ram_offset(machine, guest_address)
-    view = machine.ram.view
-    data = bytes(view[at : at + size])
-    view.release()
-    return data
+    """Read the bytes the guest sees at ``guest_address``, through a view of host memory."""
+    with machine.guest_view(guest_address, size) as view:
+        return bytes(view)
 
 
 def check_mapped_as_reported(uc: Uc, machine: Machine) -> None:

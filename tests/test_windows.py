@@ -18,7 +18,8 @@ from machinectl import (
     Window,
     create_registry,
 )
-from machinectl.boards import map_at_base
+from machinectl.boards import WindowKind, map_at_base
+from machinectl.memory import Kind
 
 SPEC = BoardSpec(name="windowed", description="a board with windows", family="test")
 
@@ -151,7 +152,7 @@ def test_migrated_boards_map_their_windows() -> None:
     cases = {
         # RAM that reaches a window is hidden there.
         ("an5206", "1G"): (0x1000_0000, 0x1000_0FFF, 0, "i/o", "mbar"),
-        ("virtex-ml507", "4G"): (0xFC00_0000, 0xFCFF_FFFF, 0, "rom", "virtex.flash"),
+        ("virtex-ml507", "4G"): (0xFC00_0000, 0xFCFF_FFFF, 0, "romd", "virtex.flash"),
         ("SS-5", "64M"): (0x400_0000, 0xFFF_FFFF, -10000, "i/o", "empty-slot"),
         ("hppa", "512M"): (0, 0x1FFF_FFFF, -1, "ram", "ram"),
     }
@@ -163,3 +164,73 @@ def test_migrated_boards_map_their_windows() -> None:
         argv = ["-M", name, "-m", size]
         with Machine.from_argv(argv, registry=registry, allocate=False) as machine:
             assert line in flat(machine), name
+
+
+# -- the kinds of window -----------------------------------------------------------------------
+
+#: Each kind of window, and the type QEMU prints for such a region in ``info mtree``.
+KINDS = {"ram": "ram", "rom": "rom", "romd": "romd", "io": "i/o"}
+
+
+@pytest.mark.parametrize(("kind", "qemu_type"), KINDS.items())
+def test_each_kind_shows_with_qemus_type(kind: WindowKind, qemu_type: str) -> None:
+    """A window over RAM, in the flat view (text and JSON) and in the tree (text and JSON)."""
+    facts = BoardFacts(
+        spec=SPEC,
+        default_ram_size=64 * MiB,
+        default_ram_id="w.ram",
+        windows=[Window("dev", 0x10_0000, 0x2000, kind=kind)],
+    )
+    with Machine.from_argv(
+        ["-M", "windowed"], registry=registry_with(facts), allocate=True
+    ) as machine:
+        text = machine.mtree_text(flat=True)
+        tree = machine.mtree_text()
+        mtree = machine.query()["mtree"]
+        assert f"  0000000000100000-0000000000101fff (prio 0, {qemu_type}): dev\n" in text
+        assert (
+            "  0000000000102000-0000000003ffffff (prio 0, ram): w.ram @0000000000102000\n" in text
+        )
+        assert f"    0000000000100000-0000000000101fff (prio 0, {qemu_type}): dev\n" in tree
+        assert (0x10_0000, 0x10_1FFF, 0, qemu_type, "dev") in flat(machine)
+        (node,) = [n for n in mtree["tree"]["subregions"] if n["name"] == "dev"]
+        assert (node["kind"], node["start"], node["size"]) == (
+            Kind[kind.upper()].value,
+            0x10_0000,
+            0x2000,
+        )
+        assert "memdev" not in node
+        # A window is not guest RAM, whatever its kind: an emulator maps it on its own.
+        assert [(r.guest_address, r.size) for r in machine.ram_ranges()] == [
+            (0, 0x10_0000),
+            (0x10_2000, 64 * MiB - 0x10_2000),
+        ]
+        window = machine.region_at(0x10_0800)
+        assert window is not None
+        assert (window.region, window.kind, window.start, window.size) == (
+            *("dev", qemu_type),
+            *(0x10_0000, 0x2000),
+        )
+        with pytest.raises(MachineError, match="no guest RAM at address 0x100800"):
+            machine.ram_offset(0x10_0800)
+        with pytest.raises(MachineError, match="it crosses 0x100000"):
+            machine.guest_view(0xF_F000, 0x2000)
+
+
+def test_a_ram_window_is_not_main_ram() -> None:
+    """On-chip SRAM beside main RAM: shown as ram, but with no backend and no RAM range."""
+    facts = BoardFacts(
+        spec=SPEC,
+        default_ram_size=64 * MiB,
+        default_ram_id="w.ram",
+        ram_base=0x8000_0000,
+        windows=[Window("soc.sram", 0x1000_0000, 0x4_0000, kind="ram")],
+    )
+    with Machine.from_argv(
+        ["-M", "windowed"], registry=registry_with(facts), allocate=False
+    ) as machine:
+        assert flat(machine) == [
+            (0x1000_0000, 0x1003_FFFF, 0, "ram", "soc.sram"),
+            (0x8000_0000, 0x83FF_FFFF, 0, "ram", "w.ram"),
+        ]
+        assert [b.id for b in machine.backends] == ["w.ram"]

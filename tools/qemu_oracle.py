@@ -7,13 +7,14 @@ Each probe starts ``qemu-system-X -M NAME [-m SIZE] [EXTRA...] -display none -S 
 ``query-machines`` and quits; when QEMU refuses the command line, the first line of its error
 (without the program name) is kept.
 
-    python3 tools/qemu_oracle.py --binary qemu-system-arm --machine raspi3b --machine virt \
+    uv run python tools/qemu_oracle.py --binary qemu-system-arm --machine raspi3b --machine virt \
         --common-sizes --edges 1G --out plugins/arm/tests/data/qemu72.json
 
 ``--machine-help TARGET...`` records ``qemu-system-TARGET -M help`` instead (the data of
 ``tests/test_machine_help.py``).
 
-Needs QEMU (Debian's qemu-system-* 7.2); not used by the tests themselves. The module is also
+Needs QEMU (Debian's qemu-system-* 7.2) and machinectl (for QEMU's size syntax); not used by
+the tests themselves. The module is also
 the library of the plugins' own generator scripts: :func:`probe`, :func:`probe_all`, the size
 lists (:data:`COMMON_SIZES`, :func:`edges`), :func:`machine_types`, :func:`disagreements`
 between two binaries, :func:`reference_record` (records from the QEMU 5.0 reference facts)
@@ -46,17 +47,25 @@ COMMON_SIZES: tuple[str, ...] = (
     "1M", "2M", "4M", "8M", "16M", "32M", "64M", "100M", "128M", "256M", "512M", "768M",
     "1G", "1536M", "2G", "3G", "3584M", "4G", "8G",
 )  # fmt: skip
-_UNITS = {"K": KiB, "M": MiB, "G": GiB}
 #: How often a probe is run again when QEMU's replies come back cut short.
 ATTEMPTS = 5
 
 
 def parse_size(text: str) -> int:
-    """The bytes of a plain ``-m`` value (``512K``, ``64M``, ``3G``; a bare number is MiB)."""
-    match = re.fullmatch(r"(\d+)([KMG]?)", text)
-    if match is None:
-        raise ValueError(f"unexpected size {text!r}")
-    return int(match[1]) * _UNITS[match[2] or "M"]
+    """The bytes of a ``-m`` value, read as QEMU reads it: a bare number is MiB; a suffix
+    ``B``, ``K``, ``M``, ``G``, ``T``, ``P`` or ``E`` in either case (``16k``) scales it; a
+    decimal fraction needs a unit (``1.5G``, not ``1.5``). ``ValueError`` for what QEMU
+    refuses."""
+    # The core's parser is QEMU's qemu_strtosz. QEMU first reads the value as a size in bytes
+    # (which refuses "1.5"), then appends "M" to a number without a unit and reads it again.
+    from machinectl.options import SizeSyntaxError
+    from machinectl.options import parse_size as strtosz
+
+    try:
+        strtosz(text)
+        return strtosz(text + "M" if text[-1:].isdigit() else text)
+    except SizeSyntaxError:
+        raise ValueError(f"invalid size {text!r}") from None
 
 
 def size_text(size: int) -> str:
@@ -410,6 +419,13 @@ def machine_help(targets: Iterable[str]) -> Record:
 # -- the command line --------------------------------------------------------------------------
 
 
+def _edges_argument(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(edges(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--binary")
@@ -435,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         "--edges",
         dest="sizes",
         action="append",
-        type=lambda text: tuple(edges(text)),
+        type=_edges_argument,
         metavar="SIZE",
         help="the sizes one 8 KiB step below and above SIZE",
     )

@@ -26,18 +26,20 @@ if TYPE_CHECKING:
         BoardTable,
         Check,
         FixedSize,
+        Layout,
         MultipleOf,
         OneOf,
         QemuCompat,
         RamRule,
         Window,
+        WindowKind,
         machine_version,
         map_at_base,
     )
     from .errors import MachineError, PluginError, UsageError
     from .hooks import hookimpl
     from .machine import GuestRam, GuestRamRange, Machine
-    from .memory import MemoryRegion
+    from .memory import FlatRange, MemoryRegion
     from .plugins import Registry, create_registry, default_registry, reset_default_registry
     from .snapshot import Snapshot
     from .state import MachineState
@@ -57,11 +59,13 @@ _LAZY = {
             "BoardTable",
             "Check",
             "FixedSize",
+            "Layout",
             "MultipleOf",
             "OneOf",
             "QemuCompat",
             "RamRule",
             "Window",
+            "WindowKind",
             "machine_version",
             "map_at_base",
         ),
@@ -71,6 +75,7 @@ _LAZY = {
     "hookimpl": "hooks",
     **dict.fromkeys(("Machine", "GuestRam", "GuestRamRange"), "machine"),
     "MemoryRegion": "memory",
+    "FlatRange": "memory",
     "MachineState": "state",
     **dict.fromkeys(
         ("Registry", "create_registry", "default_registry", "reset_default_registry"), "plugins"
@@ -101,10 +106,12 @@ __all__ = [
     "BoardTable",
     "Check",
     "FixedSize",
+    "FlatRange",
     "GiB",
     "GuestRam",
     "GuestRamRange",
     "KiB",
+    "Layout",
     "Machine",
     "MachineError",
     "MachineState",
@@ -120,6 +127,7 @@ __all__ = [
     "TiB",
     "UsageError",
     "Window",
+    "WindowKind",
     "create_registry",
     "default_registry",
     "hookimpl",

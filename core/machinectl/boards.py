@@ -60,6 +60,7 @@ class QemuCompat:
 
     @classmethod
     def for_version(cls, version: str | tuple[int, ...]) -> QemuCompat:
+        """The facts of a machine-type version (``"2.12"``, ``"5.0-sxxm"`` or ``(2, 12)``)."""
         number = machine_version(version) if isinstance(version, str) else version
         return cls(
             numa_mem_supported=number <= (5, 0),
@@ -89,7 +90,9 @@ class BoardSpec:
     The RAM facts (default size, RAM id, rules, layout) are answered by the board hooks.
     """
 
+    #: The machine type's name (``-M NAME``), unique per target.
     name: str = attrs.field(validator=attrs.validators.matches_re(r"[A-Za-z0-9][A-Za-z0-9._,+-]*"))
+    #: One line for ``-M help`` and ``list-boards``.
     description: str = ""
     #: A second name that selects this machine type (``pc`` for ``pc-i440fx-7.2``).
     alias: str | None = None
@@ -163,9 +166,13 @@ class Board:
     Boards compare and hash by identity: each registry makes its own.
     """
 
+    #: What the plugin declared.
     spec: BoardSpec
+    #: The name the plugin is registered under (its entry-point name).
     plugin: str
+    #: The distribution that installed the plugin (None: registered by a program).
     distribution: str | None = None
+    #: That distribution's version.
     version: str | None = None
 
     @property
@@ -221,19 +228,25 @@ class RamRule:
     ``size_hex`` and the same with ``value`` for the rule's own number.
     """
 
+    #: The error message when the rule refuses (a template, see above).
     message: str
+    #: Lines shown after the message (QEMU's hint lines), a template too.
     hint: str | None = attrs.field(default=None, kw_only=True)
 
     def accepts(self, machine: MachineState) -> bool:
+        """Whether ``machine.ram_size`` passes the rule."""
         raise NotImplementedError
 
     def words(self) -> str:
+        """The rule in words, as ``machinectl describe`` shows it."""
         raise NotImplementedError
 
     def value(self) -> int | None:
+        """The rule's own number (the ``value`` template fields), or None."""
         return None
 
     def check(self, machine: MachineState) -> MachineError | None:
+        """The error to raise for ``machine`` (its message and hint filled in), or None."""
         if self.accepts(machine):
             return None
         hint = _format(self.hint, machine, self.value()) if self.hint else None
@@ -244,6 +257,7 @@ class RamRule:
 class FixedSize(RamRule):
     """RAM must be exactly ``size`` bytes."""
 
+    #: The only size accepted, in bytes.
     size: int = attrs.field(kw_only=True)
 
     def accepts(self, machine: MachineState) -> bool:
@@ -264,6 +278,7 @@ def _int_tuple(items: Iterable[int]) -> tuple[int, ...]:
 class OneOf(RamRule):
     """RAM must be one of ``sizes``."""
 
+    #: The sizes accepted, in bytes.
     sizes: tuple[int, ...] = attrs.field(kw_only=True, converter=_int_tuple)
 
     def accepts(self, machine: MachineState) -> bool:
@@ -277,6 +292,7 @@ class OneOf(RamRule):
 class AtMost(RamRule):
     """RAM must not exceed ``limit`` bytes."""
 
+    #: The largest size accepted, in bytes.
     limit: int = attrs.field(kw_only=True)
 
     def accepts(self, machine: MachineState) -> bool:
@@ -293,6 +309,7 @@ class AtMost(RamRule):
 class AtLeast(RamRule):
     """RAM must be at least ``limit`` bytes."""
 
+    #: The smallest size accepted, in bytes.
     limit: int = attrs.field(kw_only=True)
 
     def accepts(self, machine: MachineState) -> bool:
@@ -309,6 +326,7 @@ class AtLeast(RamRule):
 class MultipleOf(RamRule):
     """RAM must be a multiple of ``step`` bytes."""
 
+    #: The step, in bytes.
     step: int = attrs.field(kw_only=True)
 
     def accepts(self, machine: MachineState) -> bool:
@@ -328,6 +346,7 @@ class Check(RamRule):
     ``message`` is then only the words ``describe`` shows.
     """
 
+    #: The rule: returns the error to raise, or None to accept.
     test: Callable[[MachineState], MachineError | None] = attrs.field(kw_only=True)
 
     def accepts(self, machine: MachineState) -> bool:
@@ -342,6 +361,9 @@ class Check(RamRule):
 
 # -- board records and the mechanism that serves them -----------------------------------------
 
+#: A board's layout function: ``layout(machine, facts)`` maps main RAM (``machine.ram``), or
+#: aliases of it, into ``machine.system_memory`` during ``init_board``; the board's windows
+#: are mapped after it. :func:`map_at_base` is the common one.
 Layout = Callable[["MachineState", "BoardFacts"], None]
 
 #: The kinds of region a :class:`Window` can be: ``ram`` (on-chip SRAM, VRAM: memory that is
@@ -366,10 +388,15 @@ class Window:
     changes nothing the guest sees of RAM.
     """
 
+    #: The region's name, as the maps show it.
     name: str
+    #: Its guest-physical address.
     base: int = attrs.field(validator=attrs.validators.ge(0))
+    #: Its size in bytes.
     size: int = attrs.field(validator=attrs.validators.gt(0))
+    #: ``io``, ``rom``, ``romd`` or ``ram`` (see :data:`WindowKind`).
     kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(WINDOW_KINDS))
+    #: Where regions overlap, the higher priority shows.
     priority: int = 0
 
     def region(self) -> MemoryRegion:
@@ -407,11 +434,15 @@ def _window_tuple(items: Iterable[Window]) -> tuple[Window, ...]:
 class BoardFacts:
     """Everything the core needs to know about one machine type, as data."""
 
+    #: The machine type's identity (name, alias, targets, NUMA support ...).
     spec: BoardSpec
+    #: Main RAM without ``-m``, in bytes (QEMU's ``default_ram_size``).
     default_ram_size: int
     #: The id of the automatic main-RAM backend; None means the board ignores ``-m``.
     default_ram_id: str | None
+    #: Where :func:`map_at_base` maps main RAM.
     ram_base: int = 0
+    #: The board's checks of the RAM size, in order; the first that refuses is reported.
     rules: tuple[RamRule, ...] = attrs.field(default=(), converter=_rule_tuple)
     #: Places main RAM (and anything else that depends on its size) in the address space.
     layout: Layout = map_at_base
@@ -429,6 +460,7 @@ class BoardFacts:
 
     @property
     def name(self) -> str:
+        """The machine type's name (``spec.name``)."""
         return self.spec.name
 
 
@@ -478,20 +510,24 @@ class BoardTable:
 
     @hookimpl
     def register_boards(self) -> Sequence[BoardSpec]:
+        """Every record's :class:`BoardSpec`."""
         return [facts.spec for facts in self._records]
 
     @hookimpl
     def default_ram_size(self, board: Board) -> int | None:
+        """The record's ``default_ram_size`` for a board of this table."""
         facts = self._own(board)
         return None if facts is None else facts.default_ram_size
 
     @hookimpl
     def default_ram_id(self, board: Board) -> str | None:
+        """The record's ``default_ram_id`` for a board of this table."""
         facts = self._own(board)
         return None if facts is None else facts.default_ram_id
 
     @hookimpl
     def fixup_ram_size(self, machine: MachineState, size: int) -> int | None:
+        """The record's ``fixup``, when it has one."""
         facts = self._own(machine.board)
         if facts is None or facts.fixup is None:
             return None
@@ -499,6 +535,7 @@ class BoardTable:
 
     @hookimpl
     def validate_ram(self, machine: MachineState) -> None:
+        """The record's ``rules``, in order: the first that refuses raises."""
         facts = self._own(machine.board)
         if facts is None:
             return
@@ -509,6 +546,7 @@ class BoardTable:
 
     @hookimpl
     def init_board(self, machine: MachineState) -> bool | None:
+        """The record's ``layout``, then its ``windows``."""
         facts = self._own(machine.board)
         if facts is None:
             return None
@@ -518,6 +556,7 @@ class BoardTable:
 
     @hookimpl
     def describe_board(self, board: Board) -> Sequence[str] | None:
+        """The record's rules, RAM base, windows and notes in words."""
         facts = self._own(board)
         if facts is None:
             return None

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 PROJECT = "machinectl"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
+#: The decorator that marks a plugin's hook implementations (``@hookimpl``, or
+#: ``@hookimpl(tryfirst=True)`` and pluggy's other options).
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
@@ -94,6 +96,12 @@ def validate_ram(machine: MachineState) -> None:
     Every implementation runs, for every board, so a site-policy plugin can veto any machine
     (for example "no machine above 64 GiB"). It runs after the size and backend checks and
     before any host memory is allocated: ``machine.ram`` is None.
+
+    The order is fixed, and the first refusal is the one reported: the plugin that provides
+    the selected board runs first, so a size QEMU refuses gets QEMU's message; then every
+    other implementation, by tier (``tryfirst``, plain, ``trylast``). Within a tier all run,
+    and when several refuse, the message that sorts first wins. Entry-point and distribution
+    names never change the outcome.
 
     :param machine: the machine being built; ``machine.board``, ``ram_size``,
         ``maxram_size``, ``ram_slots`` and ``properties`` are final.

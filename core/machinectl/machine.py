@@ -24,7 +24,7 @@ from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
 from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
-from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
+from .memory import FlatRange, MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
     CommandLine,
     check_id,
@@ -70,9 +70,13 @@ class RamSize:
 class GuestRamRange:
     """A range of guest-physical addresses backed by host memory."""
 
+    #: Where the range starts in the guest-physical address space.
     guest_address: int
+    #: Its size in bytes.
     size: int
+    #: The host address of its first byte (in this process).
     host_address: int
+    #: The id of the backend that holds it.
     memdev: str
 
 
@@ -80,8 +84,11 @@ class GuestRamRange:
 class GuestRam:
     """Main RAM as the program that embeds machinectl sees it."""
 
+    #: The name of main RAM (the board's default RAM id, or the ``memory-backend``'s).
     id: str
+    #: Its size in bytes.
     size: int
+    #: The backend that holds it, or the backend of each NUMA node, in address order.
     backends: tuple[HostMemoryBackend, ...]
 
     def __repr__(self) -> str:
@@ -100,6 +107,7 @@ class GuestRam:
 
     @property
     def host_address(self) -> int:
+        """The host address of main RAM's first byte (a single backend only)."""
         if len(self.backends) != 1:
             raise MachineError(f"main RAM '{self.id}' has no single host address")
         return self.backends[0].host_address
@@ -113,13 +121,19 @@ class Machine:
     Use it as a context manager, or call :meth:`close`, to release the host memory.
     """
 
+    #: The machine as the board hooks saw it (board, sizes, NUMA, the memory tree).
     state: MachineState
+    #: The registry the board was selected from.
     registry: Registry
+    #: Every memory backend: ``-object`` ones, then the automatic main-RAM backend.
     backends: list[HostMemoryBackend]
     #: The backend (or NUMA backends) that hold main RAM.
     ram_backends: tuple[HostMemoryBackend, ...]
+    #: Whether host memory was allocated (False for a dry run: ``allocate=False``).
     allocated: bool
+    #: Warnings, as the command line prints them after ``machinectl: warning:``.
     warnings: list[str] = attrs.field(factory=list)
+    #: Whether :meth:`close` was called.
     closed: bool = False
     #: Plain notices (see :meth:`MachineState.notice`), in the order they were given.
     notices: list[str] = attrs.field(factory=list)
@@ -273,6 +287,7 @@ class Machine:
 
     @property
     def board(self) -> Board:
+        """The selected machine type."""
         return self.state.board
 
     @property
@@ -301,6 +316,78 @@ class Machine:
                 )
             )
         return ranges
+
+    def region_at(self, address: int) -> FlatRange | None:
+        """The piece of the flat view (``info mtree -f``) that holds ``address``.
+
+        None where nothing is mapped. Aliases are resolved: the range names the region that
+        really holds the bytes (main RAM, a window), with ``offset`` into it.
+        """
+        return next(
+            (r for r in flatten(self.state.system_memory) if r.start <= address < r.end), None
+        )
+
+    def ram_offset(self, address: int) -> tuple[str, int]:
+        """Which backend holds the guest RAM byte at ``address``: ``(memdev id, offset)``.
+
+        The offset counts from the start of that backend's memory (``backend.view()``; for a
+        machine of one backend, ``machine.ram.view``). An address outside guest RAM is a
+        :class:`MachineError`.
+        """
+        flat = self.region_at(address)
+        backend = None if flat is None else flat.region_ref.backend
+        if flat is None or backend is None:
+            raise MachineError(f"no guest RAM at address {address:#x}")
+        return backend.id, flat.offset + address - flat.start
+
+    def guest_address(self, memdev: str, offset: int) -> int:
+        """The lowest guest address where byte ``offset`` of backend ``memdev`` is visible.
+
+        The reverse of :meth:`ram_offset`. A byte that aliases show at several places is
+        found at the lowest; a byte the guest cannot see (hidden by a window, or beyond what
+        the board maps) is a :class:`MachineError`.
+        """
+        if not any(b.id == memdev for b in self.backends):
+            raise MachineError(f"no memory backend '{memdev}'")
+        for flat in flatten(self.state.system_memory):
+            backend = flat.region_ref.backend
+            shown = backend is not None and backend.id == memdev
+            if shown and flat.offset <= offset < flat.offset + flat.size:
+                return flat.start + offset - flat.offset
+        raise MachineError(f"byte {offset:#x} of memory backend '{memdev}' is not visible")
+
+    def guest_view(self, address: int, size: int) -> memoryview:
+        """A byte view of guest RAM ``[address, address + size)``, without copying (writable
+        unless the backend is read-only).
+
+        The range must be RAM of one backend, contiguous in it: one that crosses a hole, a
+        window or the end of a backend is a :class:`MachineError`. Release the view before
+        the machine is closed to unmap the memory at once.
+        """
+        if size <= 0:
+            raise MachineError(f"invalid size {size:#x} of a guest range")
+        memdev, first = self.ram_offset(address)
+        cursor = address
+        while cursor < address + size:
+            flat = self.region_at(cursor)
+            backend = None if flat is None else flat.region_ref.backend
+            if (
+                flat is None
+                or backend is None
+                or backend.id != memdev
+                or flat.offset + cursor - flat.start != first + cursor - address
+            ):
+                raise MachineError(
+                    f"guest range {address:#x}+{size:#x} is not contiguous RAM of "
+                    f"'{memdev}': it crosses {cursor:#x}"
+                )
+            cursor = flat.end
+        backend = next(b for b in self.backends if b.id == memdev)
+        whole = backend.view()
+        try:
+            return whole[first : first + size]
+        finally:
+            whole.release()
 
     def query(self) -> dict[str, Any]:
         """The machine as plain data: what ``machinectl run --json`` prints."""

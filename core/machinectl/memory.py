@@ -30,6 +30,8 @@ ADDRESS_SPACE_END = 1 << 64
 
 
 class Kind(enum.Enum):
+    """The kinds of :class:`MemoryRegion`; the value is the type ``info mtree`` prints."""
+
     RAM = "ram"
     ROM = "rom"
     ROMD = "romd"
@@ -42,16 +44,26 @@ class Kind(enum.Enum):
 class MemoryRegion:
     """One node of the memory tree. Build them with the classmethod constructors."""
 
+    #: The name the maps show.
     name: str
+    #: Its size in bytes.
     size: int
+    #: What it is (RAM, a container, an alias, a window).
     kind: Kind
+    #: The host memory backend of a main-RAM region (None for every other region).
     backend: HostMemoryBackend | None = None
+    #: The region an alias shows (None: not an alias).
     alias_target: MemoryRegion | None = None
+    #: Where in its target an alias starts.
     alias_offset: int = 0
-    #: Where this region sits in its parent, and with which priority (set by add_subregion).
+    #: Where this region sits in its parent (set by :meth:`add_subregion`).
     offset: int = 0
+    #: Its priority among its siblings (set by :meth:`add_subregion`).
     priority: int = 0
+    #: The region it is mapped into (None: not mapped, or the root).
     parent: MemoryRegion | None = None
+    #: Regions mapped into this one, as QEMU orders them: higher priority first, and at equal
+    #: priority the one added later first.
     subregions: list[MemoryRegion] = attrs.field(factory=list)
 
     def __repr__(self) -> str:
@@ -170,20 +182,28 @@ def _checked_size(name: str, size: int) -> int:
 class FlatRange:
     """A piece of the guest-physical address space as the guest sees it."""
 
+    #: The first guest-physical address of the range.
     start: int
-    end: int  # exclusive
+    #: The address after its last byte (exclusive).
+    end: int
+    #: The priority of the region that shows here.
     priority: int
+    #: The type QEMU prints for it (``ram``, ``rom``, ``romd``, ``i/o``).
     kind: str
+    #: The name of the region that holds the bytes, aliases followed to their end.
     region: str
     #: Offset of ``start`` inside ``region`` (nonzero when only part of it shows here).
     offset: int
+    #: That region itself (its ``backend`` is the host memory of main RAM).
     region_ref: MemoryRegion = attrs.field(eq=False, repr=False)
 
     @property
     def size(self) -> int:
+        """The size of the range in bytes."""
         return self.end - self.start
 
     def as_dict(self) -> dict[str, Any]:
+        """The range as ``query()["mtree"]["flat"]`` shows it (``end`` inclusive)."""
         return {
             "start": self.start,
             "end": self.end - 1,
@@ -307,16 +327,16 @@ def mtree_text(root: MemoryRegion) -> str:
             emit(sub, start, depth + 1)
 
     emit(root, 0, 0)
+    # As QEMU does, every alias target is listed once more on its own, in the order the
+    # aliases were met, at its own offset in its parent (0 when it is not mapped); a target
+    # that is itself an alias adds its own target to the list.
     shown: set[int] = set()
     while len(shown) < len(aliased):
-        # An alias target shown on its own may itself be an alias: that adds to the list.
         target = next(t for key, t in aliased.items() if key not in shown)
         shown.add(id(target))
-        if target.parent is not None:
-            continue
         lines.append("")
         lines.append(f"memory-region: {target.name}")
-        emit(_detached(target), 0, 0)
+        emit(target, 0, 0)
     return "\n".join(lines) + "\n"
 
 
@@ -327,11 +347,6 @@ def _print_order(subregions: list[MemoryRegion]) -> list[MemoryRegion]:
     one added later comes first.
     """
     return sorted(subregions, key=lambda sub: (sub.offset, -sub.priority))
-
-
-def _detached(region: MemoryRegion) -> MemoryRegion:
-    # A region shown on its own (an alias target not mapped anywhere) starts at 0.
-    return attrs.evolve(region, offset=0, priority=0, parent=None)
 
 
 def mtree_dict(root: MemoryRegion) -> dict[str, Any]:

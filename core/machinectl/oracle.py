@@ -28,9 +28,15 @@ the same places of the flat view (and of the tree, where recorded), the same war
 same notices (where recorded). One
 test per machine type compares the board's declared facts with QEMU's (name and alias, default
 size and RAM id, NUMA, deprecation, device memory), and one test checks that the oracle covers
-every machine type of the distribution. Class attributes and methods adjust the comparison
-where a family needs it (options to drop, regions to compare besides main RAM, warnings to
-ignore, extra assertions).
+every machine type of the distribution. Besides main RAM, the board's windows (the regions
+of devices, firmware and on-chip memory it maps, see :func:`windows_of`) are compared: those of
+kind ``ram`` and ``rom`` always, since QEMU's records hold every such line, and those of kind
+``io`` and ``romd`` where the record shows them (``tools/qemu_oracle.py --keep-region``
+records them). Class attributes and methods adjust the comparison where a family needs it
+(options to drop, more regions to compare, warnings to ignore, marks, extra assertions).
+
+The module needs pytest only to run the tests: importing it, and the functions below, work
+without it.
 
 The functions below are the pieces of the harness, usable on their own.
 """
@@ -38,18 +44,21 @@ The functions below are the pieces of the harness, usable on their own.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
-
-import pytest
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .boards import Board
 from .errors import MachineError
 from .machine import Machine
+from .memory import Kind
 from .plugins import Registry, create_registry
+
+if TYPE_CHECKING:
+    import pytest
 
 #: One oracle record: the JSON object ``tools/qemu_oracle.py`` writes for a command line.
 Record = dict[str, Any]
@@ -121,6 +130,19 @@ def ram_map_of(machine: Machine, *, keep: Iterable[str] = ()) -> list[str]:
     ]
 
 
+def windows_of(machine: Machine) -> dict[str, str]:
+    """The machine's windows: every region it maps that is not main RAM, a container or an
+    alias (device registers, holes, firmware, flash, on-chip memory), name -> the type QEMU
+    prints for it (``i/o``, ``rom``, ``romd``, ``ram``)."""
+    found: dict[str, str] = {}
+    for _, region in machine.state.system_memory.walk():
+        if region.parent is None or region.backend is not None:
+            continue
+        if region.kind in (Kind.IO, Kind.ROM, Kind.ROMD, Kind.RAM):
+            found.setdefault(region.name, region.display_kind)
+    return found
+
+
 def lines_of(lines: Iterable[str], regions: Iterable[str]) -> list[str]:
     """The flat-view lines that show one of the named regions."""
     names = frozenset(regions)
@@ -159,8 +181,10 @@ class OracleConformance:
     oracle_files: ClassVar[Sequence[str]] = ()
     #: Options of the records' ``extra`` that only QEMU needs (see :func:`argv_of`).
     dropped_options: ClassVar[frozenset[str]] = LOADER_OPTIONS
-    #: Regions compared line by line besides main RAM (``empty-slot``, say).
+    #: Regions compared line by line with main RAM, whether the record shows them or not.
     kept_regions: ClassVar[Sequence[str]] = ()
+    #: Compare the board's windows too (:meth:`check_windows`); False leaves them out.
+    keep_windows: ClassVar[bool] = True
     #: Compare every RAM and ROM line of the flat view, not only main RAM's.
     whole_ram_map: ClassVar[bool] = False
     #: Warnings left out on both sides: QEMU's noise about what machinectl does not model.
@@ -184,8 +208,22 @@ class OracleConformance:
         return True
 
     @classmethod
-    def marks(cls, record: Record) -> Sequence[pytest.MarkDecorator]:
-        """pytest marks for a record's test (an expected failure, say)."""
+    def marks(cls, record: Record, test: str = "") -> Sequence[pytest.MarkDecorator]:
+        """pytest marks for the test of a record (an expected failure, say).
+
+        ``test`` names the test function the record is given to: ``test_matches_qemu`` (every
+        record :meth:`compared` lets through), ``test_machine_type_facts`` (the default runs)
+        or a test of the subclass that takes a ``record`` or ``default_record`` argument. Return
+        marks only for the one that should get them::
+
+            @classmethod
+            def marks(cls, record, test=""):
+                if test == "test_matches_qemu" and record["machine"] == "virt-2.6":
+                    return [pytest.mark.xfail(reason="QEMU 7.2 prints a second warning")]
+                return ()
+
+        An override that takes no ``test`` argument marks every test of the record.
+        """
         return ()
 
     @classmethod
@@ -195,6 +233,9 @@ class OracleConformance:
 
     @staticmethod
     def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+        """Parametrize ``record``, ``default_record`` and ``oracle_records`` (pytest's hook)."""
+        import pytest
+
         cls = metafunc.cls
         if cls is None or not issubclass(cls, OracleConformance):
             return
@@ -214,8 +255,15 @@ class OracleConformance:
             chosen = [r for r in records if cls.is_default_run(r)]
         if not chosen:
             pytest.fail(f"{cls.__name__}: no records for {name}")
+        test = metafunc.function.__name__
+        harness: type[OracleConformance] = cls
+        takes_test = "test" in inspect.signature(harness.marks).parameters
+
+        def marks(record: Record) -> Sequence[pytest.MarkDecorator]:
+            return harness.marks(record, test=test) if takes_test else harness.marks(record)
+
         metafunc.parametrize(
-            name, [pytest.param(r, id=cls.id_of(r), marks=cls.marks(r)) for r in chosen]
+            name, [pytest.param(r, id=cls.id_of(r), marks=marks(r)) for r in chosen]
         )
 
     @classmethod
@@ -224,11 +272,25 @@ class OracleConformance:
         option machinectl would see (its declared facts are checked against it)."""
         return record.get("ok") is True and record["size"] is None and len(cls.argv(record)) == 2
 
-    @pytest.fixture(scope="class")
-    @classmethod
-    def oracle_registry(cls) -> Registry:
-        """The registry the records are built with (see :meth:`make_registry`)."""
-        return cls.make_registry()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The class-scoped ``oracle_registry`` fixture is made when a test module subclasses
+        # the harness, so that importing this module does not need pytest.
+        super().__init_subclass__(**kwargs)
+        if "oracle_registry" not in vars(OracleConformance):
+            try:
+                import pytest
+            except ImportError:  # a harness defined outside a test run (documentation, say)
+                return
+
+            def oracle_registry(harness: type[OracleConformance]) -> Registry:
+                """The registry the records are built with (see :meth:`make_registry`)."""
+                return harness.make_registry()
+
+            # pytest takes a classmethod for a class-scoped fixture; its types do not say so.
+            fixture = pytest.fixture(scope="class", name="oracle_registry")(
+                classmethod(oracle_registry)  # type: ignore[arg-type]
+            )
+            OracleConformance.oracle_registry = fixture  # type: ignore[attr-defined]
 
     @classmethod
     def make_registry(cls) -> Registry:
@@ -276,6 +338,8 @@ class OracleConformance:
 
     def compare(self, registry: Registry, record: Record) -> None:
         """Build the record's command line and check everything QEMU reported."""
+        import pytest
+
         if record.get("crashed"):
             pytest.skip("QEMU 7.2 itself crashes on this command line: nothing to compare")
         argv = self.argv(record)
@@ -308,6 +372,8 @@ class OracleConformance:
             (d["id"], d["size"]) for d in record["memdev"]
         )
         assert self.actual_ram_map(machine, record) == self.expected_ram_map(record)
+        if self.keep_windows:
+            self.check_windows(machine, record)
         if "ram-tree" in record:
             ids = [d["id"] for d in record["memdev"]]
             assert ram_tree_of(machine, ids) == sorted(record["ram-tree"])
@@ -333,6 +399,23 @@ class OracleConformance:
         lines = ram_map_of(machine, keep=self.kept_regions)
         return lines if regions is None else lines_of(lines, regions)
 
+    def compared_windows(self, machine: Machine, record: Record) -> frozenset[str]:
+        """The windows of ``machine`` (see :func:`windows_of`) that :meth:`check_windows`
+        compares: those of kind ``ram`` and ``rom`` (QEMU's records hold every such line),
+        and those of kind ``i/o`` and ``romd`` that the record shows."""
+        shown = {region_of(line) for line in record["ram-map"]}
+        return frozenset(
+            name
+            for name, kind in windows_of(machine).items()
+            if kind in ("ram", "rom") or name in shown
+        )
+
+    def check_windows(self, machine: Machine, record: Record) -> None:
+        """The board's windows sit where QEMU's do, with QEMU's types (:attr:`keep_windows`)."""
+        windows = self.compared_windows(machine, record)
+        ours = lines_of(ram_map_of(machine, keep=windows), windows)
+        assert ours == lines_of(record["ram-map"], windows)
+
     def expected_warnings(self, record: Record) -> list[str]:
         """QEMU's warnings as it printed them, less :attr:`ignored_warnings`."""
         return [w for w in record["warnings"] if not self.ignored_warnings.search(w)]
@@ -357,4 +440,5 @@ __all__ = [
     "ram_tree_of",
     "record_id",
     "region_of",
+    "windows_of",
 ]

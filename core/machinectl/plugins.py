@@ -258,18 +258,21 @@ class Registry:
         return board
 
     def default_ram_size(self, board: Board) -> int:
+        """Main RAM of ``board`` without ``-m``, in bytes (the first plugin that answers)."""
         value, who = self._first(board, "default_ram_size", board=board)
         if not _is_size(value):
             raise self._bad_result(board, "default_ram_size", value, "a size in bytes", who)
         return int(value)
 
     def default_ram_id(self, board: Board) -> str | None:
+        """The id of ``board``'s automatic main-RAM backend (None: the board has none)."""
         value, who = self._first(board, "default_ram_id", board=board)
         if value is not None and (not isinstance(value, str) or not value):
             raise self._bad_result(board, "default_ram_id", value, "a non-empty string", who)
         return value
 
     def fixup_ram_size(self, machine: MachineState, size: int) -> int:
+        """The RAM size the board turns ``size`` into (``size`` when no plugin changes it)."""
         value, who = self._first(machine.board, "fixup_ram_size", machine=machine, size=size)
         if value is None:
             return size
@@ -323,11 +326,13 @@ class Registry:
         )
 
     def init_board(self, machine: MachineState) -> None:
+        """Let the board's plugin map main RAM and its windows into ``machine``."""
         value, who = self._first(machine.board, "init_board", machine=machine)
         if value is not None and not isinstance(value, bool):
             raise self._bad_result(machine.board, "init_board", value, "True or None", who)
 
     def describe_board(self, board: Board) -> list[str]:
+        """``board``'s rules and layout in words, every plugin's lines (``describe``)."""
         lines: list[str] = []
         for result, who in reversed(self._all(board, "describe_board", board=board)):
             if isinstance(result, (str, bytes)) or not isinstance(result, Iterable):
@@ -403,6 +408,7 @@ class Registry:
         )
 
     def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin, in registration order, with its hooks and boards."""
         infos = []
         for name, source in self._sources.items():
             plugin = self._pm.get_plugin(name)

@@ -27,6 +27,7 @@ class MachineState:
     aliases of it, into ``system_memory``. Boards never allocate RAM themselves.
     """
 
+    #: The machine type being built.
     board: Board
     #: Size of main RAM in bytes (after QEMU's 8 KiB rounding, or the backend's exact size).
     ram_size: int
@@ -38,8 +39,11 @@ class MachineState:
     properties: dict[str, Any] = attrs.field(factory=dict)
     #: Number of CPUs (``-smp``); boards use it only for topology facts.
     smp_cpus: int = 1
+    #: Main RAM during ``init_board`` (see above); None before.
     ram: MemoryRegion | None = None
+    #: The guest-physical address space (``system``, 16 EiB) the board maps regions into.
     system_memory: MemoryRegion = attrs.field(factory=_system_memory)
+    #: The guest's NUMA nodes (None without ``-numa``).
     numa: NumaState | None = None
     #: Warnings boards emit (printed by the CLI as ``machinectl: warning: ...``).
     warnings: list[str] = attrs.field(factory=list)

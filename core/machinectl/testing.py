@@ -8,14 +8,9 @@ distribution whose boards to check::
     class TestConformance(BoardConformance):
         distribution = "machinectl-arm"
 
-Each check then runs once per machine type of that distribution:
-
-* the default size passes the board's own ``validate_ram``;
-* the default RAM id is well formed (QEMU's identifier rules) or absent;
-* every refused size is a :class:`~machinectl.MachineError` with a one-line message;
-* ``init_board`` maps the RAM it was given and allocates none of its own;
-* no two mappings of RAM overlap in the guest address space;
-* a small machine allocated for real can be written through every RAM range.
+Each check (a ``test_`` method of the class, listed in the reference with what it checks) then
+runs once per machine type of that distribution. Class attributes adjust the checks; to leave
+a check out for a plugin, override its method with one that calls ``pytest.skip``.
 
 The module is also a pytest plugin (entry point ``machinectl``): it provides the
 ``machinectl_registry`` fixture.
@@ -25,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 import pytest
@@ -33,11 +28,11 @@ import pytest
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError
 from .machine import Machine
-from .memory import Kind, MemoryRegion, flatten
+from .memory import FlatRange, Kind, MemoryRegion, flatten
 from .plugins import Registry, create_registry
 from .units import GiB
 
-#: Sizes every board is probed with (1 MiB to 8 GiB, QEMU's common ``-m`` values).
+#: Sizes, in MiB, every board is probed with (1 MiB to 8 GiB, QEMU's common ``-m`` values).
 PROBE_SIZES = (1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 768, 1024, 2048, 3072, 4096, 8192)
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 #: Largest default size the kit allocates for real (lazily: nothing is preallocated).
@@ -59,12 +54,28 @@ def _boards(distribution: str) -> list[Board]:
 
 
 class BoardConformance:
-    """Subclass with ``distribution = "<your distribution>"`` to run the standard checks."""
+    """Subclass with ``distribution = "<your distribution>"`` to run the standard checks.
 
+    The class attributes below are the knobs; each check says which ones it reads.
+    """
+
+    #: The distribution whose machine types are checked (required).
     distribution: ClassVar[str] = ""
+    #: The ``-m`` values, in MiB, that :meth:`test_refused_sizes_are_clear_errors` tries.
+    probe_sizes: ClassVar[Sequence[int]] = PROBE_SIZES
+    #: The largest default RAM size the checks that allocate host memory allocate (lazily:
+    #: nothing is preallocated); boards with more are skipped by those checks.
+    allocation_limit: ClassVar[int] = ALLOCATION_LIMIT
+    #: Windows that may lie under RAM and be hidden by it
+    #: (:meth:`test_windows_hide_the_ram_they_overlap`).
+    hidden_windows: ClassVar[frozenset[str]] = frozenset()
+    #: Aliases that may reach past the end of main RAM
+    #: (:meth:`test_aliases_land_inside_main_ram`).
+    aliases_past_ram: ClassVar[frozenset[str]] = frozenset()
 
     @staticmethod
     def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+        """Parametrize ``board`` with the machine types of :attr:`distribution` (pytest's hook)."""
         if "board" not in metafunc.fixturenames:
             return
         cls = metafunc.cls
@@ -80,6 +91,7 @@ class BoardConformance:
         metafunc.parametrize("board", boards, ids=ids)
 
     def test_has_boards(self, machinectl_registry: Registry) -> None:
+        """The distribution is installed and declares at least one machine type."""
         assert any(b.distribution == self.distribution for b in machinectl_registry.boards), (
             f"distribution {self.distribution!r} declares no boards"
         )
@@ -87,6 +99,8 @@ class BoardConformance:
     def test_default_size_passes_its_own_rules(
         self, board: Board, machinectl_registry: Registry
     ) -> None:
+        """The board builds without ``-m``: its default size passes its own ``validate_ram``,
+        and main RAM is that size (rounded up to 8 KiB, as QEMU does)."""
         with _build(machinectl_registry, board) as machine:
             size = machinectl_registry.default_ram_size(board)
             assert machine.state.ram_size == (size + 8191) // 8192 * 8192 or size == 0
@@ -94,13 +108,17 @@ class BoardConformance:
     def test_default_ram_id_is_well_formed(
         self, board: Board, machinectl_registry: Registry
     ) -> None:
+        """The default RAM id is absent or follows QEMU's identifier rules (a letter, then
+        letters, digits, ``.``, ``_`` and ``-``)."""
         ram_id = machinectl_registry.default_ram_id(board)
         assert ram_id is None or _ID_RE.match(ram_id), f"bad default RAM id {ram_id!r}"
 
     def test_refused_sizes_are_clear_errors(
         self, board: Board, machinectl_registry: Registry
     ) -> None:
-        for mib in PROBE_SIZES:
+        """Every size of :attr:`probe_sizes` is accepted or refused with a
+        :class:`~machinectl.MachineError` of one non-empty line (never another exception)."""
+        for mib in self.probe_sizes:
             try:
                 _build(machinectl_registry, board, "-m", f"{mib}M").close()
             except MachineError as exc:
@@ -111,6 +129,8 @@ class BoardConformance:
     def test_init_board_maps_the_ram_it_was_given(
         self, board: Board, machinectl_registry: Registry
     ) -> None:
+        """``init_board`` maps main RAM (or aliases of it) and no RAM of its own: every region
+        backed by host memory is a backend the core created."""
         with _build(machinectl_registry, board) as machine:
             given = {id(b) for b in machine.ram_backends}
             for region in _ram_regions(machine.state.system_memory):
@@ -123,6 +143,8 @@ class BoardConformance:
                 assert shown, "main RAM is not mapped anywhere"
 
     def test_no_overlapping_ram(self, board: Board, machinectl_registry: Registry) -> None:
+        """No two placements of main RAM (the region, or aliases of it) overlap in the guest
+        address space."""
         with _build(machinectl_registry, board) as machine:
             spans = sorted(_ram_placements(machine.state.system_memory))
             for (a_start, a_end, a_name), (b_start, _, b_name) in itertools.pairwise(spans):
@@ -130,9 +152,72 @@ class BoardConformance:
                     f"RAM '{a_name}' [{a_start:#x}, {a_end:#x}) overlaps '{b_name}' at {b_start:#x}"
                 )
 
-    def test_allocated_ram_is_writable(self, board: Board, machinectl_registry: Registry) -> None:
+    def test_aliases_land_inside_main_ram(
+        self, board: Board, machinectl_registry: Registry
+    ) -> None:
+        """Every alias of main RAM, followed through any chain of aliases, shows a part of
+        main RAM that exists: it does not reach past its end (:attr:`aliases_past_ram`
+        lists the exceptions)."""
+        with _build(machinectl_registry, board) as machine:
+            for _, region in machine.state.system_memory.walk():
+                if region.alias_target is None or region.name in self.aliases_past_ram:
+                    continue
+                target, offset = region.ram_target()
+                if not _holds_ram(target):
+                    continue
+                assert offset + region.size <= target.size, (
+                    f"alias '{region.name}' shows [{offset:#x}, {offset + region.size:#x}) of "
+                    f"'{target.name}', which has {target.size:#x} bytes"
+                )
+
+    def test_ram_ranges_match_the_flat_view(
+        self, board: Board, machinectl_registry: Registry
+    ) -> None:
+        """With host memory allocated, :meth:`~machinectl.Machine.ram_ranges` lists exactly the
+        bytes of the flat view that a host backend holds, at the right host addresses, and
+        nothing else (boards above :attr:`allocation_limit` are skipped)."""
         size = machinectl_registry.default_ram_size(board)
-        if size == 0 or size > ALLOCATION_LIMIT:
+        if size == 0 or size > self.allocation_limit:
+            reason = "has no RAM" if size == 0 else f"is {size} bytes, over the test's limit"
+            pytest.skip(f"nothing to allocate for real: the board's default configuration {reason}")
+        with _build(machinectl_registry, board, allocate=True) as machine:
+            flat = [r for r in flatten(machine.state.system_memory) if r.region_ref.backend]
+            expected = [_host_range(r) for r in flat]
+            ranges = [
+                (r.guest_address, r.size, r.memdev, r.host_address) for r in machine.ram_ranges()
+            ]
+            assert ranges == expected
+
+    def test_windows_hide_the_ram_they_overlap(
+        self, board: Board, machinectl_registry: Registry
+    ) -> None:
+        """A window (a device, firmware or on-chip memory region) that overlaps main RAM shows
+        there: its priority, or its place after RAM at equal priority, hides the RAM. A window
+        that RAM hides instead is a mistake unless :attr:`hidden_windows` names it."""
+        with _build(machinectl_registry, board) as machine:
+            root = machine.state.system_memory
+            flat = flatten(root)
+            ram = list(_ram_placements(root))
+            for start, end, window in _window_placements(root):
+                if window.name in self.hidden_windows:
+                    continue
+                for ram_start, ram_end, ram_name in ram:
+                    lo, hi = max(start, ram_start), min(end, ram_end)
+                    if lo >= hi:
+                        continue
+                    hidden = [
+                        r for r in flat if r.start < hi and r.end > lo and r.region_ref.backend
+                    ]
+                    assert not hidden, (
+                        f"window '{window.name}' [{lo:#x}, {hi:#x}) lies under RAM '{ram_name}', "
+                        "which hides it"
+                    )
+
+    def test_allocated_ram_is_writable(self, board: Board, machinectl_registry: Registry) -> None:
+        """Allocated for real, each main-RAM backend can be written at its first and last byte
+        and reads back what was written (boards above :attr:`allocation_limit` are skipped)."""
+        size = machinectl_registry.default_ram_size(board)
+        if size == 0 or size > self.allocation_limit:
             reason = "has no RAM" if size == 0 else f"is {size} bytes, over the test's limit"
             pytest.skip(f"nothing to allocate for real: the board's default configuration {reason}")
         with _build(machinectl_registry, board, allocate=True) as machine:
@@ -153,9 +238,10 @@ def _build(registry: Registry, board: Board, *argv: str, allocate: bool = False)
 
 
 def _ram_regions(root: MemoryRegion) -> Iterator[MemoryRegion]:
+    """Regions of main RAM (backed by a host memory backend) that ``root`` shows."""
     for _, region in root.walk():
         target, _ = region.ram_target()
-        if target.kind is Kind.RAM:
+        if target.kind is Kind.RAM and target.backend is not None:
             yield target
 
 
@@ -169,7 +255,7 @@ def _ram_placements(root: MemoryRegion) -> Iterator[tuple[int, int, str]]:
             if _holds_ram(target):
                 yield start, start + region.size, region.name
             return
-        if region.kind is Kind.RAM:
+        if region.kind is Kind.RAM and region.backend is not None:
             yield start, start + region.size, region.name
             return
         for sub in region.subregions:
@@ -180,7 +266,25 @@ def _ram_placements(root: MemoryRegion) -> Iterator[tuple[int, int, str]]:
 
 
 def _holds_ram(region: MemoryRegion) -> bool:
-    return any(r.kind is Kind.RAM for _, r in region.walk())
+    """Whether main RAM (a region backed by host memory) is in ``region``."""
+    return any(r.kind is Kind.RAM and r.backend is not None for _, r in region.walk())
+
+
+def _window_placements(root: MemoryRegion) -> Iterator[tuple[int, int, MemoryRegion]]:
+    """Guest ranges of the windows: regions mapped in the tree that are not main RAM, a
+    container or an alias."""
+    for _, region in root.walk():
+        if region.parent is None or region.backend is not None:
+            continue
+        if region.kind in (Kind.IO, Kind.ROM, Kind.ROMD, Kind.RAM):
+            start = region.absolute_address()
+            yield start, start + region.size, region
+
+
+def _host_range(flat: FlatRange) -> tuple[int, int, str, int]:
+    backend = flat.region_ref.backend
+    assert backend is not None
+    return flat.start, flat.size, backend.id, backend.host_address + flat.offset
 
 
 __all__ = ["PROBE_SIZES", "BoardConformance", "machinectl_registry"]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 
+#: Bytes in a kibibyte (``16 * KiB``).
 KiB = 1 << 10
+#: Bytes in a mebibyte.
 MiB = 1 << 20
+#: Bytes in a gibibyte.
 GiB = 1 << 30
+#: Bytes in a tebibyte.
 TiB = 1 << 40
 
 _SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")

@@ -311,7 +311,7 @@ def test_vexpress_a9_low_alias_is_under_the_flash_alias(registry: Registry) -> N
         flat = machine.query()["mtree"]["flat"]
         assert (flat[0]["start"], flat[0]["kind"], flat[0]["region"]) == (
             0,
-            "rom",
+            "romd",
             "vexpress.flash0",
         )
 

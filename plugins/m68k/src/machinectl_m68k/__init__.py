@@ -34,7 +34,10 @@ AN5206 = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="an5206.ram",
     ram_base=0,
-    windows=(Window("mbar", 0x1000_0000, 0x1000), Window("an5206.sram", 0x2000_0000, 0x200)),
+    windows=(
+        Window("mbar", 0x1000_0000, 0x1000),
+        Window("an5206.sram", 0x2000_0000, 0x200, kind="ram"),
+    ),
     notes=(
         "DRAM starts at 0; no size check",
         "above 256 MiB the 4 KiB MBAR registers at 0x10000000 hide RAM, above 512 MiB the "
@@ -48,7 +51,7 @@ MCF5208EVB = BoardFacts(
     default_ram_id="mcf5208.ram",
     ram_base=0x4000_0000,
     windows=(
-        Window("mcf5208.sram", 0x8000_0000, 0x4000),
+        Window("mcf5208.sram", 0x8000_0000, 0x4000, kind="ram"),
         Window("mcf", 0xFC04_8000, 0x100),
         Window("uart", 0xFC06_0000, 0x40),
         Window("uart", 0xFC06_4000, 0x40),
@@ -72,13 +75,16 @@ NEXT_CUBE = BoardFacts(
     default_ram_id="next.ram",
     ram_base=0x0400_0000,
     windows=(
-        Window("next-video", 0x0B00_0000, 0x1C_B100),
-        Window("next.bmapmem", 0x820C_0000, 0x40),
+        Window("next-video", 0x0B00_0000, 0x1C_B100, kind="ram"),
+        # The bitmap memory, and its mirror (an alias of it in QEMU) above 2 GiB.
+        Window("next.bmapmem", 0x020C_0000, 0x40, kind="ram"),
+        Window("next.bmapmem", 0x820C_0000, 0x40, kind="ram"),
     ),
     notes=(
         "RAM starts at 0x04000000, 64 MiB unless -m says otherwise; no size check",
         "above 112 MiB the framebuffer at 0x0b000000 hides RAM, and above 2 GiB so does the "
-        "mirror of the 64-byte bitmap memory at 0x820c0000 (modelled as i/o windows)",
+        "mirror of the 64-byte bitmap memory at 0x820c0000 (both memory of the device: RAM "
+        "windows)",
     ),
 )
 

@@ -30,7 +30,7 @@ EMPTY_SLOT = "empty-slot"
 _FW_CFG = (Window("fwcfg.ctl", 0xD_0000_0510, 2), Window("fwcfg.data", 0xD_0000_0512, 1))
 _SS10_DEVICES = (
     *_FW_CFG,
-    Window("sun4m.idreg", 0xE_F000_0000, 4),
+    Window("sun4m.idreg", 0xE_F000_0000, 4, kind="rom"),
     Window("espdma-mmio", 0xE_F040_0000, 0x10),
     Window("ledma-mmio", 0xE_F040_0010, 0x14),
     Window("esp-regs", 0xE_F080_0000, 0x40),
