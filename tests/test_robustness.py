@@ -107,11 +107,11 @@ def test_signals_at_many_moments_of_allocation_and_release() -> None:
     SIGUSR1 at moments spread over a preallocation into a directory and its release."""
     with sweep.tmpfs("1g") as directory:
         results = sweep.sweep(
-            directory, "256M", [signal.SIGINT, signal.SIGTERM, signal.SIGUSR1], cases=4
+            directory, "256M", [signal.SIGINT, signal.SIGTERM, signal.SIGUSR1], cases=3
         )
     broken = [r for r in results if r["violations"]]
     assert not broken, broken
-    assert sum(r["sent"] and r["status"] != 0 for r in results) >= 6
+    assert sum(r["sent"] and r["status"] != 0 for r in results) >= 5
 
 
 @ROOT_ONLY
@@ -122,7 +122,7 @@ def test_repeated_signals_at_the_release_after_hold() -> None:
         results = [
             sweep.run_case(directory, "256M", signum, offset, hold=True)
             for signum in (signal.SIGINT, signal.SIGHUP)
-            for offset in (0.0, 0.002, 0.01)
+            for offset in (0.0, 0.005)
         ]
     broken = [
         (r["offset"], r["status"], r["stderr"], r["violations"]) for r in results if r["violations"]
