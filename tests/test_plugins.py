@@ -136,3 +136,43 @@ def test_wrong_return_type_skips_the_plugin() -> None:
     registry = create_registry(load_entrypoints=False, plugins=[("wrong", WrongType())])
     assert [f.name for f in registry.failures] == ["wrong"]
     assert "expected a list of BoardSpec" in registry.failures[0].error
+
+
+@pytest.mark.parametrize(
+    ("value", "strict"),
+    [
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("1", True),
+        ("yes", True),
+        ("ON", True),
+        ("true", True),
+    ],
+)
+def test_strict_takes_the_usual_switch_words(
+    monkeypatch: pytest.MonkeyPatch, value: str, strict: bool
+) -> None:
+    monkeypatch.setenv("MACHINECTL_STRICT", value)
+    assert create_registry(load_entrypoints=False).strict is strict
+
+
+def test_strict_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MACHINECTL_STRICT", "maybe")
+    with pytest.raises(MachineError, match="MACHINECTL_STRICT='maybe': expected one of"):
+        create_registry(load_entrypoints=False)
+
+
+def test_an_unknown_plugin_name_is_reported_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MACHINECTL_STRICT", raising=False)
+    monkeypatch.setenv("MACHINECTL_PLUGINS", "arm,arn")
+    registry = create_registry()
+    assert [(f.name, f.error) for f in registry.failures] == [
+        ("arn", "no installed plugin or distribution has this name (MACHINECTL_PLUGINS names it)")
+    ]
+    assert "raspi3b" in {b.name for b in registry.boards}
+    # Distribution names select too, and are not reported.
+    monkeypatch.setenv("MACHINECTL_PLUGINS", "machinectl-arm")
+    assert create_registry().failures == []

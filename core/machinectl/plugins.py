@@ -527,7 +527,7 @@ def create_registry(
     :param strict: make any plugin failure an error; default from ``MACHINECTL_STRICT``.
     """
     if strict is None:
-        strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
+        strict = strict_from_env()
     if group is None:
         group = os.environ.get(ENV_GROUP) or ENTRY_POINT_GROUP
     import importlib.metadata
@@ -557,9 +557,38 @@ def create_registry(
             registry._fail(_Source(ep.name, dist_name, version), _describe(exc))
             continue
         registry.add(plugin, ep.name, distribution=dist_name, version=version, entry_point=ep.value)
+    if allowed:
+        # A name that selects nothing is a mistake worth one line (a typo loads no plugin).
+        unknown = allowed - {ep.name for ep in found}
+        if unknown:
+            unknown -= {_name_and_version(ep.dist)[0] for ep in found}
+        for name in sorted(unknown):
+            registry._fail(
+                _Source(name, None, None),
+                f"no installed plugin or distribution has this name ({ENV_ONLY} names it)",
+            )
     for name, plugin in plugins:
         registry.add(plugin, name)
     return registry
+
+
+#: The values of ``MACHINECTL_STRICT`` (any case): on, and off. An empty value is off.
+_TRUE = ("1", "yes", "on", "true")
+_FALSE = ("", "0", "no", "off", "false")
+
+
+def strict_from_env() -> bool:
+    """``MACHINECTL_STRICT`` as a switch: ``1``/``yes``/``on``/``true`` or ``0``/``no``/
+    ``off``/``false`` (empty or unset: off); any other value is an error."""
+    value = os.environ.get(ENV_STRICT, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise MachineError(
+        f"{ENV_STRICT}={os.environ.get(ENV_STRICT)!r}: expected one of "
+        + ", ".join(v for v in (*_TRUE, *_FALSE) if v)
+    )
 
 
 _default_lock = threading.Lock()
@@ -619,7 +648,7 @@ def create_registry_from(
     needs.
     """
     if strict is None:
-        strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
+        strict = strict_from_env()
     registry = Registry(strict=strict)
     from . import builtin
 
