@@ -346,10 +346,15 @@ Layout = Callable[["MachineState", "BoardFacts"], None]
 
 #: The kinds of region a :class:`Window` can be: ``ram`` (on-chip SRAM, VRAM: memory that is
 #: not main RAM), ``rom`` (firmware), ``romd`` (flash read like ROM, written through its
-#: device) and ``io`` (device registers, holes, fillers).
-WindowKind = Literal["ram", "rom", "romd", "io"]
+#: device), ``io`` (device registers, holes, fillers) and ``container`` (a block that only
+#: groups the regions inside it: what lies below shows through its gaps).
+WindowKind = Literal["ram", "rom", "romd", "io", "container"]
 
-WINDOW_KINDS: tuple[WindowKind, ...] = ("ram", "rom", "romd", "io")
+WINDOW_KINDS: tuple[WindowKind, ...] = ("ram", "rom", "romd", "io", "container")
+
+
+def _parts_tuple(items: Iterable[Window]) -> tuple[Window, ...]:
+    return tuple(items)
 
 
 @attrs.frozen
@@ -364,6 +369,12 @@ class Window:
     As in QEMU, the higher priority wins where regions overlap, and at equal priority the
     region mapped later, so a window hides the RAM below it. A window that RAM never reaches
     changes nothing the guest sees of RAM.
+
+    A window can hold ``parts``: the regions inside it (QEMU's subregions, the devices of a
+    peripheral block), each placed at its ``base`` relative to the window, with its priority
+    among its siblings. A ``container`` window has no contents of its own, so RAM below it
+    shows wherever no part covers it, as in QEMU's flat view; an ``io`` window with parts
+    hides RAM in its gaps too.
     """
 
     name: str
@@ -371,13 +382,29 @@ class Window:
     size: int = attrs.field(validator=attrs.validators.gt(0))
     kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(WINDOW_KINDS))
     priority: int = 0
+    parts: tuple[Window, ...] = attrs.field(default=(), converter=_parts_tuple, kw_only=True)
 
     def region(self) -> MemoryRegion:
-        """A new, unmapped region for this window."""
+        """A new, unmapped region for this window, with its parts mapped inside it."""
         from .memory import Kind, MemoryRegion
 
-        kind = {"ram": Kind.RAM, "rom": Kind.ROM, "romd": Kind.ROMD, "io": Kind.IO}[self.kind]
-        return MemoryRegion.window(self.name, self.size, kind)
+        if self.kind == "container":
+            region = MemoryRegion.container(self.name, self.size)
+        else:
+            kind = {"ram": Kind.RAM, "rom": Kind.ROM, "romd": Kind.ROMD, "io": Kind.IO}
+            region = MemoryRegion.window(self.name, self.size, kind[self.kind])
+        for part in self.parts:
+            region.add_subregion(part.base, part.region(), part.priority)
+        return region
+
+    def words(self) -> str:
+        """The window in one line, for ``describe``."""
+        text = f"{self.kind} window '{self.name}' at {self.base:#x}, {human(self.size)}"
+        if self.priority:
+            text += f", priority {self.priority}"
+        if self.parts:
+            text += f", {len(self.parts)} regions inside"
+        return text
 
 
 def map_at_base(machine: MachineState, facts: BoardFacts) -> None:
@@ -512,10 +539,6 @@ class BoardTable:
         if facts.default_ram_id is None:
             lines.append("no default RAM backend: -m is recorded but the board maps no RAM")
         lines.append(f"RAM base {facts.ram_base:#x}")
-        lines.extend(
-            f"{w.kind} window '{w.name}' at {w.base:#x}, {human(w.size)}"
-            + (f", priority {w.priority}" if w.priority else "")
-            for w in facts.windows
-        )
+        lines.extend(w.words() for w in facts.windows)
         lines.extend(facts.notes)
         return lines

@@ -142,10 +142,16 @@ def _build(registry: Registry, board: Board, *argv: str, allocate: bool = False)
     return Machine.from_argv(["-M", board.name, *argv], registry=registry, allocate=allocate)
 
 
+def _is_main_ram(region: MemoryRegion) -> bool:
+    """Whether a region is host-backed RAM (a ``ram`` window without a backend is a device's
+    own memory: on-chip SRAM, video RAM)."""
+    return region.kind is Kind.RAM and region.backend is not None
+
+
 def _ram_regions(root: MemoryRegion) -> Iterator[MemoryRegion]:
     for _, region in root.walk():
         target, _ = region.ram_target()
-        if target.kind is Kind.RAM:
+        if _is_main_ram(target):
             yield target
 
 
@@ -159,7 +165,7 @@ def _ram_placements(root: MemoryRegion) -> Iterator[tuple[int, int, str]]:
             if _holds_ram(target):
                 yield start, start + region.size, region.name
             return
-        if region.kind is Kind.RAM:
+        if _is_main_ram(region):
             yield start, start + region.size, region.name
             return
         for sub in region.subregions:
@@ -170,7 +176,7 @@ def _ram_placements(root: MemoryRegion) -> Iterator[tuple[int, int, str]]:
 
 
 def _holds_ram(region: MemoryRegion) -> bool:
-    return any(r.kind is Kind.RAM for _, r in region.walk())
+    return any(_is_main_ram(r) for _, r in region.walk())
 
 
 __all__ = ["PROBE_SIZES", "BoardConformance", "machinectl_registry"]

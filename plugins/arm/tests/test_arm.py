@@ -5,7 +5,8 @@ QEMU 7.2 no longer has are checked against the QEMU 5.0 reference records in
 ``data/qemu50_removed.json``.
 
 Main RAM is compared as spans of the flat view outside the ranges where a board's layout is
-simplified (``simplified_ranges``): device windows that machinectl does not model in detail.
+simplified (``simplified_ranges``): only the QEMU 5.0 names ``raspi2`` and ``raspi3`` keep one
+opaque peripheral window; every board of QEMU 7.2 has its devices as QEMU maps them.
 """
 
 from __future__ import annotations
