@@ -16,6 +16,7 @@ from machinectl import MachineError, MachineState, Registry
 from machinectl.numa import NumaNode, NumaState
 from machinectl.oracle import DEVICE_NOISE, OracleConformance, Record, load_records
 from machinectl_ppc import plugin
+from machinectl_ppc.boards import SDRAM_ENABLED_PROPERTY
 
 #: pseries runs with NUMA nodes of given sizes (``numa-nodes``, in bytes).
 NUMA_NODES = [
@@ -35,6 +36,15 @@ class TestAgainstQemu(OracleConformance):
     dropped_options = OracleConformance.dropped_options | {"-machine"}
     #: Messages QEMU prints for reasons that have nothing to do with RAM (missing firmware, TCG).
     ignored_warnings = re.compile(rf"{DEVICE_NOISE.pattern}|TCG doesn't support|has no BMC device")
+
+    @classmethod
+    def argv(cls, record: Record) -> list[str]:
+        # QEMU maps ref405ep's SDRAM at reset only when it boots a kernel: machinectl's
+        # property asks for that map.
+        argv = super().argv(record)
+        if record["machine"] == "ref405ep" and "-kernel" in record["extra"]:
+            argv += ["-machine", f"{SDRAM_ENABLED_PROPERTY}=on"]
+        return argv
 
     @classmethod
     def compared(cls, record: Record) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from machinectl.boards import Window
 
-#: qemu-system-arm -M raspi0: the regions over RAM (1).
+#: qemu-system-arm -M raspi0: 1 region besides main RAM.
 RASPI0: tuple[Window, ...] = (
     Window(
         "bcm2835-peripherals",
@@ -62,7 +62,7 @@ RASPI0: tuple[Window, ...] = (
     ),
 )
 
-#: qemu-system-arm -M raspi1ap: the regions over RAM (1).
+#: qemu-system-arm -M raspi1ap: 1 region besides main RAM.
 RASPI1AP: tuple[Window, ...] = (
     Window(
         "bcm2835-peripherals",
@@ -114,7 +114,7 @@ RASPI1AP: tuple[Window, ...] = (
     ),
 )
 
-#: qemu-system-arm -M raspi2b: the regions over RAM (1).
+#: qemu-system-arm -M raspi2b: 1 region besides main RAM.
 RASPI2B: tuple[Window, ...] = (
     Window(
         "bcm2835-peripherals",
@@ -166,7 +166,7 @@ RASPI2B: tuple[Window, ...] = (
     ),
 )
 
-#: qemu-system-aarch64 -M raspi3ap: the regions over RAM (1).
+#: qemu-system-aarch64 -M raspi3ap: 1 region besides main RAM.
 RASPI3AP: tuple[Window, ...] = (
     Window(
         "bcm2835-peripherals",
@@ -218,7 +218,7 @@ RASPI3AP: tuple[Window, ...] = (
     ),
 )
 
-#: qemu-system-aarch64 -M raspi3b: the regions over RAM (1).
+#: qemu-system-aarch64 -M raspi3b: 1 region besides main RAM.
 RASPI3B: tuple[Window, ...] = (
     Window(
         "bcm2835-peripherals",
@@ -270,7 +270,7 @@ RASPI3B: tuple[Window, ...] = (
     ),
 )
 
-#: qemu-system-arm -M highbank -m 4G: the regions over RAM (13).
+#: qemu-system-arm -M highbank -m 4G: 13 regions besides main RAM.
 HIGHBANK: tuple[Window, ...] = (
     Window("ahci", 0xFFE08000, 0x1000),
     Window(
@@ -300,7 +300,7 @@ HIGHBANK: tuple[Window, ...] = (
     Window("highbank.sysram", 0xFFF88000, 0x8000, "ram"),
 )
 
-#: qemu-system-arm -M midway -m 4G: the regions over RAM (12).
+#: qemu-system-arm -M midway -m 4G: 12 regions besides main RAM.
 MIDWAY: tuple[Window, ...] = (
     Window("ahci", 0xFFE08000, 0x1000),
     Window(
@@ -328,7 +328,7 @@ MIDWAY: tuple[Window, ...] = (
     Window("highbank.sysram", 0xFFF88000, 0x8000, "ram"),
 )
 
-#: qemu-system-arm -M integratorcp -m 4G: the regions over RAM (14).
+#: qemu-system-arm -M integratorcp -m 4G: 14 regions besides main RAM.
 INTEGRATORCP: tuple[Window, ...] = (
     Window("integratorcm", 0x10000000, 0x800000),
     Window("icp_pit", 0x13000000, 0x1000),

@@ -1,0 +1,20 @@
+"""Device windows of ppc boards, recorded from QEMU 7.2 (``tools/qemu_windows.py``).
+
+Each tuple holds the regions QEMU maps in the system address space besides main RAM, nested
+as in ``info mtree``. Regenerate a tuple with the command in its comment.
+"""
+
+from __future__ import annotations
+
+from machinectl.boards import Window
+
+#: qemu-system-ppc -M ref405ep: 7 regions besides main RAM.
+REF405EP: tuple[Window, ...] = (
+    Window("gpt", 0xEF600000, 0xD4),
+    Window("ppc4xx-i2c", 0xEF600500, 0x12),
+    Window("opba", 0xEF600600, 0x2),
+    Window("gpio", 0xEF600700, 0x38),
+    Window("m48t59.nvram", 0xF0000000, 0x2000),
+    Window("fpga", 0xF0300000, 0x100),
+    Window("ref405ep.sram", 0xFFF00000, 0x80000, "ram"),
+)
