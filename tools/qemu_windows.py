@@ -183,9 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         n for n in system.children if n not in ram and n.start < below and n.end >= args.above
     ]
     size = f" -m {args.size}" if args.size else ""
-    print(
-        f"#: {args.binary} -M {args.machine}{size}: {len(windows)} region{'' if len(windows) == 1 else 's'} besides main RAM."
-    )
+    count = f"{len(windows)} region{'' if len(windows) == 1 else 's'}"
+    print(f"#: {args.binary} -M {args.machine}{size}: {count} besides main RAM.")
     body = "".join(source(n, 0, shown, 1) for n in windows)
     print(f"{args.name}: tuple[Window, ...] = (\n{body})\n")
     return 0
