@@ -11,7 +11,9 @@ aliases of them) that start below ``--below`` (default: the end of main RAM) and
 QEMU's names, sizes, priorities and types. ``info mtree`` prints containers and I/O regions
 alike as ``i/o``; the flat view (``info mtree -f``) tells them apart: a region that never shows
 in it under its own name is a container, whose gaps let RAM through. An alias of a region that
-is not main RAM becomes a window of the alias's type named after its target.
+is not main RAM becomes a window of the alias's type named after its target. ``--memory`` keeps
+only the memory of the board (``ram``, ``rom`` and ``romd`` regions: on-chip SRAM, video RAM,
+SDRAM the board allocates itself, firmware, flash) and the containers that hold it.
 
 The output is a Python assignment ``NAME: tuple[Window, ...] = (...)`` to append to a module
 that imports ``Window``. Needs QEMU (Debian's qemu-system-* 7.2); not used by the tests.
@@ -142,6 +144,19 @@ def window_kind(node: Node, shown: list[tuple[int, int, str]]) -> str:
     return "io" if own else "container"
 
 
+def in_mapping_order(nodes: list[Node]) -> list[Node]:
+    """Siblings in the order they are to be mapped: ``info mtree`` lists siblings at the same
+    address and priority newest first, and of those the one mapped last wins."""
+    ordered: list[Node] = []
+    run: list[Node] = []
+    for node in nodes:
+        if run and (run[0].start, run[0].priority) != (node.start, node.priority):
+            ordered += reversed(run)
+            run = []
+        run.append(node)
+    return ordered + list(reversed(run))
+
+
 def source(node: Node, parent_start: int, shown: list[tuple[int, int, str]], depth: int) -> str:
     """The Python expression of one window and its parts."""
     pad = "    " * depth
@@ -153,9 +168,20 @@ def source(node: Node, parent_start: int, shown: list[tuple[int, int, str]], dep
     if node.priority:
         args.append(f"priority={node.priority}")
     if node.children and node.alias_of is None:
-        parts = "".join(source(c, node.start, shown, depth + 1) for c in node.children)
+        children = in_mapping_order(node.children)
+        parts = "".join(source(c, node.start, shown, depth + 1) for c in children)
         args.append(f"parts=(\n{parts}{pad})")
     return f"{pad}Window({', '.join(args)}),\n"
+
+
+def memory_only(node: Node) -> Node | None:
+    """The node with only its memory regions (and the containers holding them), or None."""
+    if node.kind != "i/o":
+        return node
+    kept = [c for c in map(memory_only, node.children) if c is not None]
+    if not kept:
+        return None
+    return Node(node.start, node.end, node.priority, node.kind, node.name, node.alias_of, kept)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", required=True, help="the Python name of the tuple")
     parser.add_argument("--above", type=lambda t: int(t, 0), default=0)
     parser.add_argument("--below", type=lambda t: int(t, 0), help="default: the end of RAM")
+    parser.add_argument("--memory", action="store_true", help="only the board's own memory")
     args = parser.parse_args(argv)
     qemu_argv = ["-M", args.machine, *(["-m", args.size] if args.size else []), *args.extra.split()]
     memdev, tree_text, flat_text = qmp(
@@ -178,14 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     system = parse_tree(system_section(tree_text, flat=False))
     shown = shown_names(system_section(flat_text, flat=True))
     ram = [n for n in system.children if n.name in ram_ids or n.alias_of in ram_ids]
-    below = args.below if args.below is not None else max(n.end + 1 for n in ram)
+    below = args.below if args.below is not None else max((n.end + 1 for n in ram), default=1 << 64)
     windows = [
         n for n in system.children if n not in ram and n.start < below and n.end >= args.above
     ]
+    if args.memory:
+        windows = [m for m in map(memory_only, windows) if m is not None]
     size = f" -m {args.size}" if args.size else ""
     count = f"{len(windows)} region{'' if len(windows) == 1 else 's'}"
     print(f"#: {args.binary} -M {args.machine}{size}: {count} besides main RAM.")
-    body = "".join(source(n, 0, shown, 1) for n in windows)
+    body = "".join(source(n, 0, shown, 1) for n in in_mapping_order(windows))
     print(f"{args.name}: tuple[Window, ...] = (\n{body})\n")
     return 0
 

@@ -537,7 +537,11 @@ class BoardTable:
         if not facts.rules:
             lines.append("any RAM size")
         if facts.default_ram_id is None:
-            lines.append("no default RAM backend: -m is recorded but the board maps no RAM")
+            lines.append(
+                "RAM not taken from a memory backend (QEMU has no default RAM id here): -m "
+                "only sets the size reported as base memory; -machine memory-backend=ID is "
+                "accepted, its size becomes that size, and the backend stays unmapped"
+            )
         lines.append(f"RAM base {facts.ram_base:#x}")
         lines.extend(w.words() for w in facts.windows)
         lines.extend(facts.notes)

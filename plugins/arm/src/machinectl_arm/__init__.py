@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from machinectl.boards import BoardFacts, BoardTable
 
-from . import aspeed, fixed, imx, misc, raspi, virt, xilinx
+from . import aspeed, fixed, imx, misc, raspi, soc_boards, virt, xilinx
 
 RECORDS: tuple[BoardFacts, ...] = (
     *aspeed.RECORDS,
@@ -19,6 +19,7 @@ RECORDS: tuple[BoardFacts, ...] = (
     *raspi.RECORDS,
     *xilinx.RECORDS,
     *virt.RECORDS,
+    *soc_boards.RECORDS,
 )
 
 plugin = BoardTable(RECORDS)

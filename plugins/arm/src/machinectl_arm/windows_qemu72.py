@@ -345,3 +345,168 @@ INTEGRATORCP: tuple[Window, ...] = (
     Window("icp-pic", 0xCA000000, 0x800000),
     Window("icp_ctrl_regs", 0xCB000000, 0x800000),
 )
+#: qemu-system-aarch64 -M akita: 3 regions besides main RAM.
+AKITA_MEMORY: tuple[Window, ...] = (
+    Window("spitz.rom", 0x0, 0x800000, "rom"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M borzoi: 3 regions besides main RAM.
+BORZOI_MEMORY: tuple[Window, ...] = (
+    Window("spitz.rom", 0x0, 0x800000, "rom"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M connex: 3 regions besides main RAM.
+CONNEX_MEMORY: tuple[Window, ...] = (
+    Window("connext.rom", 0x0, 0x1000000, "romd"),
+    Window("pxa255.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa255.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M emcraft-sf2: 4 regions besides main RAM.
+EMCRAFT_SF2_MEMORY: tuple[Window, ...] = (
+    Window("MSF2.eNVM", 0x0, 0x40000, "rom"),
+    Window("MSF2.eSRAM", 0x20000000, 0x10000, "ram"),
+    Window("MSF2.eNVM", 0x60000000, 0x40000, "rom"),
+    Window("ddr-ram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M lm3s6965evb: 2 regions besides main RAM.
+LM3S6965EVB_MEMORY: tuple[Window, ...] = (
+    Window("stellaris.flash", 0x0, 0x40000, "rom"),
+    Window("stellaris.sram", 0x20000000, 0x10000, "ram"),
+)
+
+#: qemu-system-aarch64 -M lm3s811evb: 2 regions besides main RAM.
+LM3S811EVB_MEMORY: tuple[Window, ...] = (
+    Window("stellaris.flash", 0x0, 0x10000, "rom"),
+    Window("stellaris.sram", 0x20000000, 0x2000, "ram"),
+)
+
+#: qemu-system-aarch64 -M mainstone: 5 regions besides main RAM.
+MAINSTONE_MEMORY: tuple[Window, ...] = (
+    Window("mainstone.rom", 0x0, 0x800000, "rom"),
+    Window("mainstone.flash0", 0x0, 0x2000000, "romd"),
+    Window("mainstone.flash1", 0x4000000, 0x2000000, "romd"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M netduino2: 3 regions besides main RAM.
+NETDUINO2_MEMORY: tuple[Window, ...] = (
+    Window("STM32F205.flash", 0x0, 0x100000, "rom"),
+    Window("STM32F205.flash", 0x8000000, 0x100000, "rom"),
+    Window("STM32F205.sram", 0x20000000, 0x20000, "ram"),
+)
+
+#: qemu-system-aarch64 -M netduinoplus2: 3 regions besides main RAM.
+NETDUINOPLUS2_MEMORY: tuple[Window, ...] = (
+    Window("STM32F405.flash", 0x0, 0x100000, "rom"),
+    Window("STM32F405.flash", 0x8000000, 0x100000, "rom"),
+    Window("STM32F405.sram", 0x20000000, 0x30000, "ram"),
+)
+
+#: qemu-system-aarch64 -M nuri: 4 regions besides main RAM.
+NURI_MEMORY: tuple[Window, ...] = (
+    Window("exynos4210.irom", 0x0, 0x10000, "rom"),
+    Window("exynos4210.irom", 0x2000000, 0x10000, "rom"),
+    Window("exynos4210.iram", 0x2020000, 0x20000, "ram"),
+    Window("exynos4210.dram0", 0x40000000, 0x40000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M smdkc210: 4 regions besides main RAM.
+SMDKC210_MEMORY: tuple[Window, ...] = (
+    Window("exynos4210.irom", 0x0, 0x10000, "rom"),
+    Window("exynos4210.irom", 0x2000000, 0x10000, "rom"),
+    Window("exynos4210.iram", 0x2020000, 0x20000, "ram"),
+    Window("exynos4210.dram0", 0x40000000, 0x40000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M spitz: 3 regions besides main RAM.
+SPITZ_MEMORY: tuple[Window, ...] = (
+    Window("spitz.rom", 0x0, 0x800000, "rom"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M stm32vldiscovery: 3 regions besides main RAM.
+STM32VLDISCOVERY_MEMORY: tuple[Window, ...] = (
+    Window("STM32F100.flash", 0x0, 0x20000, "rom"),
+    Window("STM32F100.flash", 0x8000000, 0x20000, "rom"),
+    Window("STM32F100.sram", 0x20000000, 0x2000, "ram"),
+)
+
+#: qemu-system-aarch64 -M terrier: 3 regions besides main RAM.
+TERRIER_MEMORY: tuple[Window, ...] = (
+    Window("spitz.rom", 0x0, 0x800000, "rom"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M tosa: 4 regions besides main RAM.
+TOSA_MEMORY: tuple[Window, ...] = (
+    Window("tosa.rom", 0x0, 0x800000, "rom"),
+    Window("tc6393xb.vram", 0x10100000, 0x100000, "ram"),
+    Window("pxa255.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa255.sdram", 0xA0000000, 0x4000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M verdex: 3 regions besides main RAM.
+VERDEX_MEMORY: tuple[Window, ...] = (
+    Window("verdex.rom", 0x0, 0x2000000, "romd"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x10000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M z2: 3 regions besides main RAM.
+Z2_MEMORY: tuple[Window, ...] = (
+    Window("z2.flash0", 0x0, 0x800000, "romd"),
+    Window("pxa270.internal", 0x5C000000, 0x40000, "ram"),
+    Window("pxa270.sdram", 0xA0000000, 0x2000000, "ram"),
+)
+
+#: qemu-system-aarch64 -M kudo-bmc: 3 regions besides main RAM.
+KUDO_BMC_MEMORY: tuple[Window, ...] = (
+    Window("ram3", 0xC0008000, 0x1000, "ram"),
+    Window("ram2", 0xFFFD0000, 0x20000, "ram"),
+    Window("irom", 0xFFFF0000, 0x10000, "rom"),
+)
+
+#: qemu-system-aarch64 -M mori-bmc: 3 regions besides main RAM.
+MORI_BMC_MEMORY: tuple[Window, ...] = (
+    Window("ram3", 0xC0008000, 0x1000, "ram"),
+    Window("ram2", 0xFFFD0000, 0x20000, "ram"),
+    Window("irom", 0xFFFF0000, 0x10000, "rom"),
+)
+
+#: qemu-system-aarch64 -M npcm750-evb: 3 regions besides main RAM.
+NPCM750_EVB_MEMORY: tuple[Window, ...] = (
+    Window("ram3", 0xC0008000, 0x1000, "ram"),
+    Window("ram2", 0xFFFD0000, 0x20000, "ram"),
+    Window("irom", 0xFFFF0000, 0x10000, "rom"),
+)
+
+#: qemu-system-aarch64 -M quanta-gbs-bmc: 3 regions besides main RAM.
+QUANTA_GBS_BMC_MEMORY: tuple[Window, ...] = (
+    Window("ram3", 0xC0008000, 0x1000, "ram"),
+    Window("ram2", 0xFFFD0000, 0x20000, "ram"),
+    Window("irom", 0xFFFF0000, 0x10000, "rom"),
+)
+
+#: qemu-system-aarch64 -M quanta-gsj: 3 regions besides main RAM.
+QUANTA_GSJ_MEMORY: tuple[Window, ...] = (
+    Window("ram3", 0xC0008000, 0x1000, "ram"),
+    Window("ram2", 0xFFFD0000, 0x20000, "ram"),
+    Window("irom", 0xFFFF0000, 0x10000, "rom"),
+)
+
+#: qemu-system-aarch64 -M orangepi-pc: 4 regions besides main RAM.
+ORANGEPI_PC_MEMORY: tuple[Window, ...] = (
+    Window("sram A1", 0x0, 0x10000, "ram"),
+    Window("sram C", 0x10000, 0xB000, "ram"),
+    Window("sram A2", 0x44000, 0x8000, "ram"),
+    Window("allwinner-h3-dramc.row-mirror", 0x40000000, 0x1000, "ram", priority=10),
+)
