@@ -30,7 +30,7 @@ from typing import ClassVar
 
 import pytest
 
-from .boards import Board
+from .boards import EVERY_TARGET, Board
 from .errors import MachineError
 from .machine import Machine
 from .memory import Kind, MemoryRegion, flatten
@@ -139,7 +139,11 @@ class BoardConformance:
 
 
 def _build(registry: Registry, board: Board, *argv: str, allocate: bool = False) -> Machine:
-    return Machine.from_argv(["-M", board.name, *argv], registry=registry, allocate=allocate)
+    # The board's own target: another target may have a machine type of the same name.
+    target = next((t for t in board.targets if t != EVERY_TARGET), None)
+    return Machine.from_argv(
+        ["-M", board.name, *argv], registry=registry, allocate=allocate, target=target
+    )
 
 
 def _is_main_ram(region: MemoryRegion) -> bool:

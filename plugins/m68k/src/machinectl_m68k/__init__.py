@@ -92,6 +92,8 @@ Q800 = BoardFacts(
     ),
 )
 
-RECORDS = (AN5206, MCF5208EVB, NEXT_CUBE, Q800)
+from . import virt  # noqa: E402
+
+RECORDS = (AN5206, MCF5208EVB, NEXT_CUBE, Q800, *virt.RECORDS)
 
 plugin = BoardTable(RECORDS)
