@@ -167,6 +167,8 @@ NIAGARA = BoardFacts(
     ),
 )
 
-RECORDS = (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA)
+from . import sun4u  # noqa: E402
+
+RECORDS = (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA, *sun4u.RECORDS)
 
 plugin = BoardTable(RECORDS)
