@@ -408,7 +408,13 @@ class Window:
 
 
 def map_at_base(machine: MachineState, facts: BoardFacts) -> None:
-    """The common layout: all of main RAM at the board's RAM base, with its RAM priority."""
+    """The common layout: all of main RAM at the board's RAM base, with its RAM priority.
+
+    A board without a default RAM id maps nothing: QEMU takes no RAM from a backend for it, and
+    a backend named by ``-machine memory-backend=`` stays unmapped.
+    """
+    if facts.default_ram_id is None:
+        return
     machine.map_ram(facts.ram_base, priority=facts.ram_priority)
 
 
