@@ -422,7 +422,7 @@ def record_machine_types(
             extra = list(boot.get(machine, ()))
             jobs += [(binary, machine, size, extra) for size in unique([*TYPE_SIZES, *more])]
             jobs.append((binary, machine, None, [*extra, *MEMDEV_PROBE]))
-        records = probe_all(jobs, workers=workers, binary_name=True, cwd=scratch)
+        records = probe_all(jobs, workers=workers, binary_name=True, crashed=True, cwd=scratch)
     write_records(path, records)
     return 0
 
