@@ -1,7 +1,7 @@
 """machinectl board plugin: QEMU's mips machine types.
 
-malta, boston, mipssim, fuloong2e, magnum, pica61, loongson3-virt and the r4k board ``mips``. Facts are
-QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
+malta, boston, mipssim, fuloong2e, magnum, pica61, loongson3-virt and the r4k board ``mips``.
+Facts are QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
 """
 
 from machinectl import BoardTable
