@@ -174,11 +174,14 @@ def source(node: Node, parent_start: int, shown: list[tuple[int, int, str]], dep
     return f"{pad}Window({', '.join(args)}),\n"
 
 
-def memory_only(node: Node) -> Node | None:
-    """The node with only its memory regions (and the containers holding them), or None."""
+def memory_only(node: Node, ram_ids: set[str]) -> Node | None:
+    """The node with only its memory regions (and the containers holding them) that are not
+    main RAM, or None."""
+    if node.name in ram_ids or node.alias_of in ram_ids:
+        return None
     if node.kind != "i/o":
         return node
-    kept = [c for c in map(memory_only, node.children) if c is not None]
+    kept = [c for c in (memory_only(child, ram_ids) for child in node.children) if c]
     if not kept:
         return None
     return Node(node.start, node.end, node.priority, node.kind, node.name, node.alias_of, kept)
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         n for n in system.children if n not in ram and n.start < below and n.end >= args.above
     ]
     if args.memory:
-        windows = [m for m in map(memory_only, windows) if m is not None]
+        windows = [m for m in (memory_only(n, ram_ids) for n in windows) if m is not None]
     size = f" -m {args.size}" if args.size else ""
     count = f"{len(windows)} region{'' if len(windows) == 1 else 's'}"
     print(f"#: {args.binary} -M {args.machine}{size}: {count} besides main RAM.")

@@ -172,11 +172,13 @@ PPC4XX = [
             SdramBanks(SDRAM_MESSAGE, controller=SAM460EX_SDRAM),
         ],
         layout=sdram_layout(SAM460EX_SDRAM),
+        windows=recorded.SAM460EX_MEMORY,
         notes=(
             "one DDR2 bank holds all of RAM: alias 'ppc4xx.sdram0' at 0 in its container",
             "the firmware needs 64 MiB to 2 GiB, so with one bank RAM is a power of two "
             "from 64 MiB to 2 GiB",
-            "the 256 KiB L2 cache RAM at 0x400000000 is not modelled",
+            "the 256 KiB L2 cache RAM ('ppc440.l2cache_ram') at 0x400000000 and the 1 MiB "
+            "flash at 0x4fff00000 are the board's own memory",
         ),
     ),
 ]

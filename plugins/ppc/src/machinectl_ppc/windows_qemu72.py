@@ -18,3 +18,8 @@ REF405EP: tuple[Window, ...] = (
     Window("fpga", 0xF0300000, 0x100),
     Window("ref405ep.sram", 0xFFF00000, 0x80000, "ram"),
 )
+#: qemu-system-ppc -M sam460ex: 2 regions besides main RAM.
+SAM460EX_MEMORY: tuple[Window, ...] = (
+    Window("ppc440.l2cache_ram", 0x400000000, 0x40000, "ram"),
+    Window("sam460ex.flash", 0x4FFF00000, 0x100000, "romd"),
+)

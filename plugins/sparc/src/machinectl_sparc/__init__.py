@@ -160,10 +160,13 @@ NIAGARA = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="sun4v-partition.ram",
     ram_base=0x8000_0000,
+    # Recorded from QEMU 7.2 (tools/qemu_windows.py --memory, with empty firmware files).
+    windows=(Window("sun4v-hv.ram", 0x10_0000, 0x3F0_0000, "ram"),),
     notes=(
         "the partition RAM starts at 0x80000000; no size check",
-        "the hypervisor RAM, NVRAM, ROMs and PROM are fixed-size regions of their own, "
-        "not main RAM, and are not modelled",
+        "the hypervisor RAM ('sun4v-hv.ram', 63 MiB at 0x100000) is the board's own memory; "
+        "the NVRAM, ROMs and PROM are RAM regions QEMU sizes from the firmware files it "
+        "loads, so they are not modelled",
     ),
 )
 
