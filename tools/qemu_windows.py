@@ -38,7 +38,7 @@ _FLAT_LINE = re.compile(
     r"^ *(?P<start>[0-9a-f]+)-(?P<end>[0-9a-f]+) \(prio -?\d+, [a-z/]+\): "
     r"(?P<name>.+?)(?: @[0-9a-f]+)?$"
 )
-_ALIAS = re.compile(r"^alias (?P<name>.+?) @(?P<target>.+?) [0-9a-f]+-[0-9a-f]+$")
+_ALIAS = re.compile(r"^alias (?P<name>.+?) @(?P<target>.+?) (?P<offset>[0-9a-f]+)-[0-9a-f]+$")
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Node:
     kind: str
     name: str
     alias_of: str | None = None
+    alias_offset: int = 0
     children: list[Node] = field(default_factory=list)
 
 
@@ -110,6 +111,7 @@ def parse_tree(lines: Sequence[str]) -> Node:
             kind=match["kind"],
             name=alias["name"] if alias else rest,
             alias_of=alias["target"] if alias else None,
+            alias_offset=int(alias["offset"], 16) if alias else 0,
         )
         depth = len(match["indent"])
         while stack and stack[-1][0] >= depth:
@@ -132,6 +134,25 @@ def shown_names(flat_lines: Sequence[str]) -> list[tuple[int, int, str]]:
         if match is not None:
             shown.append((int(match["start"], 16), int(match["end"], 16), match["name"]))
     return shown
+
+
+def region_sizes(text: str) -> dict[str, int]:
+    """The size of every region ``info mtree`` shows that is not an alias, by name."""
+    sizes: dict[str, int] = {}
+    for line in text.replace("\r\n", "\n").splitlines():
+        match = _TREE_LINE.match(line)
+        if match is not None and not match["rest"].startswith("alias "):
+            sizes.setdefault(match["rest"], int(match["end"], 16) - int(match["start"], 16) + 1)
+    return sizes
+
+
+def clip_aliases(node: Node, sizes: dict[str, int]) -> None:
+    """Cut each alias to the part of its target that exists (only that part shows)."""
+    if node.alias_of is not None and node.alias_of in sizes:
+        length = min(node.end - node.start + 1, sizes[node.alias_of] - node.alias_offset)
+        node.end = node.start + length - 1
+    for child in node.children:
+        clip_aliases(child, sizes)
 
 
 def window_kind(node: Node, shown: list[tuple[int, int, str]]) -> str:
@@ -206,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ram_ids = {d["id"] for d in memdev}
     system = parse_tree(system_section(tree_text, flat=False))
+    clip_aliases(system, region_sizes(tree_text))
     shown = shown_names(system_section(flat_text, flat=True))
     ram = [n for n in system.children if n.name in ram_ids or n.alias_of in ram_ids]
     below = args.below if args.below is not None else max((n.end + 1 for n in ram), default=1 << 64)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import attrs
 from machinectl import boards
 from machinectl.boards import BoardFacts
-from machinectl.memory import MemoryRegion
+from machinectl.memory import Kind, MemoryRegion
 
 if TYPE_CHECKING:
     from machinectl.state import MachineState
@@ -250,7 +250,7 @@ def ram_with_low_alias(machine: MachineState, facts: BoardFacts) -> None:
         low = MemoryRegion.alias(spec.name, ram, 0, min(ram.size, spec.size))
         machine.system_memory.add_subregion(0, low)
     machine.map_ram(facts.ram_base)
-    flash = MemoryRegion.rom(spec.flash, spec.flash_size)
+    flash = MemoryRegion.window(spec.flash, spec.flash_size, Kind.ROMD)
     machine.system_memory.add_subregion(spec.flash_base, flash)
     alias = MemoryRegion.alias(spec.flash_alias, flash, 0, spec.flash_size)
     machine.system_memory.add_subregion(0, alias)
