@@ -424,6 +424,20 @@ def place_windows(machine: MachineState, windows: Iterable[Window]) -> None:
         machine.system_memory.add_subregion(window.base, window.region(), window.priority)
 
 
+def with_windows(
+    records: Iterable[BoardFacts], windows: Mapping[str, Sequence[Window]]
+) -> tuple[BoardFacts, ...]:
+    """The records, each with the windows ``windows`` names for its machine type added after
+    its own (a board's memory recorded from QEMU: on-chip SRAM, ROM, flash, video RAM), less
+    those whose names the record's windows already have."""
+    out = []
+    for facts in records:
+        placed = {window.name for window in facts.windows}
+        more = tuple(w for w in windows.get(facts.name, ()) if w.name not in placed)
+        out.append(attrs.evolve(facts, windows=(*facts.windows, *more)) if more else facts)
+    return tuple(out)
+
+
 def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 

@@ -7,8 +7,7 @@ that only QEMU 5.0 had (``swift-bmc``, ``raspi2``, ``raspi3``) follow QEMU 5.0.
 
 from __future__ import annotations
 
-import attrs
-from machinectl.boards import BoardFacts, BoardTable
+from machinectl.boards import BoardFacts, BoardTable, with_windows
 
 from . import aspeed, fixed, imx, misc, raspi, soc_boards, virt, xilinx
 from .windows_qemu72 import OWN_MEMORY
@@ -25,15 +24,7 @@ RECORDS: tuple[BoardFacts, ...] = (
 )
 
 
-def _with_own_memory(facts: BoardFacts) -> BoardFacts:
-    """The record with the board's own memory as QEMU 7.2 maps it (recorded windows), except
-    the regions the record already places."""
-    placed = {window.name for window in facts.windows}
-    own = tuple(w for w in OWN_MEMORY.get(facts.name, ()) if w.name not in placed)
-    return attrs.evolve(facts, windows=(*facts.windows, *own)) if own else facts
-
-
-RECORDS = tuple(map(_with_own_memory, RECORDS))
+RECORDS = with_windows(RECORDS, OWN_MEMORY)
 
 plugin = BoardTable(RECORDS)
 

@@ -14,6 +14,7 @@ from machinectl.boards import (
     BoardSpec,
     BoardTable,
     Window,
+    with_windows,
 )
 from machinectl.units import GiB, MiB
 
@@ -101,7 +102,8 @@ Q800 = BoardFacts(
 )
 
 from . import virt  # noqa: E402
+from .windows_qemu72 import OWN_MEMORY  # noqa: E402
 
-RECORDS = (AN5206, MCF5208EVB, NEXT_CUBE, Q800, *virt.RECORDS)
+RECORDS = with_windows((AN5206, MCF5208EVB, NEXT_CUBE, Q800, *virt.RECORDS), OWN_MEMORY)
 
 plugin = BoardTable(RECORDS)

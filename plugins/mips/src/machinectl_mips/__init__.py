@@ -5,11 +5,13 @@ Facts are QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
 """
 
 from machinectl import BoardTable
+from machinectl.boards import with_windows
 
 from . import loongson3
 from .boards import RECORDS as _BOARDS
+from .windows_qemu72 import OWN_MEMORY
 
-RECORDS = [*_BOARDS, *loongson3.RECORDS]
+RECORDS = list(with_windows([*_BOARDS, *loongson3.RECORDS], OWN_MEMORY))
 plugin = BoardTable(RECORDS)
 
 __all__ = ["RECORDS", "plugin"]

@@ -7,12 +7,14 @@ QEMU 5.0's.
 """
 
 from machinectl import BoardTable
+from machinectl.boards import with_windows
 
 from . import chrp_prep
 from .boards import RECORDS as BOARD_RECORDS
 from .spapr import RECORDS as SPAPR_RECORDS
+from .windows_qemu72 import OWN_MEMORY
 
-RECORDS = (*BOARD_RECORDS, *SPAPR_RECORDS, *chrp_prep.RECORDS)
+RECORDS = with_windows((*BOARD_RECORDS, *SPAPR_RECORDS, *chrp_prep.RECORDS), OWN_MEMORY)
 
 plugin = BoardTable(RECORDS)
 

@@ -190,7 +190,7 @@ VIRTEX_WINDOWS = (
     Window("xlnx.xps-intc", 0x81800000, 0x20),
     Window("xlnx.xps-timer", 0x83C00000, 0x20),
     Window("serial", 0x83E01003, 0x20),
-    Window("virtex.flash", 0xFC000000, 16 * MiB, kind="rom"),
+    Window("virtex.flash", 0xFC000000, 16 * MiB, kind="romd"),
 )
 
 VIRTEX = BoardFacts(

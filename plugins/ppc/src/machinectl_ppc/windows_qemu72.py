@@ -23,3 +23,20 @@ SAM460EX_MEMORY: tuple[Window, ...] = (
     Window("ppc440.l2cache_ram", 0x400000000, 0x40000, "ram"),
     Window("sam460ex.flash", 0x4FFF00000, 0x100000, "romd"),
 )
+
+#: qemu-system-ppc -M g3beige: 1 region besides main RAM.
+G3BEIGE_MEMORY: tuple[Window, ...] = (Window("ppc_heathrow.bios", 0xFFC00000, 0x400000, "rom"),)
+
+#: qemu-system-ppc -M mac99: 1 region besides main RAM.
+MAC99_MEMORY: tuple[Window, ...] = (Window("ppc_core99.bios", 0xFFF00000, 0x100000, "rom"),)
+
+#: qemu-system-ppc -M virtex-ml507: 1 region besides main RAM.
+VIRTEX_ML507_MEMORY: tuple[Window, ...] = (Window("virtex.flash", 0xFC000000, 0x1000000, "romd"),)
+
+
+#: The board's own memory (firmware, on-chip and video RAM), by machine type.
+OWN_MEMORY: dict[str, tuple[Window, ...]] = {
+    "g3beige": G3BEIGE_MEMORY,
+    "mac99": MAC99_MEMORY,
+    "virtex-ml507": VIRTEX_ML507_MEMORY,
+}

@@ -16,6 +16,7 @@ from machinectl.boards import (
     BoardSpec,
     BoardTable,
     Window,
+    with_windows,
 )
 from machinectl.units import GiB, MiB, human
 
@@ -30,7 +31,7 @@ EMPTY_SLOT = "empty-slot"
 _FW_CFG = (Window("fwcfg.ctl", 0xD_0000_0510, 2), Window("fwcfg.data", 0xD_0000_0512, 1))
 _SS10_DEVICES = (
     *_FW_CFG,
-    Window("sun4m.idreg", 0xE_F000_0000, 4),
+    Window("sun4m.idreg", 0xE_F000_0000, 4, "rom"),
     Window("espdma-mmio", 0xE_F040_0000, 0x10),
     Window("ledma-mmio", 0xE_F040_0010, 0x14),
     Window("esp-regs", 0xE_F080_0000, 0x40),
@@ -171,7 +172,11 @@ NIAGARA = BoardFacts(
 )
 
 from . import sun4u  # noqa: E402
+from .windows_qemu72 import OWN_MEMORY  # noqa: E402
 
-RECORDS = (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA, *sun4u.RECORDS)
+RECORDS = with_windows(
+    (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA, *sun4u.RECORDS),
+    OWN_MEMORY,
+)
 
 plugin = BoardTable(RECORDS)
