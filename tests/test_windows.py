@@ -151,7 +151,7 @@ def test_migrated_boards_map_their_windows() -> None:
     cases = {
         # RAM that reaches a window is hidden there.
         ("an5206", "1G"): (0x1000_0000, 0x1000_0FFF, 0, "i/o", "mbar"),
-        ("virtex-ml507", "4G"): (0xFC00_0000, 0xFCFF_FFFF, 0, "rom", "virtex.flash"),
+        ("virtex-ml507", "4G"): (0xFC00_0000, 0xFCFF_FFFF, 0, "romd", "virtex.flash"),
         ("SS-5", "64M"): (0x400_0000, 0xFFF_FFFF, -10000, "i/o", "empty-slot"),
         ("hppa", "512M"): (0, 0x1FFF_FFFF, -1, "ram", "ram"),
     }
