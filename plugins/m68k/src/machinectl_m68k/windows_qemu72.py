@@ -13,6 +13,9 @@ from machinectl.boards import Window
 Q800_MEMORY: tuple[Window, ...] = (
     Window("m68k_mac.rom", 0x40800000, 0x100000, "rom"),
     Window("dp8393x-q800.prom", 0x50008000, 0x1000, "rom"),
+    # The framebuffer's VRAM sits in the NuBus space, which QEMU maps through aliases the
+    # recorder does not follow; taken from the same run's flat view.
+    Window("macfb-vram", 0xF9000000, 0x400000, "ram"),
 )
 
 
