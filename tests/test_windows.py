@@ -234,3 +234,81 @@ def test_a_ram_window_is_not_main_ram() -> None:
             (0x8000_0000, 0x83FF_FFFF, 0, "ram", "w.ram"),
         ]
         assert [b.id for b in machine.backends] == ["w.ram"]
+
+
+# -- windows with parts: device blocks as QEMU nests them ----------------------------------------
+
+BLOCK = Window(
+    "peripherals",
+    0x300_0000,
+    0x100_0000,
+    "container",
+    1,
+    parts=(
+        Window("timer", 0x1000, 0x100),
+        Window("uart", 0x2000, 0x1000, priority=-1000),
+        Window("usb", 0x10_0000, 0x2000, parts=(Window("usb-regs", 0, 0x100),)),
+    ),
+)
+
+
+def build(windows: tuple[Window, ...], size: str = "64M") -> Machine:
+    facts = BoardFacts(spec=SPEC, default_ram_size=64 * MiB, default_ram_id="ram", windows=windows)
+    return Machine.from_argv(["-M", "windowed", "-m", size], registry=registry_with(facts))
+
+
+def test_ram_shows_between_the_parts_of_a_container_window() -> None:
+    with build((BLOCK,)) as machine:
+        ranges = flat(machine)
+    base = 0x300_0000
+    assert ranges == [
+        (0, base + 0xFFF, 0, "ram", "ram"),
+        (base + 0x1000, base + 0x10FF, 0, "i/o", "timer"),
+        (base + 0x1100, base + 0x1FFF, 0, "ram", "ram"),
+        (base + 0x2000, base + 0x2FFF, -1000, "i/o", "uart"),
+        (base + 0x3000, base + 0xF_FFFF, 0, "ram", "ram"),
+        (base + 0x10_0000, base + 0x10_00FF, 0, "i/o", "usb-regs"),
+        (base + 0x10_0100, base + 0x10_1FFF, 0, "i/o", "usb"),
+        (base + 0x10_2000, 0x3FF_FFFF, 0, "ram", "ram"),
+    ]
+
+
+def test_the_tree_shows_the_container_and_its_parts() -> None:
+    with build((BLOCK,)) as machine:
+        tree = machine.mtree_text()
+    assert "0000000003000000-0000000003ffffff (prio 1, i/o): peripherals" in tree
+    assert "0000000003002000-0000000003002fff (prio -1000, i/o): uart" in tree
+    assert "0000000003100000-00000000031000ff (prio 0, i/o): usb-regs" in tree
+
+
+def test_an_empty_container_is_in_the_tree_but_not_in_the_flat_view() -> None:
+    empty = Window("device-memory", 0x1000_0000, 0x1000_0000, "container")
+    with build((empty,), "512M") as machine:
+        regions = [r[4] for r in flat(machine)]
+        tree = machine.mtree_text()
+    assert regions == ["ram"]
+    assert "(prio 0, i/o): device-memory" in tree
+
+
+def test_a_ram_window_is_memory_of_its_own_not_main_ram() -> None:
+    sram = Window("soc.sram", 0x8000_0000, 0x4000, "ram")
+    with build((sram,)) as machine:
+        assert (0x8000_0000, 0x8000_3FFF, 0, "ram", "soc.sram") in flat(machine)
+        assert [r.memdev for r in machine.ram_ranges()] == ["ram"]
+
+
+def test_with_windows_adds_recorded_windows_the_record_does_not_place() -> None:
+    from machinectl.boards import with_windows
+
+    placed = Window("flash", 0, 0x1000, "romd")
+    facts = BoardFacts(spec=SPEC, default_ram_size=MiB, default_ram_id="ram", windows=(placed,))
+    recorded = {"windowed": (Window("flash", 0, 0x1000, "rom"), Window("sram", 0x1000, 0x100))}
+    (out,) = with_windows([facts], recorded)
+    assert out.windows == (placed, Window("sram", 0x1000, 0x100))
+    assert with_windows([facts], {}) == (facts,)
+
+
+def test_describe_counts_the_parts_of_a_window() -> None:
+    assert BLOCK.words() == (
+        "container window 'peripherals' at 0x3000000, 16 MiB, priority 1, 3 regions inside"
+    )

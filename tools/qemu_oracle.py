@@ -27,6 +27,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -414,6 +415,50 @@ def machine_help(targets: Iterable[str]) -> Record:
             raise SystemExit(f"{binary} is {first!r}, the others {version!r}")
         version = first
     return {"qemu": version, "targets": outputs}
+
+
+# -- machine types recorded as a whole ---------------------------------------------------------
+
+#: The ``-m`` values :func:`record_machine_types` tries on every machine type (None: no -m).
+TYPE_SIZES: tuple[str | None, ...] = (
+    None, "0", "1M", "64M", "128M", "256M", "512M", "1G", "2G", "3G", "4G",
+)  # fmt: skip
+#: What ``-machine memory-backend=`` does on a machine type: a 64 MiB backend named ``m0``.
+MEMDEV_PROBE: tuple[str, ...] = (
+    "-object", "memory-backend-ram,id=m0,size=64M", "-machine", "memory-backend=m0",
+)  # fmt: skip
+
+
+def record_machine_types(
+    path: Path,
+    binary: str,
+    machines: Mapping[str, Sequence[str]],
+    *,
+    boot: Mapping[str, Sequence[str]] | None = None,
+    files: Mapping[str, int] | None = None,
+    workers: int = 2,
+) -> int:
+    """Record each machine type of ``machines`` (name -> more ``-m`` values: its own limits and
+    splits) at :data:`TYPE_SIZES` and those sizes, and once with :data:`MEMDEV_PROBE`.
+
+    :param boot: arguments only QEMU needs to start a machine type (``-pflash NAME``); they
+        are recorded as given, so the tests can leave them out.
+    :param files: scratch files of zeros the boot arguments name, with their sizes; QEMU runs
+        in the folder that holds them.
+    """
+    boot = boot or {}
+    os.environ.setdefault("QEMU_AUDIO_DRV", "none")
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, size in (files or {}).items():
+            Path(scratch, name).write_bytes(bytes(size))
+        jobs: list[Job] = []
+        for machine, more in machines.items():
+            extra = list(boot.get(machine, ()))
+            jobs += [(binary, machine, size, extra) for size in unique([*TYPE_SIZES, *more])]
+            jobs.append((binary, machine, None, [*extra, *MEMDEV_PROBE]))
+        records = probe_all(jobs, workers=workers, binary_name=True, crashed=True, cwd=scratch)
+    write_records(path, records)
+    return 0
 
 
 # -- the command line --------------------------------------------------------------------------

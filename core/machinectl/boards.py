@@ -368,10 +368,15 @@ Layout = Callable[["MachineState", "BoardFacts"], None]
 
 #: The kinds of region a :class:`Window` can be: ``ram`` (on-chip SRAM, VRAM: memory that is
 #: not main RAM), ``rom`` (firmware), ``romd`` (flash read like ROM, written through its
-#: device) and ``io`` (device registers, holes, fillers).
-WindowKind = Literal["ram", "rom", "romd", "io"]
+#: device), ``io`` (device registers, holes, fillers) and ``container`` (a block that only
+#: groups the regions inside it: what lies below shows through its gaps).
+WindowKind = Literal["ram", "rom", "romd", "io", "container"]
 
-WINDOW_KINDS: tuple[WindowKind, ...] = ("ram", "rom", "romd", "io")
+WINDOW_KINDS: tuple[WindowKind, ...] = ("ram", "rom", "romd", "io", "container")
+
+
+def _parts_tuple(items: Iterable[Window]) -> tuple[Window, ...]:
+    return tuple(items)
 
 
 @attrs.frozen
@@ -386,6 +391,12 @@ class Window:
     As in QEMU, the higher priority wins where regions overlap, and at equal priority the
     region mapped later, so a window hides the RAM below it. A window that RAM never reaches
     changes nothing the guest sees of RAM.
+
+    A window can hold ``parts``: the regions inside it (QEMU's subregions, the devices of a
+    peripheral block), each placed at its ``base`` relative to the window, with its priority
+    among its siblings. A ``container`` window has no contents of its own, so RAM below it
+    shows wherever no part covers it, as in QEMU's flat view; an ``io`` window with parts
+    hides RAM in its gaps too.
     """
 
     #: The region's name, as the maps show it.
@@ -398,17 +409,39 @@ class Window:
     kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(WINDOW_KINDS))
     #: Where regions overlap, the higher priority shows.
     priority: int = 0
+    parts: tuple[Window, ...] = attrs.field(default=(), converter=_parts_tuple, kw_only=True)
 
     def region(self) -> MemoryRegion:
-        """A new, unmapped region for this window."""
+        """A new, unmapped region for this window, with its parts mapped inside it."""
         from .memory import Kind, MemoryRegion
 
-        kind = {"ram": Kind.RAM, "rom": Kind.ROM, "romd": Kind.ROMD, "io": Kind.IO}[self.kind]
-        return MemoryRegion.window(self.name, self.size, kind)
+        if self.kind == "container":
+            region = MemoryRegion.container(self.name, self.size)
+        else:
+            kind = {"ram": Kind.RAM, "rom": Kind.ROM, "romd": Kind.ROMD, "io": Kind.IO}
+            region = MemoryRegion.window(self.name, self.size, kind[self.kind])
+        for part in self.parts:
+            region.add_subregion(part.base, part.region(), part.priority)
+        return region
+
+    def words(self) -> str:
+        """The window in one line, for ``describe``."""
+        text = f"{self.kind} window '{self.name}' at {self.base:#x}, {human(self.size)}"
+        if self.priority:
+            text += f", priority {self.priority}"
+        if self.parts:
+            text += f", {len(self.parts)} regions inside"
+        return text
 
 
 def map_at_base(machine: MachineState, facts: BoardFacts) -> None:
-    """The common layout: all of main RAM at the board's RAM base, with its RAM priority."""
+    """The common layout: all of main RAM at the board's RAM base, with its RAM priority.
+
+    A board without a default RAM id maps nothing: QEMU takes no RAM from a backend for it, and
+    a backend named by ``-machine memory-backend=`` stays unmapped.
+    """
+    if facts.default_ram_id is None:
+        return
     machine.map_ram(facts.ram_base, priority=facts.ram_priority)
 
 
@@ -416,6 +449,20 @@ def place_windows(machine: MachineState, windows: Iterable[Window]) -> None:
     """Map ``windows`` into the system address space, in order (after RAM)."""
     for window in windows:
         machine.system_memory.add_subregion(window.base, window.region(), window.priority)
+
+
+def with_windows(
+    records: Iterable[BoardFacts], windows: Mapping[str, Sequence[Window]]
+) -> tuple[BoardFacts, ...]:
+    """The records, each with the windows ``windows`` names for its machine type added after
+    its own (a board's memory recorded from QEMU: on-chip SRAM, ROM, flash, video RAM), less
+    those whose names the record's windows already have."""
+    out = []
+    for facts in records:
+        placed = {window.name for window in facts.windows}
+        more = tuple(w for w in windows.get(facts.name, ()) if w.name not in placed)
+        out.append(attrs.evolve(facts, windows=(*facts.windows, *more)) if more else facts)
+    return tuple(out)
 
 
 def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
@@ -564,12 +611,12 @@ class BoardTable:
         if not facts.rules:
             lines.append("any RAM size")
         if facts.default_ram_id is None:
-            lines.append("no default RAM backend: -m is recorded but the board maps no RAM")
+            lines.append(
+                "RAM not taken from a memory backend (QEMU has no default RAM id here): -m "
+                "only sets the size reported as base memory; -machine memory-backend=ID is "
+                "accepted, its size becomes that size, and the backend stays unmapped"
+            )
         lines.append(f"RAM base {facts.ram_base:#x}")
-        lines.extend(
-            f"{w.kind} window '{w.name}' at {w.base:#x}, {human(w.size)}"
-            + (f", priority {w.priority}" if w.priority else "")
-            for w in facts.windows
-        )
+        lines.extend(w.words() for w in facts.windows)
         lines.extend(facts.notes)
         return lines

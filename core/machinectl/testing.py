@@ -230,18 +230,24 @@ class BoardConformance:
 
 
 def _build(registry: Registry, board: Board, *argv: str, allocate: bool = False) -> Machine:
-    # Names are unique per target: name a target of the board, so exactly this board is built.
+    # The board's own target: another target may have a machine type of the same name.
     target = next((t for t in board.targets if t != EVERY_TARGET), None)
     return Machine.from_argv(
-        ["-M", board.name, *argv], target=target, registry=registry, allocate=allocate
+        ["-M", board.name, *argv], registry=registry, allocate=allocate, target=target
     )
+
+
+def _is_main_ram(region: MemoryRegion) -> bool:
+    """Whether a region is host-backed RAM (a ``ram`` window without a backend is a device's
+    own memory: on-chip SRAM, video RAM)."""
+    return region.kind is Kind.RAM and region.backend is not None
 
 
 def _ram_regions(root: MemoryRegion) -> Iterator[MemoryRegion]:
     """Regions of main RAM (backed by a host memory backend) that ``root`` shows."""
     for _, region in root.walk():
         target, _ = region.ram_target()
-        if target.kind is Kind.RAM and target.backend is not None:
+        if _is_main_ram(target):
             yield target
 
 
@@ -255,7 +261,7 @@ def _ram_placements(root: MemoryRegion) -> Iterator[tuple[int, int, str]]:
             if _holds_ram(target):
                 yield start, start + region.size, region.name
             return
-        if region.kind is Kind.RAM and region.backend is not None:
+        if _is_main_ram(region):
             yield start, start + region.size, region.name
             return
         for sub in region.subregions:
@@ -266,8 +272,7 @@ def _ram_placements(root: MemoryRegion) -> Iterator[tuple[int, int, str]]:
 
 
 def _holds_ram(region: MemoryRegion) -> bool:
-    """Whether main RAM (a region backed by host memory) is in ``region``."""
-    return any(r.kind is Kind.RAM and r.backend is not None for _, r in region.walk())
+    return any(_is_main_ram(r) for _, r in region.walk())
 
 
 def _window_placements(root: MemoryRegion) -> Iterator[tuple[int, int, MemoryRegion]]:

@@ -48,8 +48,14 @@ STANDARD = (
 #: Above this, RAM comes from a sparse file so that the host need not have it.
 ANONYMOUS_LIMIT = 8 * GiB
 AARCH64_ONLY = {"sbsa-ref", "xlnx-zcu102", "xlnx-versal-virt", "raspi3ap", "raspi3b"}
-#: More sizes worth a probe: the edge of the ZCU102's warning about small RAM.
-EXTRA_SIZES = {"xlnx-zcu102": ("131064K",)}
+#: More sizes worth a probe: the edge of the ZCU102's warning about small RAM, and RAM that
+#: ends at the first device window or one step into it.
+EXTRA_SIZES = {
+    "xlnx-zcu102": ("131064K",),
+    "highbank": ("4193312K", "4193320K", "4194296K"),
+    "midway": ("4193312K", "4193320K", "4194296K"),
+    "integratorcp": ("262152K", "3145736K", "2097160K"),
+}
 #: QEMU-only arguments that get a board past checks that have nothing to do with RAM.
 BOOT_EXTRA = {
     "sx1": ["-kernel", "{tmpdir}/empty"],

@@ -17,7 +17,7 @@ from machinectl_mips import plugin
 
 class TestAgainstQemu(OracleConformance):
     distribution = "machinectl-mips"
-    oracle_files = ("data/qemu72.json", "data/qemu50.json")
+    oracle_files = ("data/qemu72.json", "data/qemu50.json", "data/qemu72_types.json")
 
     @pytest.mark.parametrize("name", [facts.name for facts in plugin])
     def test_describe_explains_the_layout(self, name: str, oracle_registry: Registry) -> None:

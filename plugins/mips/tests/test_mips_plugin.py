@@ -10,7 +10,7 @@ import sys
 import pytest
 from machinectl import MachineError, create_registry
 
-EXPECTED = {"boston", "fuloong2e", "magnum", "pica61", "malta", "mipssim", "mips"}
+EXPECTED = {"boston", "fuloong2e", "magnum", "pica61", "malta", "mipssim", "mips", "loongson3-virt"}
 
 
 def test_only_core_and_mips_list_exactly_the_mips_boards() -> None:

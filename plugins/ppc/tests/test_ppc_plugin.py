@@ -19,7 +19,7 @@ PSERIES = [
 ]  # fmt: skip
 EXPECTED = {
     "ppce500", "mpc8544ds", "mac99", "g3beige", "powernv8", "powernv9", "powernv10",
-    "ref405ep", "taihu", "bamboo", "sam460ex", "virtex-ml507", *PSERIES,
+    "ref405ep", "taihu", "bamboo", "sam460ex", "virtex-ml507", "40p", "pegasos2", *PSERIES,
 }  # fmt: skip
 ALIASES = {"pseries": "pseries-7.2", "powernv": "powernv9"}
 

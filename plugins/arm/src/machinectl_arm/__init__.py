@@ -7,9 +7,10 @@ that only QEMU 5.0 had (``swift-bmc``, ``raspi2``, ``raspi3``) follow QEMU 5.0.
 
 from __future__ import annotations
 
-from machinectl.boards import BoardFacts, BoardTable
+from machinectl.boards import BoardFacts, BoardTable, with_windows
 
-from . import aspeed, fixed, imx, misc, raspi, virt, xilinx
+from . import aspeed, fixed, imx, misc, raspi, soc_boards, virt, xilinx
+from .windows_qemu72 import OWN_MEMORY
 
 RECORDS: tuple[BoardFacts, ...] = (
     *aspeed.RECORDS,
@@ -19,7 +20,11 @@ RECORDS: tuple[BoardFacts, ...] = (
     *raspi.RECORDS,
     *xilinx.RECORDS,
     *virt.RECORDS,
+    *soc_boards.RECORDS,
 )
+
+
+RECORDS = with_windows(RECORDS, OWN_MEMORY)
 
 plugin = BoardTable(RECORDS)
 

@@ -38,12 +38,12 @@ class Window(boards.Window):
 
     ``simplified`` marks a window whose devices are not modelled: QEMU maps each device on its
     own and RAM below stays visible in the gaps between them, which the window hides as a
-    whole. ``grouped`` marks a simplified window that QEMU does not have as one region: it
-    stands for a run of separate devices and its name is this plugin's own.
+    whole. Only the QEMU 5.0 names ``raspi2`` and ``raspi3`` keep one, because the QEMU 5.0
+    reference records they are checked against give RAM as one range; the boards of QEMU 7.2
+    have their devices recorded from the binary (:mod:`machinectl_arm.windows_qemu72`).
     """
 
     simplified: bool = attrs.field(default=False, kw_only=True)
-    grouped: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen
@@ -121,11 +121,7 @@ def simplified_ranges(facts: BoardFacts) -> list[tuple[int, int]]:
     These are the windows whose devices are not modelled (see :class:`Window`) and the gate
     (see :class:`Gate`), if any.
     """
-    ranges = [
-        (w.base, w.base + w.size)
-        for w in facts.windows
-        if getattr(w, "simplified", False) or getattr(w, "grouped", False)
-    ]
+    ranges = [(w.base, w.base + w.size) for w in facts.windows if getattr(w, "simplified", False)]
     gate: Gate | None = facts.extra.get("gate")
     if gate is not None:
         ranges.append((facts.ram_base, facts.ram_base + gate.size))
@@ -139,10 +135,10 @@ VIDEOCORE_ALIASES = ("ram-arm", "ram-videocore")
 def own_regions(facts: BoardFacts, ram_id: str | None) -> set[str]:
     """Regions of the map that QEMU's system address space does not have under that name.
 
-    These are the windows that stand for groups of devices, the two aliases of the VideoCore
-    split, and RAM inside a gate (QEMU keeps it in the controller's own address space).
+    These are the two aliases of the VideoCore split and RAM inside a gate (QEMU keeps it in
+    the controller's own address space).
     """
-    names = {w.name for w in facts.windows if getattr(w, "grouped", False)}
+    names: set[str] = set()
     if "videocore" in facts.extra:
         names.update(VIDEOCORE_ALIASES)
     if "gate" in facts.extra and ram_id is not None:
@@ -254,7 +250,6 @@ def ram_with_low_alias(machine: MachineState, facts: BoardFacts) -> None:
         low = MemoryRegion.alias(spec.name, ram, 0, min(ram.size, spec.size))
         machine.system_memory.add_subregion(0, low)
     machine.map_ram(facts.ram_base)
-    # Parallel flash: read like ROM, written through its device (QEMU shows it as romd).
     flash = MemoryRegion.window(spec.flash, spec.flash_size, Kind.ROMD)
     machine.system_memory.add_subregion(spec.flash_base, flash)
     alias = MemoryRegion.alias(spec.flash_alias, flash, 0, spec.flash_size)

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from machinectl.boards import BoardFacts
+from machinectl.boards import BoardFacts, Window
 from machinectl.units import GiB, MiB
 
+from . import windows_qemu72 as recorded
 from .common import arm_board
 from .layouts import (
     LowAlias,
     Mirror,
-    Window,
     ram_with_low_alias,
     ram_with_mirrors,
 )
 from .rules import at_most, one_of
 
-#: Calxeda's devices at the top of the first 4 GiB (the SATA controller to the system RAM).
-CALXEDA_DEVICES = Window("highbank.devices", 0xFFE0_8000, 0x0018_8000, grouped=True)
 CALXEDA_NOTES = (
-    "RAM at 0 with no size limit: from 0xffe08000 it runs under the SoC's devices, which win, "
-    "and it goes on above 4 GiB",
-    "the devices from 0xffe08000 to 0xfff8ffff (the system RAM included) are one window here; "
-    "QEMU maps each on its own and shows RAM in the gaps between them",
-)
-
-INTEGRATOR_DEVICES = (
-    Window("integrator.devices", 0x1000_0000, 0x0D00_1000, grouped=True),
-    Window("integrator.devices-high", 0xC000_0000, 0x0B80_0000, grouped=True),
+    "RAM at 0 with no size limit: from 0xffe08000 it runs under the SoC's devices (the SATA "
+    "controller to the on-chip 'highbank.sysram'), which win, and it goes on above 4 GiB",
+    "each device at the place QEMU 7.2 maps it: RAM shows in the gaps between them",
 )
 
 VEXPRESS_A9_LOW = LowAlias(
@@ -39,13 +31,13 @@ VEXPRESS_A9_LOW = LowAlias(
 )
 
 
-def _calxeda(name: str, description: str) -> BoardFacts:
+def _calxeda(name: str, description: str, devices: tuple[Window, ...]) -> BoardFacts:
     return arm_board(
         name,
         description,
         default_ram_size=128 * MiB,
         default_ram_id="highbank.dram",
-        windows=(CALXEDA_DEVICES,),
+        windows=devices,
         notes=CALXEDA_NOTES,
     )
 
@@ -62,8 +54,8 @@ def _versatile(name: str, description: str) -> BoardFacts:
 
 
 RECORDS: tuple[BoardFacts, ...] = (
-    _calxeda("highbank", "Calxeda Highbank (ECX-1000)"),
-    _calxeda("midway", "Calxeda Midway (ECX-2000)"),
+    _calxeda("highbank", "Calxeda Highbank (ECX-1000)", recorded.HIGHBANK),
+    _calxeda("midway", "Calxeda Midway (ECX-2000)", recorded.MIDWAY),
     arm_board(
         "integratorcp",
         "ARM Integrator/CP (ARM926EJ-S)",
@@ -73,10 +65,10 @@ RECORDS: tuple[BoardFacts, ...] = (
         notes=(
             "RAM at 0 and all of it again at 0x80000000 (the alias 'ram.alias'), with no size "
             "limit: large RAM runs under the devices, which win, and the alias wins over RAM",
-            "the devices from 0x10000000 to 0x1d000fff and from 0xc0000000 to 0xcb7fffff are "
-            "two windows here; QEMU maps each on its own and shows RAM in the gaps between them",
+            "the devices from 0x10000000 to 0x1d000fff and from 0xc0000000 to 0xcb7fffff, each "
+            "at the place QEMU 7.2 maps it: RAM shows in the gaps between them",
         ),
-        windows=INTEGRATOR_DEVICES,
+        windows=recorded.INTEGRATORCP,
         extra={"mirrors": (Mirror("ram.alias", 0x8000_0000),)},
     ),
     _versatile("versatilepb", "ARM Versatile/PB (ARM926EJ-S)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from machinectl.boards import AtMost, BoardFacts, BoardSpec, BoardTable
+from machinectl.boards import AtMost, BoardFacts, BoardSpec, BoardTable, Window
 from machinectl.units import GiB, MiB
 
 #: Main RAM yields to anything else mapped over it (the firmware at 0xf0000000, I/O).
@@ -22,11 +22,13 @@ HPPA = BoardFacts(
     ram_base=0,
     rules=(AtMost(limit=3 * GiB, message="RAM size is currently restricted to 3GB"),),
     ram_priority=RAM_PRIORITY,
+    # Recorded from QEMU 7.2 (tools/qemu_windows.py --memory).
+    windows=(Window("firmware", 0xF000_0000, 0x80_0000, "ram"),),
     notes=(
         "main RAM is mapped at 0 with priority -1, so the firmware region at 0xf0000000 and "
         "the I/O windows above it would win any overlap; at most 3 GiB it never reaches them",
         "the 3 GiB limit exists because the 32-bit SeaBIOS-hppa firmware reads the size",
-        "the firmware region itself is not modelled",
+        "the firmware's 8 MiB of RAM ('firmware') at 0xf0000000 is the board's own memory",
     ),
 )
 

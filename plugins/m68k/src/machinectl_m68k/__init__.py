@@ -14,6 +14,7 @@ from machinectl.boards import (
     BoardSpec,
     BoardTable,
     Window,
+    with_windows,
 )
 from machinectl.units import GiB, MiB
 
@@ -36,12 +37,12 @@ AN5206 = BoardFacts(
     ram_base=0,
     windows=(
         Window("mbar", 0x1000_0000, 0x1000),
-        Window("an5206.sram", 0x2000_0000, 0x200, kind="ram"),
+        Window("an5206.sram", 0x2000_0000, 0x200, "ram"),
     ),
     notes=(
         "DRAM starts at 0; no size check",
         "above 256 MiB the 4 KiB MBAR registers at 0x10000000 hide RAM, above 512 MiB the "
-        "512-byte SRAM at 0x20000000 does too (modelled as i/o windows)",
+        "512-byte SRAM at 0x20000000 does too (the SoC's own memory)",
     ),
 )
 
@@ -51,7 +52,8 @@ MCF5208EVB = BoardFacts(
     default_ram_id="mcf5208.ram",
     ram_base=0x4000_0000,
     windows=(
-        Window("mcf5208.sram", 0x8000_0000, 0x4000, kind="ram"),
+        Window("mcf5208.rom", 0, 0x20_0000, "rom"),
+        Window("mcf5208.sram", 0x8000_0000, 0x4000, "ram"),
         Window("mcf", 0xFC04_8000, 0x100),
         Window("uart", 0xFC06_0000, 0x40),
         Window("uart", 0xFC06_4000, 0x40),
@@ -64,8 +66,8 @@ MCF5208EVB = BoardFacts(
         "DRAM starts at 0x40000000; no size check, RAM may run past 4 GiB",
         "above 1 GiB the 16 KiB SRAM at 0x80000000 hides RAM, and above 3 GiB so do the "
         "peripheral registers at 0xfc048000-0xfc0abfff (interrupt controller, UARTs, timers, "
-        "system control), each modelled as an i/o window the size QEMU's flat view shows",
-        "the 2 MiB boot ROM at 0 lies below RAM and is not modelled",
+        "system control), each an i/o window the size QEMU's flat view shows",
+        "the 2 MiB boot ROM ('mcf5208.rom') at 0 lies below RAM",
     ),
 )
 
@@ -75,16 +77,17 @@ NEXT_CUBE = BoardFacts(
     default_ram_id="next.ram",
     ram_base=0x0400_0000,
     windows=(
-        Window("next-video", 0x0B00_0000, 0x1C_B100, kind="ram"),
-        # The bitmap memory, and its mirror (an alias of it in QEMU) above 2 GiB.
-        Window("next.bmapmem", 0x020C_0000, 0x40, kind="ram"),
-        Window("next.bmapmem", 0x820C_0000, 0x40, kind="ram"),
+        Window("next.rom", 0x0100_0000, 0x2_0000, "rom"),
+        Window("next.bmapmem", 0x020C_0000, 0x40, "ram"),
+        Window("next-video", 0x0B00_0000, 0x1C_B100, "ram"),
+        Window("next.bmapmem", 0x820C_0000, 0x40, "ram"),
     ),
     notes=(
         "RAM starts at 0x04000000, 64 MiB unless -m says otherwise; no size check",
         "above 112 MiB the framebuffer at 0x0b000000 hides RAM, and above 2 GiB so does the "
-        "mirror of the 64-byte bitmap memory at 0x820c0000 (both memory of the device: RAM "
-        "windows)",
+        "mirror of the 64-byte bitmap memory at 0x820c0000; the 128 KiB ROM at 0x01000000 "
+        "and the bitmap memory at 0x020c0000 lie below RAM (the board's own memory, with "
+        "QEMU's types)",
     ),
 )
 
@@ -105,7 +108,10 @@ Q800 = BoardFacts(
     ),
 )
 
-RECORDS = (AN5206, MCF5208EVB, NEXT_CUBE, Q800)
+from . import virt  # noqa: E402
+from .windows_qemu72 import OWN_MEMORY  # noqa: E402
+
+RECORDS = with_windows((AN5206, MCF5208EVB, NEXT_CUBE, Q800, *virt.RECORDS), OWN_MEMORY)
 
 _VIRT = "the virtio machine types: their RAM facts are not recorded yet"
 #: Machine types ``qemu-system-m68k -M help`` lists that this plugin does not ship, with why.

@@ -1,13 +1,17 @@
 """machinectl board plugin: QEMU's mips machine types.
 
-malta, boston, mipssim, fuloong2e, magnum, pica61 and the r4k board ``mips``. Facts are
-QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
+malta, boston, mipssim, fuloong2e, magnum, pica61, loongson3-virt and the r4k board ``mips``.
+Facts are QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
 """
 
 from machinectl import BoardTable
+from machinectl.boards import with_windows
 
-from .boards import RECORDS
+from . import loongson3
+from .boards import RECORDS as _BOARDS
+from .windows_qemu72 import OWN_MEMORY
 
+RECORDS = list(with_windows([*_BOARDS, *loongson3.RECORDS], OWN_MEMORY))
 plugin = BoardTable(RECORDS)
 
 #: Machine types the mips binaries list that this plugin does not ship, with why.

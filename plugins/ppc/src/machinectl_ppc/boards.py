@@ -7,9 +7,11 @@ device windows that hide RAM when RAM reaches them.
 
 from __future__ import annotations
 
+import attrs
 from machinectl import AtLeast, AtMost, BoardFacts, BoardSpec, FixedSize, GiB, MiB, MultipleOf
 from machinectl.boards import Window
 
+from . import windows_qemu72 as recorded
 from .ppc4xx import SdramBanks, SdramController, sdram_layout
 
 #: Both ppc binaries list most machine types; the 64-bit servers are ppc64's only.
@@ -119,6 +121,8 @@ PNV = [
 # -- 405 and 440 boards ---------------------------------------------------------------------------
 
 SDRAM_MESSAGE = "Invalid SDRAM banks"
+#: ref405ep's ``-machine`` property that maps the SDRAM banks as the firmware enables them.
+SDRAM_ENABLED_PROPERTY = "x-sdram-enabled"
 DDR_SIZES = tuple(s * MiB for s in (256, 128, 64, 32, 16, 8, 4))
 DDR2_SIZES = tuple(s * MiB for s in (2048, 1024, 512, 256, 128, 64, 32, 16, 8))
 REF405EP_SDRAM = SdramController(banks=2, sizes=DDR_SIZES)
@@ -133,15 +137,21 @@ SDRAM_LAYOUT = (
 
 PPC4XX = [
     BoardFacts(
-        spec=_spec("ref405ep", "ref405ep"),
+        spec=attrs.evolve(
+            _spec("ref405ep", "ref405ep"), properties={SDRAM_ENABLED_PROPERTY: "bool"}
+        ),
         default_ram_size=128 * MiB,
         default_ram_id="ppc405.ram",
         rules=[SdramBanks(SDRAM_MESSAGE, controller=REF405EP_SDRAM)],
-        layout=sdram_layout(REF405EP_SDRAM),
+        layout=sdram_layout(REF405EP_SDRAM, enabled_by=SDRAM_ENABLED_PROPERTY),
+        windows=recorded.REF405EP,
         notes=(
-            SDRAM_LAYOUT.format(alias="ppc4xx.sdram0"),
-            "shown as mapped once the SDRAM controller is enabled: QEMU maps the banks at "
-            "reset only when booting with -kernel, otherwise when the firmware enables them",
+            "at reset no RAM is mapped: QEMU 7.2 maps the SDRAM banks when the firmware "
+            "enables the SDRAM controller, or at reset when it boots a kernel with -kernel; "
+            f"-machine {SDRAM_ENABLED_PROPERTY}=on (machinectl's own property, QEMU has none) "
+            "gives the enabled map, the one QEMU shows with -kernel",
+            SDRAM_LAYOUT.format(alias="ppc4xx.sdram0") + " (once enabled)",
+            "the on-chip 'ref405ep.sram' (512 KiB at 0xfff00000) is mapped from reset",
         ),
     ),
     BoardFacts(
@@ -175,11 +185,13 @@ PPC4XX = [
             SdramBanks(SDRAM_MESSAGE, controller=SAM460EX_SDRAM),
         ],
         layout=sdram_layout(SAM460EX_SDRAM),
+        windows=recorded.SAM460EX_MEMORY,
         notes=(
             "one DDR2 bank holds all of RAM: alias 'ppc4xx.sdram0' at 0 in its container",
             "the firmware needs 64 MiB to 2 GiB, so with one bank RAM is a power of two "
             "from 64 MiB to 2 GiB",
-            "the 256 KiB L2 cache RAM at 0x400000000 is not modelled",
+            "the 256 KiB L2 cache RAM ('ppc440.l2cache_ram') at 0x400000000 and the 1 MiB "
+            "flash at 0x4fff00000 are the board's own memory",
         ),
     ),
 ]

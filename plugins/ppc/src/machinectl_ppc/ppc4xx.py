@@ -77,12 +77,18 @@ class SdramBanks(RamRule):
         )
 
 
-def sdram_layout(controller: SdramController) -> Layout:
-    """The layout of a board whose RAM goes through ``controller``."""
+def sdram_layout(controller: SdramController, *, enabled_by: str | None = None) -> Layout:
+    """The layout of a board whose RAM goes through ``controller``.
+
+    :param enabled_by: a boolean ``-machine`` property; when given, the banks are mapped only
+        when it is on (the controller is off at reset until firmware enables it).
+    """
 
     def map_sdram_banks(machine: MachineState, facts: BoardFacts) -> None:
         # Each bank an alias of main RAM, in its own container at the bank's base.
         if machine.ram is None:
+            return
+        if enabled_by is not None and not machine.properties.get(enabled_by, False):
             return
         banks, _ = controller.split(machine.ram_size)
         for i, (base, size) in enumerate(banks):

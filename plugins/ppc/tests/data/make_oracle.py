@@ -112,6 +112,10 @@ def numa_args(machine: str, nodes: list[int]) -> list[str]:
     return args
 
 
+#: Machine types also run without the arguments of ``EXTRA``, at these sizes: the map at reset
+#: (ref405ep maps no SDRAM until firmware enables it).
+RESET_MAP: dict[str, list[str | None]] = {"ref405ep": [None, "0", "64M", "128M", "256M", "512M"]}
+
 #: The tiny ELF in the records' arguments.
 ELF = "<tiny-ppc.elf>"
 #: Extra arguments that get past checks unrelated to RAM; ``ELF`` is a 4-byte PPC ELF.
@@ -155,6 +159,9 @@ def main() -> int:
             jobs += [(binary, m, size, x) for m, size, x in runs]
             if binary == PPC:
                 jobs += [(PPC64, m, size, x) for m, size, x in runs]
+        for machine, sizes in RESET_MAP.items():
+            binary = machines[machine][0]
+            jobs += [(b, machine, size, []) for b in {binary, PPC64} for size in sizes]
         for machine, nodes in NUMA:
             jobs.append((PPC64, machine, f"{sum(nodes)}M", numa_args(machine, nodes)))
         records = qemu_oracle.probe_all(jobs, tree=True, binary_name=True, shown={str(elf): ELF})

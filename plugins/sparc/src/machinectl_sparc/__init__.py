@@ -16,6 +16,7 @@ from machinectl.boards import (
     BoardSpec,
     BoardTable,
     Window,
+    with_windows,
 )
 from machinectl.units import GiB, MiB, human
 
@@ -30,7 +31,7 @@ EMPTY_SLOT = "empty-slot"
 _FW_CFG = (Window("fwcfg.ctl", 0xD_0000_0510, 2), Window("fwcfg.data", 0xD_0000_0512, 1))
 _SS10_DEVICES = (
     *_FW_CFG,
-    Window("sun4m.idreg", 0xE_F000_0000, 4, kind="rom"),
+    Window("sun4m.idreg", 0xE_F000_0000, 4, "rom"),
     Window("espdma-mmio", 0xE_F040_0000, 0x10),
     Window("ledma-mmio", 0xE_F040_0010, 0x14),
     Window("esp-regs", 0xE_F080_0000, 0x40),
@@ -176,14 +177,23 @@ NIAGARA = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="sun4v-partition.ram",
     ram_base=0x8000_0000,
+    # Recorded from QEMU 7.2 (tools/qemu_windows.py --memory, with empty firmware files).
+    windows=(Window("sun4v-hv.ram", 0x10_0000, 0x3F0_0000, "ram"),),
     notes=(
         "the partition RAM starts at 0x80000000; no size check",
-        "the hypervisor RAM, NVRAM, ROMs and PROM are fixed-size regions of their own, "
-        "not main RAM, and are not modelled",
+        "the hypervisor RAM ('sun4v-hv.ram', 63 MiB at 0x100000) is the board's own memory; "
+        "the NVRAM, ROMs and PROM are RAM regions QEMU sizes from the firmware files it "
+        "loads, so they are not modelled",
     ),
 )
 
-RECORDS = (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA)
+from . import sun4u  # noqa: E402
+from .windows_qemu72 import OWN_MEMORY  # noqa: E402
+
+RECORDS = with_windows(
+    (LEON3_GENERIC, *(_sun4m(model) for model in SUN4M_MODELS), NIAGARA, *sun4u.RECORDS),
+    OWN_MEMORY,
+)
 
 #: Machine types the sparc binaries list that this plugin does not ship, with why.
 NOT_SHIPPED: dict[str, str] = {

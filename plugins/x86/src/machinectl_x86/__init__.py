@@ -1,4 +1,4 @@
-"""machinectl board plugin: QEMU's x86 machine types (pc, q35, isapc, microvm).
+"""machinectl board plugin: QEMU's x86 machine types (pc, q35, isapc, microvm, x-remote).
 
 The entry point ``machinectl_x86:plugin`` serves every machine type of :mod:`.records`
 through the board hooks.
@@ -6,9 +6,10 @@ through the board hooks.
 
 from machinectl.boards import BoardTable
 
+from . import x_remote
 from .records import LEGACY_PC_VERSIONS, records
 
-plugin = BoardTable(records())
+plugin = BoardTable([*records(), *x_remote.RECORDS])
 
 #: Machine types the x86 binaries list that this plugin does not ship, with why.
 NOT_SHIPPED: dict[str, str] = {

@@ -268,7 +268,9 @@ class PcModel:
         self.firmware.map(machine.system_memory)
         if plan.device_memory is not None and plan.device_memory[1]:
             base, size = plan.device_memory
-            machine.system_memory.add_subregion(base, MemoryRegion.io("device-memory", size))
+            # An empty container, as in QEMU: the tree shows it, the flat view does not.
+            area = MemoryRegion.container("device-memory", size)
+            machine.system_memory.add_subregion(base, area)
 
     # -- words -------------------------------------------------------------------------------
 
@@ -304,8 +306,8 @@ class PcModel:
             per_slot = " plus 1 GiB per slot" if self.enforce_aligned_dimm else ""
             notes.append(
                 "with maxmem above the RAM size, a 'device-memory' area of maxmem - RAM"
-                f"{per_slot} follows the RAM above 4 GiB (1 GiB aligned); it is shown as an "
-                "empty i/o window"
+                f"{per_slot} follows the RAM above 4 GiB (1 GiB aligned); as in QEMU it "
+                "is an empty container: the tree shows it, the flat view does not"
             )
         if self.checks_phys_bits:
             notes.append(
