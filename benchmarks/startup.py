@@ -99,7 +99,7 @@ def main() -> int:
             lambda: timed(["qemu-system-aarch64", "-M", "help"], {}),
         ),
         ("run -M help", ours("run", "-M", "help"), None),
-        ("describe virt", ours("describe", "virt"), None),
+        ("describe virt", ours("describe", "--target", "aarch64", "virt"), None),
         (
             "run -M none -m 64M",
             ours("run", "-M", "none", "-m", "64M"),
@@ -107,7 +107,7 @@ def main() -> int:
         ),
         (
             "run -M virt -m 1G",
-            ours("run", "-M", "virt", "-m", "1G"),
+            ours("run", "--target", "aarch64", "-M", "virt", "-m", "1G"),
             lambda: qemu_up_and_quit(["qemu-system-aarch64", "-M", "virt", "-m", "1G"]),
         ),
     ]

@@ -9,7 +9,7 @@ once visible in the view.
 Run it with the optional ``unicorn`` dependency installed (it is part of the dev environment)::
 
     uv run python examples/embed_unicorn.py                 # -M none -m 64M, RAM at 0
-    uv run python examples/embed_unicorn.py -M virt         # RAM at 0x40000000
+    MACHINECTL_TARGET=aarch64 uv run python examples/embed_unicorn.py -M virt   # at 0x40000000
 
 The guest program is 32-bit ARM (A32) code, written out as instruction words below.
 """

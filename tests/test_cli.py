@@ -276,7 +276,7 @@ def test_a_usage_error_is_one_line_that_points_to_help() -> None:
             1,
         ),
         (
-            ["run", "-M", "virt,highmen=off"],
+            ["run", "--target", "aarch64", "-M", "virt,highmen=off"],
             "Property 'virt-7.2-machine.highmen' not found (did you mean 'highmem'?)",
             1,
         ),
@@ -418,11 +418,13 @@ def test_list_boards_text_is_easy_to_cut() -> None:
 
 def test_text_summary_is_info_memory_size_summary() -> None:
     # QEMU 7.2 (qemu-system-aarch64 -M virt -m 1G, 'info memory_size_summary').
-    proc = run("run", "-M", "virt", "-m", "1G", "--dry-run")
+    proc = run("run", "--target", "aarch64", "-M", "virt", "-m", "1G", "--dry-run")
     assert proc.stdout.endswith(
         "base memory: 1073741824\nplugged memory: 0\n(dry run: nothing allocated)\n"
     )
-    summary = json.loads(run("run", "-M", "virt", "-m", "1G", "--dry-run", "--json").stdout)
+    summary = json.loads(
+        run("run", "--target", "aarch64", "-M", "virt", "-m", "1G", "--dry-run", "--json").stdout
+    )
     assert summary["memory-size-summary"] == {"base-memory": 1 << 30, "plugged-memory": 0}
 
 

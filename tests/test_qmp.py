@@ -588,7 +588,9 @@ def wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
 
 def test_done_when_qemu_client_adds_a_gib_memfd(tmp_path: Path) -> None:
     sock = tmp_path / "m.sock"
-    proc = start("-M", "virt", "-m", "1G", "-qmp", f"unix:{sock},server=on,wait=off")
+    proc = start(
+        "--target", "aarch64", "-M", "virt", "-m", "1G", "-qmp", f"unix:{sock},server=on,wait=off"
+    )
     try:
         wait_for(sock, proc)
         assert stat.S_IMODE(sock.stat().st_mode) == 0o600

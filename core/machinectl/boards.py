@@ -405,10 +405,12 @@ class Window:
     base: int = attrs.field(validator=attrs.validators.ge(0))
     #: Its size in bytes.
     size: int = attrs.field(validator=attrs.validators.gt(0))
-    #: ``io``, ``rom``, ``romd`` or ``ram`` (see :data:`WindowKind`).
+    #: ``io``, ``rom``, ``romd``, ``ram`` or ``container`` (see :data:`WindowKind`).
     kind: WindowKind = attrs.field(default="io", validator=attrs.validators.in_(WINDOW_KINDS))
     #: Where regions overlap, the higher priority shows.
     priority: int = 0
+    #: The regions inside the window (the devices of a block), each placed relative to it;
+    #: RAM below a ``container`` window shows wherever no part covers it.
     parts: tuple[Window, ...] = attrs.field(default=(), converter=_parts_tuple, kw_only=True)
 
     def region(self) -> MemoryRegion:

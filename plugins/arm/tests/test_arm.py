@@ -137,6 +137,11 @@ class TestAgainstQemu(OracleConformance):
     #: The scratch folder that stands for ``{tmpdir}`` in the records' arguments.
     scratch: ClassVar[Path] = Path()
 
+    def compared_windows(self, machine: Machine, record: Record) -> frozenset[str]:
+        """Every window but n800/n810's OneNAND buffer: QEMU maps it as an alias with
+        priority 0, machinectl as a window of priority 1 (docs/machine-types.rst)."""
+        return super().compared_windows(machine, record) - {"onenand.ram"}
+
     @pytest.fixture(autouse=True, scope="class")
     @classmethod
     def _scratch(cls, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -34,39 +34,7 @@ def _not_recorded(what: str) -> str:
 
 
 #: Machine types the arm binaries list that this plugin does not ship, with why.
-NOT_SHIPPED: dict[str, str] = {
-    "akita": _not_recorded("an Intel PXA2xx handheld or board"),
-    "borzoi": _not_recorded("an Intel PXA2xx handheld or board"),
-    "connex": _not_recorded("an Intel PXA2xx handheld or board"),
-    "emcraft-sf2": _not_recorded("a Cortex-M microcontroller board"),
-    "fby35": _not_recorded("the two-SoC Meta fby35"),
-    "kudo-bmc": _not_recorded("a Nuvoton NPCM7xx BMC"),
-    "lm3s6965evb": _not_recorded("a Cortex-M microcontroller board"),
-    "lm3s811evb": _not_recorded("a Cortex-M microcontroller board"),
-    "mainstone": _not_recorded("an Intel PXA2xx handheld or board"),
-    "microbit": _not_recorded("a Cortex-M microcontroller board"),
-    "mori-bmc": _not_recorded("a Nuvoton NPCM7xx BMC"),
-    "musca-a": _not_recorded("a Cortex-M microcontroller board"),
-    "musca-b1": _not_recorded("a Cortex-M microcontroller board"),
-    "netduino2": _not_recorded("a Cortex-M microcontroller board"),
-    "netduinoplus2": _not_recorded("a Cortex-M microcontroller board"),
-    "npcm750-evb": _not_recorded("a Nuvoton NPCM7xx BMC"),
-    "nuri": _not_recorded("a Samsung Exynos4210 board"),
-    "orangepi-pc": _not_recorded("the Allwinner H3 Orange Pi PC"),
-    "quanta-gbs-bmc": _not_recorded("a Nuvoton NPCM7xx BMC"),
-    "quanta-gsj": _not_recorded("a Nuvoton NPCM7xx BMC"),
-    "realview-eb": _not_recorded("an ARM RealView baseboard"),
-    "realview-eb-mpcore": _not_recorded("an ARM RealView baseboard"),
-    "realview-pb-a8": _not_recorded("an ARM RealView baseboard"),
-    "realview-pbx-a9": _not_recorded("an ARM RealView baseboard"),
-    "smdkc210": _not_recorded("a Samsung Exynos4210 board"),
-    "spitz": _not_recorded("an Intel PXA2xx handheld or board"),
-    "stm32vldiscovery": _not_recorded("a Cortex-M microcontroller board"),
-    "terrier": _not_recorded("an Intel PXA2xx handheld or board"),
-    "tosa": _not_recorded("an Intel PXA2xx handheld or board"),
-    "verdex": _not_recorded("an Intel PXA2xx handheld or board"),
-    "z2": _not_recorded("an Intel PXA2xx handheld or board"),
-}
+NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
 QEMU_5_0_ONLY: frozenset[str] = frozenset({"raspi2", "raspi3", "swift-bmc"})
 

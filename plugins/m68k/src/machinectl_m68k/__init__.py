@@ -115,14 +115,7 @@ RECORDS = with_windows((AN5206, MCF5208EVB, NEXT_CUBE, Q800, *virt.RECORDS), OWN
 
 _VIRT = "the virtio machine types: their RAM facts are not recorded yet"
 #: Machine types ``qemu-system-m68k -M help`` lists that this plugin does not ship, with why.
-NOT_SHIPPED: dict[str, str] = {
-    "virt-6.0": _VIRT,
-    "virt-6.1": _VIRT,
-    "virt-6.2": _VIRT,
-    "virt-7.0": _VIRT,
-    "virt-7.1": _VIRT,
-    "virt-7.2": _VIRT,
-}
+NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
 QEMU_5_0_ONLY: frozenset[str] = frozenset()
 

@@ -15,9 +15,7 @@ RECORDS = list(with_windows([*_BOARDS, *loongson3.RECORDS], OWN_MEMORY))
 plugin = BoardTable(RECORDS)
 
 #: Machine types the mips binaries list that this plugin does not ship, with why.
-NOT_SHIPPED: dict[str, str] = {
-    "loongson3-virt": "mips64el's Loongson-3 virtual platform: its RAM facts are not recorded yet",
-}
+NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
 QEMU_5_0_ONLY: frozenset[str] = frozenset({"mips"})
 

@@ -20,10 +20,7 @@ plugin = BoardTable(RECORDS)
 
 _NOT_RECORDED = "its RAM facts are not recorded yet"
 #: Machine types the ppc binaries list that this plugin does not ship, with why.
-NOT_SHIPPED: dict[str, str] = {
-    "40p": f"the PReP RS/6000 7020: {_NOT_RECORDED}",
-    "pegasos2": f"the Genesi/bPlan Pegasos II: {_NOT_RECORDED}",
-}
+NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
 QEMU_5_0_ONLY: frozenset[str] = frozenset({"taihu"})
 

@@ -196,10 +196,7 @@ RECORDS = with_windows(
 )
 
 #: Machine types the sparc binaries list that this plugin does not ship, with why.
-NOT_SHIPPED: dict[str, str] = {
-    "sun4u": "sparc64's default (UltraSPARC IIi): its RAM facts are not recorded yet",
-    "sun4v": "sparc64's sun4v platform: its RAM facts are not recorded yet",
-}
+NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
 QEMU_5_0_ONLY: frozenset[str] = frozenset()
 

@@ -12,10 +12,7 @@ from .records import LEGACY_PC_VERSIONS, records
 plugin = BoardTable([*records(), *x_remote.RECORDS])
 
 #: Machine types the x86 binaries list that this plugin does not ship, with why.
-NOT_SHIPPED: dict[str, str] = {
-    "x-remote": "the experimental remote machine for multi-process QEMU: it serves devices to "
-    "another QEMU process and is not a guest of its own",
-}
+NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists.
 QEMU_5_0_ONLY: frozenset[str] = frozenset(f"pc-{v}" for v in LEGACY_PC_VERSIONS)
 
