@@ -239,10 +239,6 @@ class _Region:
     #: so a restore finds and re-protects the written pages in one page-table walk and then
     #: copies through it.
     alias: HostMapping | None = None
-    #: Private memory: the ranges the last restore found written, which the guest is
-    #: expected to write again (a fuzzing loop runs the same code). None: restore with two
-    #: walks, the second protecting what the first found.
-    expected: list[tuple[int, int]] | None = None
 
 
 @attrs.define(eq=False)
@@ -341,14 +337,11 @@ class Tracker:
                 with contextlib.suppress(OSError):
                     syscalls.madvise(region.addr, region.length, syscalls.MADV_POPULATE_READ)
             self._protect(region, region.addr, region.addr + region.length)
-            region.expected = None
         self._baseline = weakref.ref(snapshot)
 
     def forget(self) -> None:
         """The RAM no longer equals the baseline (a restore or capture failed midway)."""
         self._baseline = None
-        for region in self.regions.values():
-            region.expected = None
 
     def tracked(self) -> Iterator[_Region]:
         """The regions tracked with ``uffd-wp``."""
@@ -430,27 +423,6 @@ class Tracker:
             if region.alias is not None:
                 region.alias.close()
                 region.alias = None
-
-
-def _subtract(
-    ranges: Sequence[tuple[int, int]], holes: Sequence[tuple[int, int]]
-) -> list[tuple[int, int]]:
-    """The parts of sorted, disjoint ``ranges`` outside sorted, disjoint ``holes``."""
-    result = []
-    index = 0
-    for start, end in ranges:
-        while index < len(holes) and holes[index][1] <= start:
-            index += 1
-        at = index
-        while start < end and at < len(holes) and holes[at][0] < end:
-            hole_start, hole_end = holes[at]
-            if hole_start > start:
-                result.append((start, hole_start))
-            start = max(start, hole_end)
-            at += 1
-        if start < end:
-            result.append((start, end))
-    return result
 
 
 def _alias(region: _Region, fd: int | None) -> HostMapping | None:
@@ -547,15 +519,6 @@ class _Image:
                     syscalls.memmove(addr + start, base + start, size)
             elif syscalls.memcmp(addr + start, _ZERO_CHUNK, size):
                 syscalls.memset(addr + start, 0, size)
-
-    def copy_differing(self, addr: int, ranges: Sequence[tuple[int, int]]) -> None:
-        """Copy the image's bytes back over each of ``ranges`` (addresses in the memory at
-        ``addr``) that differs from them."""
-        delta = self.mapping.addr - addr
-        compare, move = syscalls.memcmp, syscalls.memmove
-        for start, end in ranges:
-            if compare(start, start + delta, end - start):
-                move(start, start + delta, end - start)
 
     def copy_ranges(
         self, addr: int, ranges: Sequence[tuple[int, int]], via: int | None = None
@@ -700,45 +663,17 @@ class Snapshot:
                     tracker.forget()
                     raise
                 continue
+            started = time.perf_counter()
+            ranges = tracker.written(region)
+            walk = time.perf_counter() - started
+            if not ranges:
+                continue
             try:
-                if region.expected:
-                    self._restore_expected(tracker, region, image, region.expected)
-                    continue
-                started = time.perf_counter()
-                ranges = tracker.written(region)
-                walk = time.perf_counter() - started
                 image.copy_ranges(region.addr, ranges)
                 tracker.reprotect(region, ranges, walk)
-                region.expected = ranges
             except BaseException:
                 tracker.forget()
                 raise
-
-    @staticmethod
-    def _restore_expected(
-        tracker: Tracker, region: _Region, image: _Image, expected: list[tuple[int, int]]
-    ) -> None:
-        """Restore private memory with one walk, when the guest is expected to have written
-        ``expected`` again.
-
-        Every protected page holds the baseline. The expected ranges that differ from the
-        image are copied back first: the guest wrote them, so they are not protected and the
-        copy takes no fault. One walk then finds every unprotected page and protects it. What
-        it finds outside ``expected`` is copied back last, which lifts the protection of those
-        pages again (one fault each): they hold the baseline but the next restore finds them
-        written, and the next walk protects them. The ranges the walk found are the next
-        expectation; when fewer of them were expected than not, the next restore takes two
-        walks (and finds exactly what was written).
-        """
-        image.copy_differing(region.addr, expected)
-        found = tracker.written_and_protected(region)
-        unexpected = _subtract(found, expected)
-        region.expected = found
-        image.copy_ranges(region.addr, unexpected)
-        missed = sum(end - start for start, end in unexpected)
-        if 2 * missed > sum(end - start for start, end in found):
-            region.expected = None
-            tracker.reprotect(region, unexpected)
 
     def _restore_all(self, tracker: Tracker) -> None:
         tracker.forget()
