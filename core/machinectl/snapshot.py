@@ -14,8 +14,15 @@ How a restore finds what changed, per backend, detected at run time (:attr:`Snap
    first write, without a fault reaching this process, and ``PAGEMAP_SCAN`` on
    ``/proc/self/pagemap`` returns exactly the written ranges. A restore copies those ranges
    back from the snapshot and protects them again. The kernel walks the page tables of the
-   range (about 2 ns a 4 KiB entry, one entry per 2 MiB transparent huge page still intact);
-   everything done in this process is proportional to the ranges written.
+   range (about 1 to 2 ns a 4 KiB entry, one entry per 2 MiB transparent huge page still
+   intact); everything done in this process is proportional to the ranges written.
+
+   Shared memory (``share=on``) is mapped a second time, without the userfaultfd: one walk
+   (``PM_SCAN_WP_MATCHING``) lists the written ranges and protects them again, and the copy
+   goes through the second mapping, which writes the same pages without lifting the
+   protection of the first. Private memory has no second mapping (a write to it through
+   any path lifts the protection), so it takes two walks: one to find the ranges, one after
+   the copy to protect them again, or one protection call per range when that is cheaper.
 ``copy``
    Everything else: each 2 MiB chunk is compared with the snapshot and copied where it
    differs. Used when userfaultfd or ``PAGEMAP_SCAN`` is missing or refused, for a range
