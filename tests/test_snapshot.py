@@ -276,9 +276,10 @@ def test_shared_memory_is_restored_through_a_second_mapping(machine: Machine, ki
         if backend.memory_fd is not None and backend.share:
             other = os.open(f"/proc/self/fd/{backend.memory_fd}", os.O_RDONLY)
             try:
-                assert os.pread(other, 16, 3 * page_size) == expected["m0"][
-                    3 * page_size : 3 * page_size + 16
-                ]
+                assert (
+                    os.pread(other, 16, 3 * page_size)
+                    == expected["m0"][3 * page_size : 3 * page_size + 16]
+                )
             finally:
                 os.close(other)
 
@@ -317,17 +318,17 @@ def test_shared_memory_without_a_second_mapping(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(syscalls, "mremap_alias", refuse)
     objects = [{"qom-type": "memory-backend-ram", "id": "m0", "size": SIZE, "share": True}]
-    with Machine.create("none", SIZE, objects=objects, memory_backend="m0") as machine:
-        with machine.snapshot() as snapshot:
-            tracker = machine._tracker
-            assert tracker is not None and tracker.regions["m0"].alias is None
-            assert snapshot.method == "uffd-wp"
-            expected = contents(machine)
-            for _ in range(2):
-                apply(machine, [("m0", 5, b"q" * 9000), ("m0", SIZE - 9, b"r")])
-                machine.restore(snapshot)
-                assert contents(machine) == expected
-                assert tracker.written(tracker.regions["m0"]) == []
+    machine = Machine.create("none", SIZE, objects=objects, memory_backend="m0")
+    with machine, machine.snapshot() as snapshot:
+        tracker = machine._tracker
+        assert tracker is not None and tracker.regions["m0"].alias is None
+        assert snapshot.method == "uffd-wp"
+        expected = contents(machine)
+        for _ in range(2):
+            apply(machine, [("m0", 5, b"q" * 9000), ("m0", SIZE - 9, b"r")])
+            machine.restore(snapshot)
+            assert contents(machine) == expected
+            assert tracker.written(tracker.regions["m0"]) == []
 
 
 # -- emulator writes ------------------------------------------------------------------------
