@@ -30,8 +30,14 @@ Then the snapshot time, the saved file's size, and save and load times.
 ``--spread cluster`` picks the dirty pages from a window four times their number (at least
 2 MiB) instead of from the whole RAM: fewer page-table entries for the kernel to walk.
 
-Usage: ``python benchmarks/snapshot.py [--size 1024] [--repeat 7] [--backend ram|memfd]
-[--spread random|cluster] [--no-fill] [--no-unicorn]``.
+``--backend memfd`` and ``--backend ram-shared`` (``share=on``) measure shared memory, which a
+restore copies back through a second mapping after one page-table walk (private memory takes
+two walks). ``--counts 0,1,100`` measures only those counts; ``--no-split`` leaves out the
+``100*`` row and ``--no-save`` the file figures.
+
+Usage: ``python benchmarks/snapshot.py [--size 1024] [--repeat 7]
+[--backend ram|ram-shared|memfd] [--spread random|cluster] [--counts N,...] [--no-fill]
+[--no-unicorn] [--no-split] [--no-save]``.
 """
 
 from __future__ import annotations
@@ -138,9 +144,10 @@ def bench_machinectl(
     pages split by writes) does not weigh on the next; then the ``SPLIT`` row."""
     results: dict[int, dict[str, float]] = {}
     rng = random.Random(1)
-    for count in [*counts, SPLIT]:
+    for count in [*counts, SPLIT] if args.split else counts:
         pages = choose_pages(rng, args.size * MiB, abs(count), args.spread)
-        results[count] = _bench_one(args, pages, save=count in (100, counts[-1]), split=count < 0)
+        save = args.save and count in (100, counts[-1])
+        results[count] = _bench_one(args, pages, save=save, split=count < 0)
     return results
 
 
@@ -151,6 +158,9 @@ def _bench_one(
     argv = ["-M", "none", "-m", f"{args.size}M"]
     if args.backend == "memfd":
         argv += ["-object", f"memory-backend-memfd,id=m0,size={args.size}M"]
+        argv += ["-machine", "memory-backend=m0"]
+    elif args.backend == "ram-shared":
+        argv += ["-object", f"memory-backend-ram,id=m0,size={args.size}M,share=on"]
         argv += ["-machine", "memory-backend=m0"]
     with Machine.from_argv(argv) as machine:
         assert machine.ram is not None
@@ -249,7 +259,12 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1024, help="guest RAM in MiB")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--backend", choices=["ram", "memfd"], default="ram")
+    parser.add_argument("--backend", choices=["ram", "ram-shared", "memfd"], default="ram")
+    parser.add_argument(
+        "--counts", default=None, help="dirty-page counts, comma-separated (default: all)"
+    )
+    parser.add_argument("--no-split", dest="split", action="store_false")
+    parser.add_argument("--no-save", dest="save", action="store_false")
     parser.add_argument("--no-fill", dest="fill", action="store_false")
     parser.add_argument("--no-unicorn", dest="unicorn", action="store_false")
     parser.add_argument("--spread", choices=["random", "cluster"], default="random")
@@ -257,6 +272,8 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     size = args.size * MiB
     counts = [0, 1, 100, 10_000, (size - FIRST_FREE) // PAGE]
+    if args.counts is not None:
+        counts = [int(c) for c in args.counts.split(",")]
     counts = [c for c in counts if c <= (size - FIRST_FREE) // PAGE]
     print(
         f"guest: {args.size} MiB, backend {args.backend}, "

@@ -251,6 +251,86 @@ def test_restore_copies_only_what_was_written(machine: Machine, kind: str) -> No
         assert tracker.written(region) == []
 
 
+SHARED_KINDS = {"ram-shared", "memfd", "file-shared", "hugetlb"}
+
+
+@pytest.mark.skipif(bool(NO_TRACKING), reason=NO_TRACKING or "tracking available")
+def test_shared_memory_is_restored_through_a_second_mapping(machine: Machine, kind: str) -> None:
+    """Shared backends get an alias mapping: one walk finds and re-protects the written
+    pages, and the copy through the alias leaves them protected. Another mapping of the same
+    memory (what another process sees) holds the restored bytes."""
+    backend = next(b for b in machine.backends if b.id == "m0")
+    page_size = backend.mapping.page_size
+    with machine.snapshot() as snapshot:
+        tracker = machine._tracker
+        assert tracker is not None
+        region = tracker.regions["m0"]
+        assert (region.alias is not None) == (kind in SHARED_KINDS)
+        assert tracker.regions["extra"].alias is None  # private anonymous memory
+        expected = contents(machine)
+        for _ in range(3):
+            apply(machine, [("m0", 3 * page_size + 1, b"abc"), ("m0", SIZE - 2, b"zz")])
+            machine.restore(snapshot)
+            assert tracker.written(region) == []
+            assert contents(machine) == expected
+        if backend.memory_fd is not None and backend.share:
+            other = os.open(f"/proc/self/fd/{backend.memory_fd}", os.O_RDONLY)
+            try:
+                assert (
+                    os.pread(other, 16, 3 * page_size)
+                    == expected["m0"][3 * page_size : 3 * page_size + 16]
+                )
+            finally:
+                os.close(other)
+
+
+@pytest.mark.skipif(bool(NO_TRACKING), reason=NO_TRACKING or "tracking available")
+def test_many_written_ranges_span_several_scans(machine: Machine) -> None:
+    """More written ranges than the scanner's buffer holds: the walk resumes where the
+    kernel stopped, and what it protected is exactly what it reported."""
+    backend = next(b for b in machine.backends if b.id == "m0")
+    page_size = backend.mapping.page_size
+    with machine.snapshot() as snapshot:
+        tracker = machine._tracker
+        assert tracker is not None and tracker.scanner is not None
+        small = syscalls.PageScanner(capacity=3)
+        tracker.scanner, default = small, tracker.scanner
+        try:
+            expected = contents(machine)
+            step = 2 * page_size
+            changes = [("m0", offset, b"\xa5") for offset in range(0, SIZE, step)][:40]
+            for _ in range(2):
+                apply(machine, changes)
+                machine.restore(snapshot)
+                assert contents(machine) == expected
+                assert tracker.written(tracker.regions["m0"]) == []
+        finally:
+            tracker.scanner = default
+            small.close()
+
+
+@pytest.mark.skipif(bool(NO_TRACKING), reason=NO_TRACKING or "tracking available")
+def test_shared_memory_without_a_second_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the kernel refuses the alias, a shared backend is restored with two walks."""
+
+    def refuse(addr: int, size: int) -> int:
+        raise OSError(12, os.strerror(12))
+
+    monkeypatch.setattr(syscalls, "mremap_alias", refuse)
+    objects = [{"qom-type": "memory-backend-ram", "id": "m0", "size": SIZE, "share": True}]
+    machine = Machine.create("none", SIZE, objects=objects, memory_backend="m0")
+    with machine, machine.snapshot() as snapshot:
+        tracker = machine._tracker
+        assert tracker is not None and tracker.regions["m0"].alias is None
+        assert snapshot.method == "uffd-wp"
+        expected = contents(machine)
+        for _ in range(2):
+            apply(machine, [("m0", 5, b"q" * 9000), ("m0", SIZE - 9, b"r")])
+            machine.restore(snapshot)
+            assert contents(machine) == expected
+            assert tracker.written(tracker.regions["m0"]) == []
+
+
 # -- emulator writes ------------------------------------------------------------------------
 
 
@@ -480,18 +560,24 @@ def _resources() -> tuple[int, int]:
 
 
 def test_nothing_leaks(tmp_path: Path) -> None:
+    shared = [  # restored through a second mapping, which must go with the tracker
+        {"qom-type": "memory-backend-memfd", "id": "m0", "size": 16 * MiB},
+        {"qom-type": "memory-backend-ram", "id": "m1", "size": 16 * MiB, "share": True},
+    ]
+
     def cycle() -> None:
-        with small_machine() as machine:
-            for method in (None, "copy", None):
-                with machine.snapshot(method=method) as snapshot:
-                    assert machine.ram is not None
-                    machine.ram.view[0] = 1
-                    machine.restore(snapshot)
-                    snapshot.save(tmp_path / "s.snap")
-                with Snapshot.load(tmp_path / "s.snap") as loaded:
-                    machine.restore(loaded)
-            forgotten = machine.snapshot()  # released by the collector
-            del forgotten
+        for options in ({}, {"objects": shared, "memory_backend": "m0"}):
+            with small_machine(**options) as machine:
+                for method in (None, "copy", None):
+                    with machine.snapshot(method=method) as snapshot:
+                        assert machine.ram is not None
+                        machine.ram.view[0] = 1
+                        machine.restore(snapshot)
+                        snapshot.save(tmp_path / "s.snap")
+                    with Snapshot.load(tmp_path / "s.snap") as loaded:
+                        machine.restore(loaded)
+                forgotten = machine.snapshot()  # released by the collector
+                del forgotten
 
     cycle()
     before = _resources()

@@ -89,6 +89,7 @@ __all__ = [
     "mincore",
     "mmap_anonymous",
     "mmap_fd",
+    "mremap_alias",
     "munmap",
     "uffd_api",
     "uffd_register_wp",
@@ -114,6 +115,7 @@ MAP_FIXED: Final = 0x10
 MAP_ANONYMOUS: Final = 0x20
 MAP_NORESERVE: Final = 0x4000
 MAP_SYNC: Final = 0x80000
+MREMAP_MAYMOVE: Final = 1
 
 # madvise(2) advice.
 MADV_REMOVE: Final = 9
@@ -264,6 +266,9 @@ _mmap.argtypes = [
 _munmap = _libc.munmap
 _munmap.restype = ctypes.c_int
 _munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_mremap = _libc.mremap  # variadic (the new address): only the four fixed arguments are passed
+_mremap.restype = ctypes.c_void_p
+_mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int]
 _madvise = _libc.madvise
 _madvise.restype = ctypes.c_int
 _madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
@@ -422,6 +427,18 @@ def map_sync_supported(fd: int, *, readonly: bool = False) -> bool:
 def munmap(addr: int, size: int) -> None:
     """Unmap ``size`` bytes (rounded up to PAGE_SIZE) at ``addr``."""
     _check(_munmap(addr, size))
+
+
+def mremap_alias(addr: int, size: int) -> int:
+    """A second mapping of the ``size`` bytes of a shared mapping at ``addr`` (mremap(2) with
+    an old size of 0): the same pages at another address, with page tables of its own.
+
+    EINVAL for a private mapping. Returns the new address; unmap it with :func:`munmap`.
+    """
+    result = _mremap(addr, 0, size, MREMAP_MAYMOVE)
+    if result is None or result == _MAP_FAILED:
+        raise _error()
+    return int(result)
 
 
 def madvise(addr: int, size: int, advice: int) -> None:
