@@ -10,14 +10,19 @@ and hint lines, and place main RAM where QEMU shows it, in the flat view and in 
 from __future__ import annotations
 
 import pytest
-from machinectl import Registry
-from machinectl.oracle import OracleConformance
+from machinectl import Machine, Registry
+from machinectl.oracle import OracleConformance, Record
 from machinectl_mips import plugin
 
 
 class TestAgainstQemu(OracleConformance):
     distribution = "machinectl-mips"
     oracle_files = ("data/qemu72.json", "data/qemu50.json", "data/qemu72_types.json")
+
+    def compared_windows(self, machine: Machine, record: Record) -> frozenset[str]:
+        """Every window but boston's flash, whose device register block QEMU cuts out of it
+        and machinectl does not (docs/machine-types.rst)."""
+        return super().compared_windows(machine, record) - {"boston.flash"}
 
     @pytest.mark.parametrize("name", [facts.name for facts in plugin])
     def test_describe_explains_the_layout(self, name: str, oracle_registry: Registry) -> None:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from machinectl import MachineError, MachineState, Registry
+from machinectl import Machine, MachineError, MachineState, Registry
 from machinectl.numa import NumaNode, NumaState
 from machinectl.oracle import DEVICE_NOISE, OracleConformance, Record, load_records
 from machinectl_ppc import plugin
@@ -31,6 +31,12 @@ def nodes_id(record: Record) -> str:
 class TestAgainstQemu(OracleConformance):
     distribution = "machinectl-ppc"
     oracle_files = ("data/qemu72.json", "data/qemu50.json", "data/qemu72_types.json")
+
+    def compared_windows(self, machine: Machine, record: Record) -> frozenset[str]:
+        """Every window but mac99's BIOS, whose device register block QEMU cuts out of it and
+        machinectl does not (docs/machine-types.rst)."""
+        return super().compared_windows(machine, record) - {"ppc_core99.bios"}
+
     #: ``-machine cap-htm=off`` only gets TCG past the transactional memory of pseries-2.8 to
     #: 2.11; it says nothing about RAM (``memory-backend=`` is kept, see :meth:`argv`).
     dropped_options = OracleConformance.dropped_options | {"-machine"}
