@@ -6,8 +6,13 @@ costs a 64 GiB preallocation first):
 
 parse options → select the board → size main RAM (``-m``) → create backend objects, not yet
 allocated → resolve ``-machine memory-backend`` → NUMA options → size checks → the default
-backend → the automatic NUMA node → NUMA completion → board validation → allocate →
-``MachineState.ram`` → ``init_board``.
+backend → the automatic NUMA node → NUMA completion → board validation → the memory-lock
+budget → start thread contexts → lock memory → allocate → ``MachineState.ram`` →
+``init_board``.
+
+Backends with ``prealloc=on`` are preallocated all at once by one pool of threads
+(:mod:`machinectl.prealloc_pool`); ``MACHINECTL_PREALLOC=qemu-7.2`` preallocates them one
+after the other as QEMU 7.2 does, and pins threads only to a ``prealloc-context``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from . import memlock, threadctx
 from . import numa as numa_mod
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError
@@ -38,6 +44,9 @@ from .options import (
 from .plugins import ENV_TARGET, Registry, default_registry
 from .state import MachineState
 
+#: Chooses how backends are preallocated: ``parallel`` (the default) or ``qemu-7.2``.
+ENV_PREALLOC = "MACHINECTL_PREALLOC"
+PREALLOC_MODES = ("parallel", "qemu-7.2")
 RAM_ALIGN = 8192
 U64 = 1 << 64
 GENERIC_PROPERTIES = {
@@ -120,6 +129,11 @@ class Machine:
     #: The QEMU target the machine was built for: the one asked for, else the board's first
     #: (None for a board of every target, such as ``none``, when no target was asked for).
     target: str | None = None
+    #: The ``thread-context`` objects, in command-line order.
+    contexts: list[threadctx.ThreadContext] = attrs.field(factory=list)
+    #: ``-overcommit mem-lock``: ``off``, ``on`` or ``on-fault``.
+    mem_lock: str = "off"
+    _locked: bool = attrs.field(default=False, init=False)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -153,12 +167,15 @@ class Machine:
         mem_prealloc: bool = False,
         numa: Sequence[Mapping[str, object]] = (),
         smp: int = 1,
+        mem_lock: str = "off",
         target: str | None = None,
         registry: Registry | None = None,
         allocate: bool = True,
         progress: Progress | None = None,
     ) -> Machine:
         """Build a machine from keyword arguments: the same pipeline as :meth:`from_argv`.
+
+        ``mem_lock`` is ``-overcommit mem-lock=`` (``off``, ``on`` or ``on-fault``).
 
         ``ram`` is a byte count or a QEMU size string (``"4G"``; a bare number means MiB, as
         with ``-m``). ``objects`` are backend property mappings such as
@@ -168,6 +185,7 @@ class Machine:
             mem_path=mem_path, mem_prealloc=mem_prealloc, smp_cpus=check_smp_cpus(smp)
         )
         line.machine["type"] = machine
+        line._overcommit(f"mem-lock={mem_lock}", line.warnings.append)
         for key, value in (properties or {}).items():
             line.machine[key] = _option_text(value)
         if memory_backend is not None:
@@ -216,7 +234,8 @@ class Machine:
         )
         state.properties = {k: v for k, v in properties.items() if k not in GENERIC_PROPERTIES}
         _check_mem_path_conflict(line, properties)
-        backends = _create_backends(line, properties, board, warnings)
+        contexts = _create_thread_contexts(line)
+        backends = _create_backends(line, properties, board, warnings, contexts)
         memdev = _resolve_memory_backend(properties, backends, state, size)
         state.numa = numa_mod.configure(line.numa, state, backends)
         _check_backend_size(memdev, state)
@@ -231,11 +250,21 @@ class Machine:
         # Checks of the backends' own properties: a dry run refuses what a real run refuses.
         for backend in backends:
             backend.check_numa_policy()
+        mode = _prealloc_mode()
+        _check_mem_lock(line.mem_lock, backends, mode)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = _resolved_target(board, target)
+        machine.contexts, machine.mem_lock = contexts, line.mem_lock
         try:
+            for context in contexts:
+                context.start()
             if allocate:
-                machine._allocate(progress)
+                _place_preallocation(backends, contexts, local=mode == "parallel")
+                machine._locked = memlock.lock(line.mem_lock)
+                if mode == "parallel":
+                    machine._allocate_in_parallel(progress)
+                else:
+                    machine._allocate(progress)
             state.ram, machine.ram_backends = _main_ram(state, memdev, ram_id)
             registry.init_board(state)
         except BaseException:
@@ -252,6 +281,26 @@ class Machine:
                 report = _bind_progress(progress, backend.id)
             backend.allocate(report)
             self.warnings.extend(backend.warnings)
+        self.allocated = True
+
+    def _allocate_in_parallel(self, progress: Progress | None) -> None:
+        """Map every backend, then preallocate all of them at once, with one progress line
+        whose name is the backends' ids joined by commas."""
+        from . import prealloc_pool
+
+        for backend in self.backends:
+            backend.allocate(defer_prealloc=True)
+            self.warnings.extend(backend.warnings)
+        jobs = [job for b in self.backends if (job := b.preallocation_job()) is not None]
+        report = None
+        if progress is not None and jobs:
+            report = _bind_progress(progress, ",".join(job.name for job in jobs))
+            report(0, sum(job.size for job in jobs))
+        try:
+            prealloc_pool.preallocate_all(jobs, report)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise MachineError(f"preallocating memory failed: {reason}") from None
         self.allocated = True
 
     # -- results -----------------------------------------------------------------------------
@@ -311,6 +360,8 @@ class Machine:
             "memdev": [backend.query() for backend in self.backends],
             "memory-size-summary": summary,
             "numa": numa_mod.query(self.state.numa),
+            "thread-contexts": [context.query() for context in self.contexts],
+            "mem-lock": self.mem_lock,
             "mtree": mtree_dict(self.state.system_memory),
             "notices": list(self.notices),
         }
@@ -340,6 +391,10 @@ class Machine:
     def _release(self, abandon: bool) -> None:
         """Close every backend; with ``abandon``, also remove the files they created."""
         self.closed = True
+        threadctx.stop_all(self.contexts)
+        if self._locked:
+            self._locked = False
+            memlock.unlock()
         errors = []
         for backend in reversed(self.backends):
             try:
@@ -451,12 +506,74 @@ def _check_mem_path_conflict(line: CommandLine, props: Mapping[str, Any]) -> Non
         raise MachineError("'-mem-path' can't be used together with'-machine memory-backend'")
 
 
+def _create_thread_contexts(line: CommandLine) -> list[threadctx.ThreadContext]:
+    """Every ``-object thread-context``, checked; their threads start before allocation.
+
+    As in QEMU, they are created before any backend, wherever they are on the command line.
+    """
+    contexts = []
+    for option in line.objects:
+        if option.qom_type == threadctx.QOM_TYPE:
+            context = threadctx.ThreadContext.parse(option)
+            context.wanted_cpus()
+            contexts.append(context)
+    return contexts
+
+
 def _create_backends(
-    line: CommandLine, props: Mapping[str, Any], board: Board, warnings: list[str]
+    line: CommandLine,
+    props: Mapping[str, Any],
+    board: Board,
+    warnings: list[str],
+    contexts: Sequence[threadctx.ThreadContext] = (),
 ) -> list[HostMemoryBackend]:
-    """Every ``-object memory-backend-*``, validated but not allocated."""
+    """Every ``-object memory-backend-*``, validated but not allocated, with its
+    ``prealloc-context`` resolved among the objects that exist when it is created."""
     defaults = _backend_defaults(line, props, board)
-    return [HostMemoryBackend.from_option(o, defaults, warnings.append) for o in line.objects]
+    backends: list[HostMemoryBackend] = []
+    for option in line.objects:
+        if option.qom_type == threadctx.QOM_TYPE:
+            continue
+        backend = HostMemoryBackend.from_option(option, defaults, warnings.append)
+        if backend.prealloc_context:
+            others = [b.id for b in backends]
+            threadctx.resolve(backend.prealloc_context, contexts, others)
+        backends.append(backend)
+    return backends
+
+
+def _prealloc_mode() -> str:
+    mode = os.environ.get(ENV_PREALLOC) or "parallel"
+    if mode not in PREALLOC_MODES:
+        raise MachineError(
+            f"{ENV_PREALLOC}={mode}: expected one of " + ", ".join(PREALLOC_MODES), location=""
+        )
+    return mode
+
+
+def _place_preallocation(
+    backends: Sequence[HostMemoryBackend],
+    contexts: Sequence[threadctx.ThreadContext],
+    *,
+    local: bool,
+) -> None:
+    """Give each backend the CPUs its preallocation threads run on."""
+    for backend in backends:
+        context = None
+        if backend.prealloc_context:
+            context = threadctx.resolve(backend.prealloc_context, contexts, ())
+        backend.prealloc_cpus = threadctx.preallocation_cpus(backend, context, local=local)
+
+
+def _check_mem_lock(mode: str, backends: Sequence[HostMemoryBackend], prealloc: str) -> None:
+    """The memory-lock budget, before anything is allocated."""
+    if mode == "off":
+        return
+    from . import prealloc as prealloc_mod
+
+    ram = sum(-(-b.size // 4096) * 4096 for b in backends)
+    threads = min(os.cpu_count() or 1, prealloc_mod.MAX_THREADS)
+    memlock.check_limit(mode, ram, threads if any(b.prealloc for b in backends) else 0)
 
 
 def _backend_defaults(

@@ -48,6 +48,9 @@ __all__ = [
     "MAP_SHARED_VALIDATE",
     "MAP_SYNC",
     "MAX_NODES",
+    "MCL_CURRENT",
+    "MCL_FUTURE",
+    "MCL_ONFAULT",
     "MFD_ALLOW_SEALING",
     "MFD_CLOEXEC",
     "MFD_HUGETLB",
@@ -74,8 +77,10 @@ __all__ = [
     "mbind",
     "memfd_create",
     "mincore",
+    "mlockall",
     "mmap_anonymous",
     "mmap_fd",
+    "munlockall",
     "munmap",
 ]
 
@@ -96,6 +101,11 @@ MAP_FIXED: Final = 0x10
 MAP_ANONYMOUS: Final = 0x20
 MAP_NORESERVE: Final = 0x4000
 MAP_SYNC: Final = 0x80000
+
+# mlockall(2) flags (identical on x86-64 and aarch64).
+MCL_CURRENT: Final = 1
+MCL_FUTURE: Final = 2
+MCL_ONFAULT: Final = 4
 
 # madvise(2) advice.
 MADV_REMOVE: Final = 9
@@ -188,6 +198,12 @@ _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int6
 _fstatfs = _libc.fstatfs
 _fstatfs.restype = ctypes.c_int
 _fstatfs.argtypes = [ctypes.c_int, ctypes.POINTER(_StatFs)]
+_mlockall = _libc.mlockall
+_mlockall.restype = ctypes.c_int
+_mlockall.argtypes = [ctypes.c_int]
+_munlockall = _libc.munlockall
+_munlockall.restype = ctypes.c_int
+_munlockall.argtypes = []
 _syscall = _libc.syscall  # variadic: every argument is passed as an explicit ctypes value
 _syscall.restype = ctypes.c_long
 
@@ -470,3 +486,13 @@ def default_hugepage_size(meminfo: str = "/proc/meminfo") -> int | None:
     except FileNotFoundError:
         return None
     return None
+
+
+def mlockall(flags: int) -> None:
+    """mlockall(2): lock the process's pages (``MCL_*`` flags)."""
+    _check(_mlockall(flags))
+
+
+def munlockall() -> None:
+    """munlockall(2): unlock every page of the process."""
+    _check(_munlockall())
