@@ -242,6 +242,22 @@ def visitor_uint(name: str, text: str, bits: int) -> int:
     return value
 
 
+def visitor_int(name: str, text: str) -> int:
+    """A signed 64-bit integer given to an options-visitor struct (``-numa cpu,node-id=``)."""
+    body = text.lstrip(" \t\n\v\f\r")
+    sign = -1 if body[:1] == "-" else 1
+    body = body[1:] if body[:1] in ("+", "-") else body
+    try:
+        if not body or body[:1] in "+-" or body[:1].isspace():
+            raise SizeSyntaxError()
+        value, end = _strtou64_auto(body)
+        if end != len(body) or not -(1 << 63) <= sign * value < 1 << 63:
+            raise SizeSyntaxError()
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects an int64 value") from None
+    return sign * value
+
+
 def visitor_uint_list(name: str, texts: Sequence[str], bits: int) -> list[int]:
     """A repeated integer list with ``A-B`` ranges (``host-nodes=0-1,host-nodes=3``)."""
     values: list[int] = []
