@@ -507,16 +507,21 @@ def _check_mem_path_conflict(line: CommandLine, props: Mapping[str, Any]) -> Non
 
 
 def _create_thread_contexts(line: CommandLine) -> list[threadctx.ThreadContext]:
-    """Every ``-object thread-context``, checked; their threads start before allocation.
+    """Every ``-object thread-context``, checked.
 
-    As in QEMU, they are created before any backend, wherever they are on the command line.
+    As in QEMU, they are created before any backend, wherever they are on the command line:
+    each thread is started and given its affinity here, so that a refused affinity is
+    reported first, then stopped again; the machine starts them for good once every check
+    passed.
     """
-    contexts = []
-    for option in line.objects:
-        if option.qom_type == threadctx.QOM_TYPE:
-            context = threadctx.ThreadContext.parse(option)
-            context.wanted_cpus()
-            contexts.append(context)
+    contexts = [
+        threadctx.ThreadContext.parse(option)
+        for option in line.objects
+        if option.qom_type == threadctx.QOM_TYPE
+    ]
+    for context in contexts:
+        context.start()
+        context.stop()
     return contexts
 
 

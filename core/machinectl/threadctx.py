@@ -117,6 +117,7 @@ class ThreadContext:
         """Create the context's thread and give it the affinity asked for."""
         cpus = self.wanted_cpus()
         started = threading.Event()
+        self._stop = threading.Event()
         thread = threading.Thread(
             target=self._run, args=(started,), name=f"TC {self.id}", daemon=True
         )
