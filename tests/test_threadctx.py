@@ -160,7 +160,13 @@ def test_a_refused_machine_leaves_no_context_thread() -> None:
     before = set(os.listdir("/proc/self/task"))
     with pytest.raises(MachineError, match="Device 'nope' not found"):
         Machine.from_argv(
-            ["-M", "none", "-object", "thread-context,id=tc", *_ram("m", extra=",prealloc-context=nope")]
+            [
+                "-M",
+                "none",
+                "-object",
+                "thread-context,id=tc",
+                *_ram("m", extra=",prealloc-context=nope"),
+            ]
         )
     assert set(os.listdir("/proc/self/task")) == before
 
@@ -259,9 +265,7 @@ def test_an_unknown_preallocation_mode_is_refused(monkeypatch: pytest.MonkeyPatc
 
 def test_the_budget_check_names_the_limit_and_the_need() -> None:
     with pytest.raises(MachineError) as info:
-        memlock.check_limit(
-            "on", 1 << 30, 2, limit=64 * MiB, mapped=30 * MiB, privileged=False
-        )
+        memlock.check_limit("on", 1 << 30, 2, limit=64 * MiB, mapped=30 * MiB, privileged=False)
     text = str(info.value)
     assert "\n" not in text
     assert text.startswith("-overcommit mem-lock=on: locking needs ")
@@ -310,9 +314,14 @@ def _as_nobody(memlock_limit: int, *args: str) -> subprocess.CompletedProcess[st
         memlock_limit = min(memlock_limit, hard)
     return subprocess.run(
         [
-            prlimit, f"--memlock={memlock_limit}",
-            setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *args,
-        ],  # fmt: skip
+            prlimit,
+            f"--memlock={memlock_limit}",
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            *args,
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -13,7 +13,8 @@ their own, works through all the backends at once in :data:`prealloc.CHUNK_SIZE`
 * Work is shared out piece by piece, not in fixed ranges, so a thread that finishes early
   takes over work from a slower backend; the least-served backend goes first.
 
-Progress is counted over all backends together, in the calling thread. Failures and
+Progress is counted over all backends together, in the calling thread, after every piece.
+Failures and
 interrupts stop every thread within one piece; no thread outlives :func:`preallocate_all`.
 """
 
@@ -90,6 +91,9 @@ class _Pool:
         self.stop = threading.Event()
         self.error: BaseException | None = None
         self.everywhere = frozenset(os.sched_getaffinity(0))
+        #: Released after every piece and when a thread ends: the calling thread looks then.
+        self.tick = threading.Semaphore(0)
+        self.ended = 0
 
     def _take(self) -> tuple[Job, int, int] | None:
         """The next piece: from the job with the fewest threads for its remaining work."""
@@ -119,6 +123,7 @@ class _Pool:
                 with self.lock:
                     job.active -= 1
                     job.done += length
+                self.tick.release()
 
 
 def preallocate_all(
@@ -143,7 +148,6 @@ def preallocate_all(
     pool = _Pool(jobs, chunk_size)
     count = budget(jobs, cpus)
     start = threading.Event()
-    finished = threading.Semaphore(0)
 
     def body() -> None:
         try:
@@ -153,7 +157,9 @@ def preallocate_all(
             pool.error = pool.error or error
             pool.stop.set()
         finally:
-            finished.release()
+            with pool.lock:
+                pool.ended += 1
+            pool.tick.release()
 
     threads: list[threading.Thread] = []
     reported = -1
@@ -172,11 +178,12 @@ def preallocate_all(
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         start.set()
-        pending = len(threads)
-        while pending:
-            if finished.acquire(timeout=prealloc.PROGRESS_INTERVAL):
-                pending -= 1
-            done = sum(job.done for job in jobs)
+        running = True
+        while running:
+            pool.tick.acquire(timeout=prealloc.PROGRESS_INTERVAL)
+            with pool.lock:
+                running = pool.ended < len(threads)
+                done = sum(job.done for job in jobs)
             if progress is not None and done != reported:
                 progress(done, total)
                 reported = done

@@ -14,6 +14,7 @@ Not used by the tests themselves.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -84,7 +85,13 @@ CASES: list[list[str]] = [
     [*NONE, *_tc("id=tc,cpu-affinity=1"), "-object", f"{RAM},prealloc-context=objects/tc"],
     [*NONE, *_tc("id=tc,cpu-affinity=1"), "-object", f"{RAM},prealloc-context=/objects/tcx"],
     [*NONE, *_tc("id=tc"), *_tc("id=tc2"), "-object", f"{RAM},prealloc-context=/objects"],
-    [*NONE, "-object", "memory-backend-ram,id=m0,size=64M", "-object", f"{RAM},prealloc-context=m0"],
+    [
+        *NONE,
+        "-object",
+        "memory-backend-ram,id=m0,size=64M",
+        "-object",
+        f"{RAM},prealloc-context=m0",
+    ],
     [*NONE, "-object", f"{RAM},prealloc-context=m"],
     [*NONE, "-object", f"{RAM},prealloc-context=tc,size=0", *_tc("id=tc,cpu-affinity=1")],
     [*NONE, "-object", "memory-backend-ram,id=m,size=0", *_tc("id=tc,cpu-affinity=7")],
@@ -115,17 +122,43 @@ CASES: list[list[str]] = [
     [*THREE, "-numa", "dist,src=0,dst=1,val=20", "-numa", "dist,src=1,dst=2,val=20"],
     [
         *THREE,
-        "-numa", "dist,src=0,dst=1,val=20", "-numa", "dist,src=1,dst=0,val=30",
-        "-numa", "dist,src=0,dst=2,val=20", "-numa", "dist,src=1,dst=2,val=20",
-    ],  # fmt: skip
+        "-numa",
+        "dist,src=0,dst=1,val=20",
+        "-numa",
+        "dist,src=1,dst=0,val=30",
+        "-numa",
+        "dist,src=0,dst=2,val=20",
+        "-numa",
+        "dist,src=1,dst=2,val=20",
+    ],
     [
         *THREE,
-        "-numa", "dist,src=0,dst=1,val=20", "-numa", "dist,src=1,dst=0,val=30",
-        "-numa", "dist,src=0,dst=2,val=20", "-numa", "dist,src=1,dst=2,val=20",
-        "-numa", "dist,src=2,dst=0,val=25", "-numa", "dist,src=2,dst=1,val=20",
-    ],  # fmt: skip
+        "-numa",
+        "dist,src=0,dst=1,val=20",
+        "-numa",
+        "dist,src=1,dst=0,val=30",
+        "-numa",
+        "dist,src=0,dst=2,val=20",
+        "-numa",
+        "dist,src=1,dst=2,val=20",
+        "-numa",
+        "dist,src=2,dst=0,val=25",
+        "-numa",
+        "dist,src=2,dst=1,val=20",
+    ],
     ["-M", "pc", "-m", "256M", "-numa", "dist,src=0,dst=1,val=20"],
-    ["-M", "pc", "-m", "100M", "-numa", "node", "-numa", "node", "-numa", "dist,src=0,dst=1,val=20"],
+    [
+        "-M",
+        "pc",
+        "-m",
+        "100M",
+        "-numa",
+        "node",
+        "-numa",
+        "node",
+        "-numa",
+        "dist,src=0,dst=1,val=20",
+    ],
     [*NONE, "-numa", "dist,src=0,dst=0,val=10"],
     # -numa cpu
     [*TWO, "-numa", "cpu,node-id=x"],
@@ -169,8 +202,22 @@ CASES: list[list[str]] = [
     [*HMAT, *LB0, "-numa", CACHE.format(n=2, s="10K", l=1)],
     [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="10K", l=0)],
     [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="10K", l=4)],
-    [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="10K", l=1), "-numa", CACHE.format(n=0, s="10K", l=1)],
-    [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="10K", l=1), "-numa", CACHE.format(n=0, s="20K", l=2)],
+    [
+        *HMAT,
+        *LB0,
+        "-numa",
+        CACHE.format(n=0, s="10K", l=1),
+        "-numa",
+        CACHE.format(n=0, s="10K", l=1),
+    ],
+    [
+        *HMAT,
+        *LB0,
+        "-numa",
+        CACHE.format(n=0, s="10K", l=1),
+        "-numa",
+        CACHE.format(n=0, s="20K", l=2),
+    ],
     [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="20K", l=2)],
     [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="10K", l=1).replace("direct", "x")],
     [*HMAT, *LB0, "-numa", CACHE.format(n=0, s="10K", l=1).replace("write-back", "x")],
@@ -183,7 +230,7 @@ CASES: list[list[str]] = [
 def _contexts(argv: list[str]) -> list[str]:
     return [
         re.search(r"id=([^,]+)", text)[1]  # type: ignore[index]
-        for option, text in zip(argv, argv[1:], strict=False)
+        for option, text in itertools.pairwise(argv)
         if option == "-object" and text.startswith("thread-context")
     ]
 
