@@ -577,8 +577,12 @@ def _check_mem_lock(mode: str, backends: Sequence[HostMemoryBackend], prealloc: 
     from . import prealloc as prealloc_mod
 
     ram = sum(-(-b.size // 4096) * 4096 for b in backends)
-    threads = min(os.cpu_count() or 1, prealloc_mod.MAX_THREADS)
-    memlock.check_limit(mode, ram, threads if any(b.prealloc for b in backends) else 0)
+    cpus = os.cpu_count() or 1
+    # Threads that will exist at once, each with a locked stack: the pool's, or the most any
+    # one backend starts.
+    each = [min(b.prealloc_threads, cpus, prealloc_mod.MAX_THREADS) for b in backends if b.prealloc]
+    threads = min(cpus, sum(each)) if prealloc == "parallel" else max(each, default=0)
+    memlock.check_limit(mode, ram, threads)
 
 
 def _backend_defaults(

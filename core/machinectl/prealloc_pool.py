@@ -2,9 +2,9 @@
 
 QEMU 7.2 preallocates each backend when it is created, one after the other, each with its
 own ``prealloc-threads`` threads. QEMU 9.0 starts every backend's threads and waits for all of
-them at the end. machinectl goes one step further: one pool of threads, as many as the host
-has CPUs (at most :data:`prealloc.MAX_THREADS`) and no more than the backends would use on
-their own, works through all the backends at once in :data:`prealloc.CHUNK_SIZE` pieces.
+them at the end, however many that makes. machinectl goes one step further: one pool of
+threads, as many as the host has CPUs and no more than the backends would use on their own,
+works through all the backends at once in :data:`prealloc.CHUNK_SIZE` pieces.
 
 * A backend never has more threads at work than QEMU 7.2 would give it
   (:func:`prealloc.thread_count`, counting the CPUs it may run on).
@@ -77,10 +77,10 @@ class Job:
 
 
 def budget(jobs: Sequence[Job], online_cpus: int) -> int:
-    """The pool's thread count: the host's CPUs, at most MAX_THREADS, at most what the jobs
-    would use on their own, at least one."""
+    """The pool's thread count: the host's CPUs, at most what the jobs would use on their
+    own (each at most MAX_THREADS), at least one."""
     wanted = sum(job.limit for job in jobs)
-    return max(1, min(online_cpus if online_cpus > 0 else 1, prealloc.MAX_THREADS, wanted))
+    return max(1, min(online_cpus if online_cpus > 0 else 1, wanted))
 
 
 class _Pool:
