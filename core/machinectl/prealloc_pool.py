@@ -147,6 +147,17 @@ def preallocate_all(
         return
     pool = _Pool(jobs, chunk_size)
     count = budget(jobs, cpus)
+    if count == 1 and all(job.cpus is None for job in jobs):
+        # One thread that may run anywhere: the calling thread does the work, as in QEMU.
+        done = 0
+        while (piece := pool._take()) is not None:
+            job, offset, length = piece
+            assert job.fill is not None
+            job.fill(job.addr + offset, length)
+            job.active, job.done, done = job.active - 1, job.done + length, done + length
+            if progress is not None:
+                progress(done, total)
+        return
     start = threading.Event()
 
     def body() -> None:
