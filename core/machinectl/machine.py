@@ -295,7 +295,7 @@ class Machine:
         report = None
         if progress is not None and jobs:
             report = _bind_progress(progress, ",".join(job.name for job in jobs))
-            report(0, sum(job.size for job in jobs))
+            report(0, sum(-(-job.size // job.page_size) * job.page_size for job in jobs))
         try:
             prealloc_pool.preallocate_all(jobs, report)
         except OSError as exc:
