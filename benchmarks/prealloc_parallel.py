@@ -125,10 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--total", default="2G", help="guest RAM per configuration (2G)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", action="append", default=[], help="configurations whose name contains this"
+    )
     args = parser.parse_args(argv)
     total = int(args.total[:-1]) * {"M": MiB, "G": GiB}[args.total[-1].upper()]
     ways = ["machinectl", "machinectl 7.2"] + (["QEMU 7.2"] if shutil.which(QEMU) else [])
     configs = configurations(total, sorted(os.sched_getaffinity(0)))
+    if args.only:
+        configs = {k: v for k, v in configs.items() if any(part in k for part in args.only)}
     jobs = [
         (name, way, size)
         for name, options in configs.items()
