@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,6 +154,11 @@ def test_a_context_thread_ends_with_the_machine() -> None:
     tid = machine.contexts[0].thread_id
     assert str(tid) in os.listdir("/proc/self/task")
     machine.close()
+    assert machine.contexts[0].thread_id == -1
+    # join() returns once the thread's code is done; the kernel's task ends just after.
+    deadline = time.monotonic() + 5
+    while str(tid) in os.listdir("/proc/self/task") and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert str(tid) not in os.listdir("/proc/self/task")
 
 
@@ -168,7 +174,10 @@ def test_a_refused_machine_leaves_no_context_thread() -> None:
                 *_ram("m", extra=",prealloc-context=nope"),
             ]
         )
-    assert set(os.listdir("/proc/self/task")) == before
+    deadline = time.monotonic() + 5
+    while not set(os.listdir("/proc/self/task")) <= before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(os.listdir("/proc/self/task")) <= before
 
 
 def test_node_cpus_from_sysfs(tmp_path: Path) -> None:
