@@ -330,9 +330,9 @@ def allocations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     log: list[str] = []
     original = HostMemoryBackend.allocate
 
-    def spy(self: HostMemoryBackend, progress: object = None) -> None:
+    def spy(self: HostMemoryBackend, progress: object = None, **options: bool) -> None:
         log.append(f"allocate {self.id}")
-        original(self, None)
+        original(self, None, **options)
 
     monkeypatch.setattr(HostMemoryBackend, "allocate", spy)
     yield log

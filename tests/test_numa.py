@@ -755,11 +755,45 @@ def test_hmat_initiators(test_registry: Registry, nodes: str, message: str | Non
 # -- other kinds of -numa, output ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["cpu,node-id=0,socket-id=0", "dist,src=0,dst=1,val=20",
-                                  "hmat-lb,initiator=0", "hmat-cache,node-id=0"])  # fmt: skip
-def test_other_numa_kinds_are_refused_clearly(test_registry: Registry, kind: str) -> None:
+def test_numa_cpu_is_refused_clearly(test_registry: Registry) -> None:
+    kind = "cpu,node-id=0,socket-id=0"
     message, _ = outcome(test_registry, f"-M testnuma-1.0 -numa node,mem=128 -numa {kind}")
-    assert message.startswith(f"-numa {kind}: '-numa {kind.partition(',')[0]}' is not supported")
+    assert message.startswith(f"-numa {kind}: '-numa cpu' is not supported")
+
+
+@pytest.mark.parametrize(
+    ("dists", "table"),
+    [
+        ("0:1:20", [[10, 20], [20, 10]]),
+        ("0:1:20 1:0:30", [[10, 20], [30, 10]]),
+        ("0:1:20 0:0:10 1:1:10", [[10, 20], [20, 10]]),
+        ("0:1:15 1:2:25 0:2:35", [[10, 15, 35], [15, 10, 25], [35, 25, 10]]),
+    ],
+)
+def test_numa_distances_are_completed_as_qemu_completes_them(
+    test_registry: Registry, dists: str, table: list[list[int]]
+) -> None:
+    count = len(table)
+    sizes = [128 // count] * (count - 1) + [128 - 128 // count * (count - 1)]
+    nodes = " ".join(f"-numa node,mem={size}" for size in sizes)
+    options = " ".join(
+        f"-numa dist,src={src},dst={dst},val={val}"
+        for src, dst, val in (item.split(":") for item in dists.split())
+    )
+    with build(test_registry, f"-M testnuma-1.0 {nodes} {options}") as machine:
+        rows = [node["distances"] for node in machine.query()["numa"]]
+        text = machine.numa_text()
+    assert rows == table
+    shown = text.split("node distances:\n", 1)[1].splitlines()
+    assert shown[0].split() == ["node", *map(str, range(count))]
+    for index, row in enumerate(table):
+        assert shown[1 + index].split() == [f"{index}:", *map(str, row)]
+
+
+def test_without_distances_none_are_shown(test_registry: Registry) -> None:
+    with build(test_registry, "-M testnuma-1.0 -numa node,mem=128") as machine:
+        assert "distances" not in machine.query()["numa"][0]
+        assert "node distances" not in machine.numa_text()
 
 
 def test_without_numa_info_numa_says_0_nodes(test_registry: Registry) -> None:

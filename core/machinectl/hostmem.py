@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from . import prealloc, signals, syscalls
+from . import prealloc, prealloc_pool, signals, syscalls
 from .errors import MachineError, did_you_mean
 from .mapping import HostMapping
 from .options import (
@@ -132,6 +132,7 @@ class HostMemoryBackend:
         "merge": "bool",
         "policy": "policy",
         "prealloc": "bool",
+        "prealloc-context": "link",
         "prealloc-threads": "u32",
         "share": "bool",
         "reserve": "bool",
@@ -154,6 +155,10 @@ class HostMemoryBackend:
     host_nodes: tuple[int, ...] = ()
     policy: str = "default"
     x_use_canonical_path_for_ramblock_id: bool = False
+    #: ``prealloc-context``: the path of a thread context ("" or None: none).
+    prealloc_context: str | None = None
+    #: The CPUs the preallocation threads run on (None: any), set before allocation.
+    prealloc_cpus: frozenset[int] | None = attrs.field(default=None, init=False)
     #: Set once the machine uses the backend as RAM (QEMU's ``is_mapped``).
     mapped: bool = attrs.field(default=False, init=False)
     #: What the allocation found worth telling the user (``machinectl: warning: ...``).
@@ -280,10 +285,12 @@ class HostMemoryBackend:
     def allocated(self) -> bool:
         return self._memory is not None
 
-    def allocate(self, progress: Progress | None = None) -> None:
+    def allocate(self, progress: Progress | None = None, *, defer_prealloc: bool = False) -> None:
         """Map host memory, advise, bind, preallocate; on any failure release everything.
 
-        ``progress(done, total)`` follows the preallocation, in bytes.
+        ``progress(done, total)`` follows the preallocation, in bytes. With
+        ``defer_prealloc`` the memory is not populated here: :meth:`preallocation_job`
+        describes the work, for a caller that preallocates several backends at once.
         """
         if self._memory is not None:
             return
@@ -293,7 +300,7 @@ class HostMemoryBackend:
             memory = self._map(resources, creation)
             self._advise(memory.mapping)
             self._bind(memory.mapping)
-            if self.prealloc:
+            if self.prealloc and not defer_prealloc:
                 self._preallocate(memory, progress)
         except BaseException:
             # The undoing runs whole, whatever signal arrives meanwhile (delivered after it).
@@ -400,6 +407,7 @@ class HostMemoryBackend:
                 fd=memory.fd,
                 progress=progress,
                 readonly=mapping.readonly,
+                cpus=self.prealloc_cpus,
             )
         except prealloc.ThreadCreationError as exc:
             raise MachineError(
@@ -409,6 +417,22 @@ class HostMemoryBackend:
             ) from None
         except OSError as exc:
             raise MachineError(f"preallocating memory failed: {_strerror(exc)}") from None
+
+    def preallocation_job(self) -> prealloc_pool.Job | None:
+        """The preallocation an allocation with ``defer_prealloc`` left to do (None: none)."""
+        if not self.prealloc or self._memory is None:
+            return None
+        mapping = self._memory.mapping
+        return prealloc_pool.Job(
+            self.id,
+            mapping.addr,
+            mapping.size,
+            mapping.page_size,
+            self.prealloc_threads,
+            fd=self._memory.fd,
+            readonly=mapping.readonly,
+            cpus=self.prealloc_cpus,
+        )
 
     # -- use -----------------------------------------------------------------------------------
 

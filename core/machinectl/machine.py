@@ -6,8 +6,13 @@ costs a 64 GiB preallocation first):
 
 parse options → select the board → size main RAM (``-m``) → create backend objects, not yet
 allocated → resolve ``-machine memory-backend`` → NUMA options → size checks → the default
-backend → the automatic NUMA node → NUMA completion → board validation → allocate →
-``MachineState.ram`` → ``init_board``.
+backend → the automatic NUMA node → NUMA completion → board validation → the memory-lock
+budget → start thread contexts → lock memory → allocate → ``MachineState.ram`` →
+``init_board``.
+
+Backends with ``prealloc=on`` are preallocated all at once by one pool of threads
+(:mod:`machinectl.prealloc_pool`); ``MACHINECTL_PREALLOC=qemu-7.2`` preallocates them one
+after the other as QEMU 7.2 does, and pins threads only to a ``prealloc-context``.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import memlock, signals, threadctx
 from . import numa as numa_mod
-from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
 from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
@@ -40,6 +45,9 @@ from .state import MachineState
 if TYPE_CHECKING:
     from .snapshot import Snapshot, Tracker
 
+#: Chooses how backends are preallocated: ``parallel`` (the default) or ``qemu-7.2``.
+ENV_PREALLOC = "MACHINECTL_PREALLOC"
+PREALLOC_MODES = ("parallel", "qemu-7.2")
 RAM_ALIGN = 8192
 U64 = 1 << 64
 GENERIC_PROPERTIES = {
@@ -147,6 +155,11 @@ class Machine:
     #: ``("add" | "del", id)`` in the order ``/objects`` gained and lost children: QEMU lists
     #: them in the order of its hash table, which depends on that history.
     object_log: list[tuple[str, str]] = attrs.field(factory=list)
+    #: The ``thread-context`` objects, in command-line order.
+    contexts: list[threadctx.ThreadContext] = attrs.field(factory=list)
+    #: ``-overcommit mem-lock``: ``off``, ``on`` or ``on-fault``.
+    mem_lock: str = "off"
+    _locked: bool = attrs.field(default=False, init=False)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -183,12 +196,15 @@ class Machine:
         mem_prealloc: bool = False,
         numa: Sequence[Mapping[str, object]] = (),
         smp: int = 1,
+        mem_lock: str = "off",
         target: str | None = None,
         registry: Registry | None = None,
         allocate: bool = True,
         progress: Progress | None = None,
     ) -> Machine:
         """Build a machine from keyword arguments: the same pipeline as :meth:`from_argv`.
+
+        ``mem_lock`` is ``-overcommit mem-lock=`` (``off``, ``on`` or ``on-fault``).
 
         ``ram`` is a byte count or a QEMU size string (``"4G"``; a bare number means MiB, as
         with ``-m``). ``objects`` are backend property mappings such as
@@ -210,6 +226,8 @@ class Machine:
             numa=numa,
             smp=smp,
         )
+        if mem_lock != "off":
+            argv = [*argv, "-overcommit", f"mem-lock={_option_value('mem_lock', mem_lock)}"]
         _check_build_arguments("create", registry, allocate, progress, target)
         return cls.build(CommandLine.from_argv(argv), registry, allocate, progress, target=target)
 
@@ -243,7 +261,8 @@ class Machine:
         )
         state.properties = {k: v for k, v in properties.items() if k not in GENERIC_PROPERTIES}
         _check_mem_path_conflict(line, properties)
-        backends = _create_backends(line, properties, board, warnings)
+        contexts = _create_thread_contexts(line)
+        backends = _create_backends(line, properties, board, warnings, contexts)
         memdev = _resolve_memory_backend(properties, backends, state, size)
         state.numa = numa_mod.configure(line.numa, state, backends)
         _check_backend_size(memdev, state)
@@ -258,13 +277,23 @@ class Machine:
         # Checks of the backends' own properties: a dry run refuses what a real run refuses.
         for backend in backends:
             backend.check_numa_policy()
+        mode = _prealloc_mode()
+        _check_mem_lock(line.mem_lock, backends, mode)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = _resolved_target(board, target)
         machine.backend_defaults = _backend_defaults(line, properties, board)
         machine.object_log = [("add", backend.id) for backend in backends]
+        machine.contexts, machine.mem_lock = contexts, line.mem_lock
         try:
+            for context in contexts:
+                context.start()
             if allocate:
-                machine._allocate(progress)
+                _place_preallocation(backends, contexts, local=mode == "parallel")
+                machine._locked = memlock.lock(line.mem_lock)
+                if mode == "parallel":
+                    machine._allocate_in_parallel(progress)
+                else:
+                    machine._allocate(progress)
             state.ram, machine.ram_backends = _main_ram(state, memdev, ram_id)
             registry.init_board(state)
         except BaseException:
@@ -281,6 +310,26 @@ class Machine:
                 report = _bind_progress(progress, backend.id)
             backend.allocate(report)
             self.warnings.extend(backend.warnings)
+        self.allocated = True
+
+    def _allocate_in_parallel(self, progress: Progress | None) -> None:
+        """Map every backend, then preallocate all of them at once, with one progress line
+        whose name is the backends' ids joined by commas."""
+        from . import prealloc_pool
+
+        for backend in self.backends:
+            backend.allocate(defer_prealloc=True)
+            self.warnings.extend(backend.warnings)
+        jobs = [job for b in self.backends if (job := b.preallocation_job()) is not None]
+        report = None
+        if progress is not None and jobs:
+            report = _bind_progress(progress, ",".join(job.name for job in jobs))
+            report(0, sum(-(-job.size // job.page_size) * job.page_size for job in jobs))
+        try:
+            prealloc_pool.preallocate_all(jobs, report)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise MachineError(f"preallocating memory failed: {reason}") from None
         self.allocated = True
 
     # -- results -----------------------------------------------------------------------------
@@ -413,6 +462,8 @@ class Machine:
             "memdev": [backend.query() for backend in self.backends],
             "memory-size-summary": summary,
             "numa": numa_mod.query(self.state.numa),
+            "thread-contexts": [context.query() for context in self.contexts],
+            "mem-lock": self.mem_lock,
             "mtree": mtree_dict(self.state.system_memory),
             "notices": list(self.notices),
         }
@@ -533,6 +584,10 @@ class Machine:
         if self._tracker is not None:
             self._tracker.close()
             self._tracker = None
+        threadctx.stop_all(self.contexts)
+        if self._locked:
+            self._locked = False
+            memlock.unlock()
         errors = []
         with signals.held():
             self.closed = True
@@ -785,12 +840,83 @@ def _check_mem_path_conflict(line: CommandLine, props: Mapping[str, Any]) -> Non
         raise MachineError("'-mem-path' can't be used together with'-machine memory-backend'")
 
 
+def _create_thread_contexts(line: CommandLine) -> list[threadctx.ThreadContext]:
+    """Every ``-object thread-context``, checked.
+
+    As in QEMU, they are created before any backend, wherever they are on the command line:
+    each thread is started and given its affinity here, so that a refused affinity is
+    reported first, then stopped again; the machine starts them for good once every check
+    passed.
+    """
+    contexts = [
+        threadctx.ThreadContext.parse(option)
+        for option in line.objects
+        if option.qom_type == threadctx.QOM_TYPE
+    ]
+    for context in contexts:
+        context.start()
+        context.stop()
+    return contexts
+
+
 def _create_backends(
-    line: CommandLine, props: Mapping[str, Any], board: Board, warnings: list[str]
+    line: CommandLine,
+    props: Mapping[str, Any],
+    board: Board,
+    warnings: list[str],
+    contexts: Sequence[threadctx.ThreadContext] = (),
 ) -> list[HostMemoryBackend]:
-    """Every ``-object memory-backend-*``, validated but not allocated."""
+    """Every ``-object memory-backend-*``, validated but not allocated, with its
+    ``prealloc-context`` resolved among the objects that exist when it is created."""
     defaults = _backend_defaults(line, props, board)
-    return [HostMemoryBackend.from_option(o, defaults, warnings.append) for o in line.objects]
+    backends: list[HostMemoryBackend] = []
+    for option in line.objects:
+        if option.qom_type == threadctx.QOM_TYPE:
+            continue
+        backend = HostMemoryBackend.from_option(option, defaults, warnings.append)
+        if backend.prealloc_context:
+            others = [b.id for b in backends]
+            threadctx.resolve(backend.prealloc_context, contexts, others)
+        backends.append(backend)
+    return backends
+
+
+def _prealloc_mode() -> str:
+    mode = os.environ.get(ENV_PREALLOC) or "parallel"
+    if mode not in PREALLOC_MODES:
+        raise MachineError(
+            f"{ENV_PREALLOC}={mode}: expected one of " + ", ".join(PREALLOC_MODES), location=""
+        )
+    return mode
+
+
+def _place_preallocation(
+    backends: Sequence[HostMemoryBackend],
+    contexts: Sequence[threadctx.ThreadContext],
+    *,
+    local: bool,
+) -> None:
+    """Give each backend the CPUs its preallocation threads run on."""
+    for backend in backends:
+        context = None
+        if backend.prealloc_context:
+            context = threadctx.resolve(backend.prealloc_context, contexts, ())
+        backend.prealloc_cpus = threadctx.preallocation_cpus(backend, context, local=local)
+
+
+def _check_mem_lock(mode: str, backends: Sequence[HostMemoryBackend], prealloc: str) -> None:
+    """The memory-lock budget, before anything is allocated."""
+    if mode == "off":
+        return
+    from . import prealloc as prealloc_mod
+
+    ram = sum(-(-b.size // 4096) * 4096 for b in backends)
+    cpus = os.cpu_count() or 1
+    # Threads that will exist at once, each with a locked stack: the pool's, or the most any
+    # one backend starts.
+    each = [min(b.prealloc_threads, cpus, prealloc_mod.MAX_THREADS) for b in backends if b.prealloc]
+    threads = min(cpus, sum(each)) if prealloc == "parallel" else max(each, default=0)
+    memlock.check_limit(mode, ram, threads)
 
 
 def _backend_defaults(

@@ -16,10 +16,16 @@ With the legacy ``mem=`` main RAM stays the one default backend of the full size
 sizes only describe the topology. Nodes without memory do not share RAM out any more (QEMU
 5.2 dropped that): the total must match.
 
-Only ``-numa node`` is modelled. ``cpu``, ``dist``, ``hmat-lb`` and ``hmat-cache`` are
-recognised and refused with a message: they describe CPU topology and ACPI tables, not
-guest RAM. ``cpus=`` is checked and shown, nothing more. ``initiator=`` needs a board that
-declares the ``hmat`` machine property and has it on.
+``-numa dist`` gives distances between nodes declared before it, with QEMU's checks; once the
+nodes are complete, the table must name every pair at least once (both directions of every
+pair when one pair is asymmetric) and is completed as QEMU completes it: a missing distance
+is the one of the opposite direction, a node's own distance is 10. ``-numa hmat-lb`` and
+``-numa hmat-cache`` (with ``-machine hmat=on``) are checked and recorded with QEMU 7.2's
+rules and messages: latencies and bandwidths must fit the table's 16-bit entries over a
+common base, a cache level needs the node's latency and bandwidth and the level above it.
+``-numa cpu`` needs a CPU topology, which machinectl does not model: it is refused once its
+``node-id`` passed QEMU's checks. ``cpus=`` is checked and shown, nothing more.
+``initiator=`` needs a board that declares the ``hmat`` machine property and has it on.
 """
 
 from __future__ import annotations
@@ -30,7 +36,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import MachineError
-from .options import SizeSyntaxError, parse_size, visitor_size, visitor_uint, visitor_uint_list
+from .options import (
+    SizeSyntaxError,
+    parse_enum,
+    parse_size,
+    visitor_int,
+    visitor_size,
+    visitor_uint,
+    visitor_uint_list,
+)
 
 if TYPE_CHECKING:
     from .boards import BoardSpec
@@ -45,12 +59,55 @@ _U64 = 1 << 64
 TYPES = ("node", "dist", "cpu", "hmat-lb", "hmat-cache")
 #: ``-numa node`` members in QEMU's schema order, which is the order their errors come in.
 NODE_KEYS = ("nodeid", "cpus", "mem", "memdev", "initiator")
-_REFUSED = {
-    "cpu": "'-numa cpu' is not supported: machinectl models no CPU topology; "
-    "place CPUs with -numa node,cpus= instead",
-    "dist": "'-numa dist' is not supported: machinectl builds no NUMA distance table",
-    "hmat-lb": "'-numa hmat-lb' is not supported: machinectl builds no ACPI HMAT",
-    "hmat-cache": "'-numa hmat-cache' is not supported: machinectl builds no ACPI HMAT",
+CPU_REFUSED = (
+    "'-numa cpu' is not supported: machinectl models no CPU topology; "
+    "place CPUs with -numa node,cpus= instead"
+)
+#: QEMU's NUMA_DISTANCE_MIN: a node's distance to itself, and the least distance.
+LOCAL_DISTANCE = 10
+#: QEMU's HMAT_LB_LEVELS: memory, then three cache levels.
+HMAT_LB_LEVELS = 4
+HIERARCHIES = ("memory", "first-level", "second-level", "third-level")
+DATA_TYPES = (
+    "access-latency",
+    "read-latency",
+    "write-latency",
+    "access-bandwidth",
+    "read-bandwidth",
+    "write-bandwidth",
+)
+ASSOCIATIVITIES = ("none", "direct", "complex")
+WRITE_POLICIES = ("none", "write-back", "write-through")
+_U16_MAX = (1 << 16) - 1
+#: The members of each ``-numa TYPE`` other than node, in schema order: name, kind, required.
+#: A kind is a bit width (unsigned), ``-64`` (signed), ``size``, or a tuple of enum values.
+_Member = tuple[str, "int | str | tuple[str, ...]", bool]
+SCHEMAS: dict[str, tuple[_Member, ...]] = {
+    "dist": (("src", 16, True), ("dst", 16, True), ("val", 8, True)),
+    "cpu": (
+        ("node-id", -64, False),
+        ("socket-id", -64, False),
+        ("die-id", -64, False),
+        ("cluster-id", -64, False),
+        ("core-id", -64, False),
+        ("thread-id", -64, False),
+    ),
+    "hmat-lb": (
+        ("initiator", 16, True),
+        ("target", 16, True),
+        ("hierarchy", HIERARCHIES, True),
+        ("data-type", DATA_TYPES, True),
+        ("latency", 64, False),
+        ("bandwidth", "size", False),
+    ),
+    "hmat-cache": (
+        ("node-id", 32, True),
+        ("size", "size", True),
+        ("level", 8, True),
+        ("associativity", ASSOCIATIVITIES, True),
+        ("policy", WRITE_POLICIES, True),
+        ("line", 16, True),
+    ),
 }
 MEM_DEPRECATED = "Parameter -numa node,mem is deprecated, use -numa node,memdev instead"
 HMAT_DISABLED = (
@@ -121,12 +178,40 @@ class NumaNode:
 
 
 @attrs.define
+class HmatLB:
+    """One HMAT locality table: entries over a common base (QEMU's HMAT_LB_Info)."""
+
+    hierarchy: str
+    data_type: str
+    base: int = 0
+    #: Latency: the largest compressed entry; bandwidth: the OR of every value.
+    range_bitmap: int = 0
+    #: (initiator, target, value) in the order given.
+    entries: list[tuple[int, int, int]] = attrs.field(factory=list)
+
+    @property
+    def latency(self) -> bool:
+        return DATA_TYPES.index(self.data_type) < 3
+
+
+@attrs.define
 class NumaState:
     """The guest's NUMA nodes, in node-id order once :func:`complete` ran."""
 
     nodes: list[NumaNode] = attrs.field(factory=list)
     #: CPU index -> node id, as ``cpus=`` asked.
     cpu_nodes: dict[int, int] = attrs.field(factory=dict)
+    #: ``-numa dist``: (src, dst) -> distance, as given.
+    distances: dict[tuple[int, int], int] = attrs.field(factory=dict)
+    #: The complete distance table, row ``src`` column ``dst`` (once :func:`complete` ran).
+    distance_table: list[list[int]] = attrs.field(factory=list)
+    #: ``-numa hmat-lb``: (hierarchy, data type) -> its table.
+    hmat_lb: dict[tuple[str, str], HmatLB] = attrs.field(factory=dict)
+    #: ``-numa hmat-cache``: (node, level) -> the cache's options.
+    hmat_cache: dict[tuple[int, int], dict[str, Any]] = attrs.field(factory=dict)
+    #: Nodes with latency (bit 0) and bandwidth (bit 1) information (QEMU's
+    #: ``lb_info_provided``).
+    lb_info: dict[int, int] = attrs.field(factory=dict)
     #: The board's ``hmat`` machine property.
     hmat: bool = False
     #: Some node so far had ``mem=`` / ``memdev=`` (the two must not mix).
@@ -180,11 +265,187 @@ def _add(
 ) -> None:
     kind = _option_type(option.props)
     node = NodeOptions.from_props(option.props, warn) if kind == "node" else None
+    values = _parse_members(option.props, SCHEMAS[kind], warn) if kind != "node" else {}
     if not state.board.spec.numa:
         raise MachineError("NUMA is not supported by this machine-type")
-    if node is None:
-        raise MachineError(_REFUSED[kind])
-    _add_node(numa, node, state, backends, warn)
+    if node is not None:
+        _add_node(numa, node, state, backends, warn)
+    elif kind == "dist":
+        _add_distance(numa, values["src"], values["dst"], values["val"])
+    elif kind == "cpu":
+        _add_cpu(numa, values)
+    elif not numa.hmat:
+        raise MachineError(HMAT_DISABLED)
+    elif kind == "hmat-lb":
+        _add_hmat_lb(numa, values)
+    else:
+        _add_hmat_cache(numa, values)
+
+
+def _parse_members(
+    props: Sequence[tuple[str, str]], schema: Sequence[_Member], warn: Warn
+) -> dict[str, Any]:
+    """A ``-numa TYPE`` other than node, as the options visitor reads it: members in schema
+    order (the last of a repeated key wins), then unknown keys."""
+    texts = {key: value for key, value in props}
+    values: dict[str, Any] = {}
+    for name, kind, required in schema:
+        if name not in texts:
+            if required:
+                raise MachineError(f"Parameter '{name}' is missing")
+            continue
+        text = texts[name]
+        if isinstance(kind, tuple):
+            values[name] = parse_enum(name, text, kind)
+        elif kind == "size":
+            values[name] = visitor_size(name, text, warn)
+        elif isinstance(kind, int) and kind < 0:
+            values[name] = visitor_int(name, text)
+        else:
+            values[name] = visitor_uint(name, text, int(kind))
+    names = {name for name, _, _ in schema}
+    for key, _ in props:
+        if key != "type" and key not in names:
+            raise MachineError(f"Invalid parameter '{key}'")
+    return values
+
+
+def _add_distance(numa: NumaState, src: int, dst: int, val: int) -> None:
+    if src >= MAX_NODES or dst >= MAX_NODES:
+        name = "src" if src >= MAX_NODES else "dst"
+        raise MachineError(f"Parameter '{name}' expects an integer between 0 and {MAX_NODES - 1}")
+    if numa.node(src) is None or numa.node(dst) is None:
+        raise MachineError(
+            "Source/Destination NUMA node is missing. "
+            "Please use '-numa node' option to declare it first."
+        )
+    if val < LOCAL_DISTANCE:
+        raise MachineError(
+            f"NUMA distance ({val}) is invalid, it shouldn't be less than {LOCAL_DISTANCE}."
+        )
+    if src == dst and val != LOCAL_DISTANCE:
+        raise MachineError(f"Local distance of node {src} should be {LOCAL_DISTANCE}.")
+    numa.distances[src, dst] = val
+
+
+def _add_cpu(numa: NumaState, values: dict[str, Any]) -> None:
+    nodeid = values.get("node-id")
+    if nodeid is None:
+        raise MachineError("Missing mandatory node-id property")
+    if not 0 <= nodeid < MAX_NODES or numa.node(nodeid) is None:
+        raise MachineError(
+            f"Invalid node-id={nodeid}, NUMA node must be defined with -numa node,nodeid=ID "
+            "before it's used with -numa cpu,node-id=ID"
+        )
+    raise MachineError(CPU_REFUSED)
+
+
+def _has_cpu(numa: NumaState, nodeid: int) -> bool:
+    """A node with CPUs so far: an initiator proximity domain."""
+    return nodeid in numa.cpu_nodes.values()
+
+
+def _add_hmat_lb(numa: NumaState, values: dict[str, Any]) -> None:
+    initiator, target = values["initiator"], values["target"]
+    count = len(numa.nodes)
+    # As in QEMU, an id equal to the node count passes this first check.
+    if initiator > count:
+        raise MachineError(f"Invalid initiator={initiator}, it should be less than {count}")
+    if target > count:
+        raise MachineError(f"Invalid target={target}, it should be less than {count}")
+    if not _has_cpu(numa, initiator):
+        raise MachineError(f"Invalid initiator={initiator}, it isn't an initiator proximity domain")
+    if numa.node(target) is None:
+        raise MachineError(f"The target={target} should point to an existing node")
+    key = (values["hierarchy"], values["data-type"])
+    table = numa.hmat_lb.get(key) or HmatLB(*key)
+    between = f"between initiator={initiator} and target={target}"
+    if table.latency:
+        value = _check_latency(table, values, between)
+    else:
+        value = _check_bandwidth(table, values, between)
+    numa.hmat_lb[key] = table
+    if value:
+        numa.lb_info[target] = numa.lb_info.get(target, 0) | (1 if table.latency else 2)
+    table.entries.append((initiator, target, value))
+
+
+def _duplicate(table: HmatLB, values: dict[str, Any], what: str) -> None:
+    initiator, target = values["initiator"], values["target"]
+    if any((i, t) == (initiator, target) for i, t, _ in table.entries):
+        raise MachineError(
+            f"Duplicate configuration of the {what} for initiator={initiator} and target={target}"
+        )
+
+
+def _check_latency(table: HmatLB, values: dict[str, Any], between: str) -> int:
+    if "latency" not in values:
+        raise MachineError("Missing 'latency' option")
+    if "bandwidth" in values:
+        raise MachineError("Invalid option 'bandwidth' since the data type is latency")
+    _duplicate(table, values, "latency")
+    latency: int = values["latency"]
+    table.base = table.base or (1 << 64) - 1
+    if latency:
+        # The entries are 16-bit multiples of a power of ten that divides every value.
+        unit, rest = 1, latency
+        while rest % 10 == 0:
+            rest //= 10
+            unit *= 10
+        largest = max(table.range_bitmap, latency // table.base)
+        if largest >= _U16_MAX:
+            raise MachineError(
+                f"Latency {latency} {between} should not differ from previously entered "
+                f"min or max values on more than {_U16_MAX - 1}"
+            )
+        table.base, table.range_bitmap = min(table.base, unit), largest
+    return latency
+
+
+def _check_bandwidth(table: HmatLB, values: dict[str, Any], between: str) -> int:
+    if "bandwidth" not in values:
+        raise MachineError("Missing 'bandwidth' option")
+    if "latency" in values:
+        raise MachineError("Invalid option 'latency' since the data type is bandwidth")
+    bandwidth: int = values["bandwidth"]
+    if bandwidth % (1 << 20):
+        raise MachineError(f"Bandwidth {bandwidth} {between} should be 1MB aligned")
+    _duplicate(table, values, "bandwidth")
+    table.base = table.base or 1
+    if bandwidth:
+        bits = table.range_bitmap | bandwidth
+        first = (bits & -bits).bit_length() - 1
+        if bits.bit_length() - first > 16 or bandwidth >> first >= _U16_MAX:
+            raise MachineError(
+                f"Bandwidth {bandwidth} {between} should not differ from previously entered "
+                f"values on more than {_U16_MAX - 1}"
+            )
+        table.base, table.range_bitmap = 1 << first, bits
+    return bandwidth
+
+
+def _add_hmat_cache(numa: NumaState, values: dict[str, Any]) -> None:
+    nodeid, level = values["node-id"], values["level"]
+    count = len(numa.nodes)
+    if nodeid >= count:
+        raise MachineError(f"Invalid node-id={nodeid}, it should be less than {count}")
+    if numa.lb_info.get(nodeid, 0) != 3:
+        raise MachineError(
+            f"The latency and bandwidth information of node-id={nodeid} should be provided "
+            "before memory side cache attributes"
+        )
+    if not 1 <= level < HMAT_LB_LEVELS:
+        raise MachineError(
+            f"Invalid level={level}, it should be larger than 0 and less than or equal to "
+            f"{HMAT_LB_LEVELS - 1}"
+        )
+    if (nodeid, level) in numa.hmat_cache:
+        raise MachineError(
+            f"Duplicate configuration of the side cache for node-id={nodeid} and level={level}"
+        )
+    if level > 1 and (nodeid, level - 1) not in numa.hmat_cache:
+        raise MachineError(f"Cache level={level - 1} shall be defined first")
+    numa.hmat_cache[nodeid, level] = dict(values)
 
 
 def _option_type(props: Sequence[tuple[str, str]]) -> str:
@@ -331,9 +592,43 @@ def complete(
                     f"memory backend {node.backend.id} can't be used multiple times."
                 )
             used.add(id(node.backend))
+    if numa.distances:
+        numa.distance_table = distance_table(numa)
     _place_cpus(numa, state)
     if numa.hmat:
         _check_initiators(numa)
+
+
+def distance_table(numa: NumaState) -> list[list[int]]:
+    """QEMU's check and completion of the distances given with ``-numa dist``."""
+    count = len(numa.nodes)
+    given = numa.distances
+    asymmetric = False
+    for src in range(count):
+        for dst in range(src, count):
+            there, back = given.get((src, dst)), given.get((dst, src))
+            if src != dst and there is None and back is None:
+                raise MachineError(
+                    f"The distance between node {src} and {dst} is missing, at least one "
+                    "distance value between each nodes should be provided."
+                )
+            if there is not None and back is not None and there != back:
+                asymmetric = True
+    if asymmetric:
+        for src in range(count):
+            for dst in range(count):
+                if src != dst and (src, dst) not in given:
+                    raise MachineError(
+                        "At least one asymmetrical pair of distances is given, please provide "
+                        "distances for both directions of all node pairs."
+                    )
+    return [
+        [
+            LOCAL_DISTANCE if src == dst else given.get((src, dst), given.get((dst, src), 0))
+            for dst in range(count)
+        ]
+        for src in range(count)
+    ]
 
 
 def default_cpu_node(spec: BoardSpec, cpu: int, nodes: int) -> int:
@@ -392,7 +687,7 @@ def query(numa: NumaState | None) -> list[dict[str, Any]]:
     """The nodes as plain data (``Machine.query()["numa"]``)."""
     if numa is None:
         return []
-    return [
+    nodes: list[dict[str, Any]] = [
         {
             "node-id": node.nodeid,
             "size": node.size,
@@ -401,6 +696,9 @@ def query(numa: NumaState | None) -> list[dict[str, Any]]:
         }
         for node in numa.nodes
     ]
+    for index, row in enumerate(numa.distance_table):
+        nodes[index]["distances"] = list(row)
+    return nodes
 
 
 def info_text(numa: NumaState | None) -> str:
@@ -411,4 +709,10 @@ def info_text(numa: NumaState | None) -> str:
         lines.append(f"node {node.nodeid} cpus:" + "".join(f" {cpu}" for cpu in node.cpus))
         lines.append(f"node {node.nodeid} size: {node.size >> 20} MB")
         lines.append(f"node {node.nodeid} plugged: 0 MB")
+    if numa is not None and numa.distance_table:
+        # Not in QEMU's info numa: the table as numactl --hardware shows it.
+        lines.append("node distances:")
+        lines.append("node " + "".join(f"{n.nodeid:>4}" for n in nodes))
+        for node, row in zip(nodes, numa.distance_table, strict=True):
+            lines.append(f"{node.nodeid:>3}: " + "".join(f"{value:>4}" for value in row))
     return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ SIZE_HINT = (
 _SUFFIXES = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 _TRUE = ("on", "yes", "true", "y")
 _FALSE = ("off", "no", "false", "n")
+MEM_LOCK_MODES = ("on", "off", "on-fault")
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 #: A keyval key: QAPI names (a letter, then letters, digits, '-', '_'), dotted; list indexes.
 _KEYVAL_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.(?:[A-Za-z][A-Za-z0-9_-]*|[0-9]+))*")
@@ -239,6 +240,22 @@ def visitor_uint(name: str, text: str, bits: int) -> int:
     if value >= 1 << bits:
         raise MachineError(f"Parameter '{name}' expects uint{bits}_t")
     return value
+
+
+def visitor_int(name: str, text: str) -> int:
+    """A signed 64-bit integer given to an options-visitor struct (``-numa cpu,node-id=``)."""
+    body = text.lstrip(" \t\n\v\f\r")
+    sign = -1 if body[:1] == "-" else 1
+    body = body[1:] if body[:1] in ("+", "-") else body
+    try:
+        if not body or body[:1] in "+-" or body[:1].isspace():
+            raise SizeSyntaxError()
+        value, end = _strtou64_auto(body)
+        if end != len(body) or not -(1 << 63) <= sign * value < 1 << 63:
+            raise SizeSyntaxError()
+    except SizeSyntaxError:
+        raise MachineError(f"Parameter '{name}' expects an int64 value") from None
+    return sign * value
 
 
 def visitor_uint_list(name: str, texts: Sequence[str], bits: int) -> list[int]:
@@ -527,6 +544,10 @@ class CommandLine:
     mem_prealloc: bool = False
     smp_cpus: int = 1
     smp_given: bool = False
+    #: ``-overcommit mem-lock=``: ``off``, ``on`` or ``on-fault``.
+    mem_lock: str = "off"
+    #: ``-overcommit cpu-pm=`` (accepted; it concerns no memory).
+    cpu_pm: bool = False
     #: Merged ``-smp`` keyval items as written.
     smp: dict[str, str] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
@@ -642,6 +663,23 @@ class CommandLine:
         self.smp_cpus = check_smp_cpus(cpus)
         self.smp_given = True
 
+    def _overcommit(self, value: str, warn: Warn) -> None:
+        # QemuOpts without an implied key; a later -overcommit keeps what it does not set
+        # (QEMU 10), and mem-lock also takes on-fault (QEMU 10's values and message).
+        items = split_qemu_opts(value, None, warn)
+        for key, item in items:
+            if key == "cpu-pm":
+                parse_bool(key, item)
+            elif key != "mem-lock":
+                raise MachineError(f"Invalid parameter '{key}'")
+        values = dict(items)
+        if "cpu-pm" in values:
+            self.cpu_pm = parse_bool("cpu-pm", values["cpu-pm"])
+        if "mem-lock" in values:
+            if values["mem-lock"] not in MEM_LOCK_MODES:
+                raise MachineError("parameter 'mem-lock' expects one of 'on', 'off', 'on-fault'")
+            self.mem_lock = values["mem-lock"]
+
     def _mem_path(self, value: str, warn: Warn) -> None:
         self.mem_path = value
 
@@ -692,4 +730,5 @@ _OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {
     "-qmp": (True, CommandLine._qmp),
     "-chardev": (True, CommandLine._chardev),
     "-mon": (True, CommandLine._mon),
+    "-overcommit": (True, CommandLine._overcommit),
 }

@@ -153,10 +153,16 @@ class _Worker:
             self.step()
 
 
-def _run_threads(workers: list[_Worker], total: int, progress: Progress | None) -> int:
+def _run_threads(
+    workers: list[_Worker],
+    total: int,
+    progress: Progress | None,
+    cpus: frozenset[int] | None = None,
+) -> int:
     """Run each worker in its own thread and wait for all of them in the calling thread.
 
-    Returns the last byte count handed to ``progress``.
+    With ``cpus``, each thread runs on those CPUs only. Returns the last byte count handed
+    to ``progress``.
     """
     start = threading.Event()
     stop = threading.Event()
@@ -164,6 +170,8 @@ def _run_threads(workers: list[_Worker], total: int, progress: Progress | None) 
 
     def body(worker: _Worker) -> None:
         try:
+            if cpus is not None:
+                os.sched_setaffinity(0, cpus)  # 0: the calling thread
             # Wait until every thread exists: creating a thread stack needs the mmap lock
             # for writing, which a running populate call holds for reading.
             start.wait()
@@ -236,6 +244,7 @@ def preallocate(
     force_touch: bool = False,
     online_cpus: int | None = None,
     chunk_size: int = CHUNK_SIZE,
+    cpus: frozenset[int] | None = None,
 ) -> None:
     """Fault in every page of ``size`` bytes at ``addr`` before the guest runs.
 
@@ -252,6 +261,9 @@ def preallocate(
     (holding the GIL, so threads do not add speed). The file behind ``fd``, taken to be
     mapped from offset 0, is then fallocated first, so that a full file system or an
     exhausted hugetlb pool fails with ENOSPC rather than SIGBUS.
+
+    With ``cpus`` (a thread context's CPUs) the work is done in threads that run on those
+    CPUs only, even when one thread does it.
 
     Raises OSError with the errno of the failure, for example EFAULT when a tmpfs fills up.
     """
@@ -278,19 +290,19 @@ def preallocate(
         def fill(start: int, length: int) -> None:
             _touch(start, length, page_size, write=not readonly)
 
-    cpus = _online_cpus() if online_cpus is None else online_cpus
-    count = thread_count(max_threads, numpages, page_size, cpus)
+    online = _online_cpus() if online_cpus is None else online_cpus
+    count = thread_count(max_threads, numpages, page_size, online)
     chunk = max(1, chunk_size // page_size) * page_size
     workers = [
         _Worker(addr + first * page_size, pages * page_size, chunk, fill)
         for first, pages in split(numpages, count)
     ]
-    if count == 1:
+    if count == 1 and cpus is None:
         worker = workers[0]
         while worker.done < total:
             worker.step()
             if progress is not None:
                 progress(worker.done, total)
         return
-    if _run_threads(workers, total, progress) != total and progress is not None:
+    if _run_threads(workers, total, progress, cpus) != total and progress is not None:
         progress(total, total)

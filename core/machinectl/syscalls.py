@@ -48,6 +48,9 @@ __all__ = [
     "MAP_SHARED_VALIDATE",
     "MAP_SYNC",
     "MAX_NODES",
+    "MCL_CURRENT",
+    "MCL_FUTURE",
+    "MCL_ONFAULT",
     "MFD_ALLOW_SEALING",
     "MFD_CLOEXEC",
     "MFD_HUGETLB",
@@ -87,9 +90,11 @@ __all__ = [
     "memmove",
     "memset",
     "mincore",
+    "mlockall",
     "mmap_anonymous",
     "mmap_fd",
     "mremap_alias",
+    "munlockall",
     "munmap",
     "uffd_api",
     "uffd_register_wp",
@@ -116,6 +121,11 @@ MAP_ANONYMOUS: Final = 0x20
 MAP_NORESERVE: Final = 0x4000
 MAP_SYNC: Final = 0x80000
 MREMAP_MAYMOVE: Final = 1
+
+# mlockall(2) flags (identical on x86-64 and aarch64).
+MCL_CURRENT: Final = 1
+MCL_FUTURE: Final = 2
+MCL_ONFAULT: Final = 4
 
 # madvise(2) advice.
 MADV_REMOVE: Final = 9
@@ -287,6 +297,12 @@ _ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
 _memcmp = _libc.memcmp
 _memcmp.restype = ctypes.c_int
 _memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+_mlockall = _libc.mlockall
+_mlockall.restype = ctypes.c_int
+_mlockall.argtypes = [ctypes.c_int]
+_munlockall = _libc.munlockall
+_munlockall.restype = ctypes.c_int
+_munlockall.argtypes = []
 _syscall = _libc.syscall  # variadic: every argument is passed as an explicit ctypes value
 _syscall.restype = ctypes.c_long
 
@@ -741,3 +757,13 @@ def data_ranges(fd: int, size: int) -> list[tuple[int, int]]:
         ranges.append((start, end))
         offset = end
     return ranges
+
+
+def mlockall(flags: int) -> None:
+    """mlockall(2): lock the process's pages (``MCL_*`` flags)."""
+    _check(_mlockall(flags))
+
+
+def munlockall() -> None:
+    """munlockall(2): unlock every page of the process."""
+    _check(_munlockall())
