@@ -356,10 +356,6 @@ def test_a_pasted_qemu_command_line_builds_and_names_what_it_ignored() -> None:
             "-readconfig vm.cfg: not supported: a configuration file may hold RAM options "
             "machinectl would not read",
         ),
-        (
-            ["-overcommit", "mem-lock=on"],
-            "-overcommit mem-lock=on: locking guest memory: machinectl does not model it yet",
-        ),
     ],
 )
 def test_options_that_would_misstate_ram_are_refused(args: list[str], line: str) -> None:

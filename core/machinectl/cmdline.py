@@ -12,7 +12,7 @@ not; recorded from the binaries in :mod:`machinectl.qemu_options`) and sorts the
   accepted and ignored, so that a whole QEMU command line can be pasted; the caller says on
   one line which ones it ignored;
 * options that could change guest RAM in ways machinectl does not model (``-readconfig``,
-  ``-set``, a memory ``-device``, ``-overcommit mem-lock=on``): refused, naming the option.
+  ``-set``, a memory ``-device``): refused, naming the option.
 
 It also renders QEMU 7.2's help forms: ``-machine TYPE,help``, ``-object help`` and
 ``-object TYPE,help``, line for line as QEMU prints them, for the properties machinectl has.
@@ -46,7 +46,7 @@ QEMU's other options (-cpu, -nographic, -display, -drive, -kernel, -append, -ser
 -netdev, -device, -object iothread, ...) are accepted and ignored, with one warning line
 that lists them, so that a QEMU command line can be pasted whole. Refused, because ignoring
 them would misstate the guest's memory: -readconfig, -set, a memory -device (pc-dimm,
-nvdimm, virtio-mem, virtio-pmem), -overcommit mem-lock=on.
+nvdimm, virtio-mem, virtio-pmem).
 """
 
 #: machinectl's own flags of ``run``, and whether each takes a value.
@@ -187,10 +187,6 @@ def _refuse_if_unmodelled(name: str, words: list[str], value: str | None) -> Non
         driver = _first_item(value, "driver")
         if driver.startswith(MEMORY_DEVICES):
             raise UsageError(f"{option}: memory device '{driver}': {NOT_MODELLED}")
-    if name == "-overcommit" and value is not None:
-        items = dict(split_qemu_opts(value, None))
-        if items.get("mem-lock") in ("on", "yes", "true", "y"):
-            raise UsageError(f"{option}: locking guest memory: {NOT_MODELLED}")
 
 
 def _first_item(value: str, implied: str) -> str:
@@ -329,6 +325,10 @@ BACKEND_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
     "pmem": ("bool", None),
     "policy": ("HostMemPolicy", "Set the NUMA policy"),
     "prealloc-threads": ("int", "Number of CPU threads to use for prealloc"),
+    "prealloc-context": (
+        "link<thread-context>",
+        "Context to use for creating CPU threads for preallocation",
+    ),
     "prealloc": ("bool", "Preallocate memory"),
     "readonly": ("bool", None),
     "reserve": ("bool", "Reserve swap space (or huge pages) if applicable"),

@@ -17,6 +17,7 @@ after the other as QEMU 7.2 does, and pins threads only to a ``prealloc-context`
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -315,7 +316,7 @@ class Machine:
     def _allocate_in_parallel(self, progress: Progress | None) -> None:
         """Map every backend, then preallocate all of them at once, with one progress line
         whose name is the backends' ids joined by commas."""
-        from . import prealloc_pool
+        from . import prealloc, prealloc_pool
 
         for backend in self.backends:
             backend.allocate(defer_prealloc=True)
@@ -327,6 +328,13 @@ class Machine:
             report(0, sum(-(-job.size // job.page_size) * job.page_size for job in jobs))
         try:
             prealloc_pool.preallocate_all(jobs, report)
+        except prealloc.ThreadCreationError as exc:
+            raise MachineError(
+                f"qemu_thread_create: {os.strerror(exc.errno or errno.EAGAIN)}",
+                hint=f"backend '{jobs[0].name}' preallocates with up to "
+                f"{max(b.prealloc_threads for b in self.backends)} threads; a limit on threads, "
+                "processes or address space stopped one",
+            ) from None
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
             raise MachineError(f"preallocating memory failed: {reason}") from None

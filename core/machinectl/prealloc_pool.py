@@ -20,6 +20,7 @@ interrupts stop every thread within one piece; no thread outlives :func:`preallo
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import threading
@@ -181,9 +182,11 @@ def preallocate_all(
                 thread = threading.Thread(target=body, name="touch_pages")
                 try:
                     thread.start()
-                except RuntimeError:
+                except RuntimeError:  # pthread_create failed: EAGAIN is all it returns here
                     if not threads:
-                        raise
+                        raise prealloc.ThreadCreationError(
+                            errno.EAGAIN, os.strerror(errno.EAGAIN)
+                        ) from None
                     break  # the host gives no more threads: fewer do the work
                 threads.append(thread)
         finally:
