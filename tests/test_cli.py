@@ -488,3 +488,12 @@ def test_sorting_run_s_arguments_raises_only_usage_errors(args: list[str]) -> No
     ignored = sum(2 if n.removeprefix("-") in WITH_VALUE or n in WITH_VALUE else 1 for n in names)
     assert len(split.own) + len(split.ram) + ignored == len(args)
     help_request(split.ram)
+
+
+def test_boards_whose_ram_is_not_from_a_backend_are_marked() -> None:
+    rows = {r["name"]: r for r in json.loads(run("list-boards", "--json").stdout)}
+    assert rows["akita"]["ram-from-backend"] is False
+    assert rows["raspi3b"]["ram-from-backend"] is True
+    described = json.loads(run("describe", "akita", "--json").stdout)
+    assert described["ram-from-backend"] is False
+    assert "RAM not from a backend" in run("describe", "akita").stdout

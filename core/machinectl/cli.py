@@ -368,6 +368,8 @@ def cmd_list_boards(args: list[str]) -> int:
                 "default-ram-size": size,
                 "default-ram-size-human": "?" if size is None else human(size),
                 "default-ram-id": board.default_ram_id,
+                # No default RAM id: the board allocates its own memory, as in QEMU.
+                "ram-from-backend": board.default_ram_id is not None,
                 "plugin": board.plugin,
                 "distribution": board.distribution,
             }
@@ -439,6 +441,7 @@ def cmd_describe(args: list[str]) -> int:
         "version": board.version,
         "default-ram-size": board.default_ram_size,
         "default-ram-id": board.default_ram_id,
+        "ram-from-backend": board.default_ram_id is not None,
         "numa": board.numa,
         "numa-mem-supported": board.numa_mem_supported,
         "properties": board.properties,

@@ -82,7 +82,11 @@ def describe_text(info: Mapping[str, Any], memory_map: str) -> str:
         f"  plugin: {info['plugin']} ({info['distribution'] or '-'} {info['version'] or ''})"
     )
     out.append(f"  default RAM: {human(size)} ({size} bytes)")
-    out.append(f"  default RAM id: {info['default-ram-id'] or '- (the board ignores -m)'}")
+    out.append(
+        f"  default RAM id: {info['default-ram-id']}"
+        if info["default-ram-id"]
+        else "  default RAM id: - (RAM not from a backend: the board allocates its own memory)"
+    )
     numa = "yes" if info["numa"] else "no"
     if info["numa"]:
         numa += ", legacy mem= " + ("accepted" if info["numa-mem-supported"] else "refused")
