@@ -24,7 +24,15 @@ def test_run_none_json() -> None:
     proc = run("run", "-M", "none", "-m", "1G", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert set(data) == {"machine", "memdev", "memory-size-summary", "numa", "mtree", "notices"}
+    assert set(data) == {
+        "machine",
+        "memdev",
+        "memory-size-summary",
+        "numa",
+        "mtree",
+        "notices",
+        "memory-devices",
+    }
     assert data["notices"] == []
     assert [(d["id"], d["size"]) for d in data["memdev"]] == [("ram", 1073741824)]
     assert data["machine"]["allocated"] is True

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .errors import MachineError, PluginError, UsageError
     from .hooks import hookimpl
     from .machine import GuestRam, GuestRamRange, Machine
+    from .memdev import DeviceMemory, MemoryDevice, RamChange
     from .memory import MemoryRegion
     from .plugins import Registry, create_registry, default_registry, reset_default_registry
     from .state import MachineState
@@ -69,6 +70,7 @@ _LAZY = {
     **dict.fromkeys(("MachineError", "PluginError", "UsageError"), "errors"),
     "hookimpl": "hooks",
     **dict.fromkeys(("Machine", "GuestRam", "GuestRamRange"), "machine"),
+    **dict.fromkeys(("DeviceMemory", "MemoryDevice", "RamChange"), "memdev"),
     "MemoryRegion": "memory",
     "MachineState": "state",
     **dict.fromkeys(
@@ -98,6 +100,7 @@ __all__ = [
     "BoardSpec",
     "BoardTable",
     "Check",
+    "DeviceMemory",
     "FixedSize",
     "GiB",
     "GuestRam",
@@ -106,12 +109,14 @@ __all__ = [
     "Machine",
     "MachineError",
     "MachineState",
+    "MemoryDevice",
     "MemoryRegion",
     "MiB",
     "MultipleOf",
     "OneOf",
     "PluginError",
     "QemuCompat",
+    "RamChange",
     "RamRule",
     "Registry",
     "TiB",

@@ -417,6 +417,11 @@ def _summary(machine: Any) -> str:
     out.append(machine.mtree_text(flat=True))
     out.append(machine.numa_text())
     out.append(f"base memory: {machine.state.ram_size}")
+    if machine.memory_devices:
+        out.append("")
+        out.append(machine.memory_devices_text().rstrip("\n"))
+        summary = machine.query()["memory-size-summary"]
+        out.append(f"plugged memory: {summary.get('plugged-memory', 0)}")
     if not machine.allocated:
         out.append("(dry run: nothing allocated)")
     return "\n".join(out) + "\n"

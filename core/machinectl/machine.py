@@ -23,6 +23,17 @@ from . import numa as numa_mod
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError
 from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
+from .memdev import (
+    VIRTIO_MEM,
+    DeviceMemory,
+    DeviceOption,
+    Listener,
+    MemoryDevice,
+    Placer,
+    RamChange,
+    device_region,
+    map_devices,
+)
 from .memory import MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
     CommandLine,
@@ -120,6 +131,15 @@ class Machine:
     #: The QEMU target the machine was built for: the one asked for, else the board's first
     #: (None for a board of every target, such as ``none``, when no target was asked for).
     target: str | None = None
+    #: Places and checks memory devices (None until the machine is built).
+    placer: Placer | None = None
+    #: The board's device-memory declaration and the container the devices are mapped in.
+    device_memory: DeviceMemory | None = None
+    _device_container: MemoryRegion | None = None
+    _defaults: BackendDefaults = attrs.field(factory=BackendDefaults)
+    _listeners: list[Listener] = attrs.field(factory=list)
+    #: QMP events not yet taken by :meth:`take_events` (``DEVICE_DELETED`` ...).
+    events: list[dict[str, Any]] = attrs.field(factory=list)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -152,6 +172,7 @@ class Machine:
         mem_path: str | None = None,
         mem_prealloc: bool = False,
         numa: Sequence[Mapping[str, object]] = (),
+        devices: Sequence[Mapping[str, object]] = (),
         smp: int = 1,
         target: str | None = None,
         registry: Registry | None = None,
@@ -162,7 +183,8 @@ class Machine:
 
         ``ram`` is a byte count or a QEMU size string (``"4G"``; a bare number means MiB, as
         with ``-m``). ``objects`` are backend property mappings such as
-        ``{"qom-type": "memory-backend-memfd", "id": "m0", "size": "1G"}``.
+        ``{"qom-type": "memory-backend-memfd", "id": "m0", "size": "1G"}``; ``devices`` are
+        memory devices such as ``{"driver": "pc-dimm", "id": "d1", "memdev": "m0"}``.
         """
         line = CommandLine(
             mem_path=mem_path, mem_prealloc=mem_prealloc, smp_cpus=check_smp_cpus(smp)
@@ -184,6 +206,7 @@ class Machine:
             items = {k: _option_text(v) for k, v in spec.items()}
             text = ",".join(f"{k}={v}" for k, v in items.items())
             line.numa.append(NumaOption(tuple(items.items()), text))
+        line.devices.extend(_device_option(spec) for spec in devices)
         return cls.build(line, registry, allocate, progress, target=target)
 
     # -- the pipeline --------------------------------------------------------------------------
@@ -233,17 +256,54 @@ class Machine:
             backend.check_numa_policy()
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = _resolved_target(board, target)
+        machine._defaults = _backend_defaults(line, properties, board)
+        machine._place_devices(line.devices, memdev)
         try:
             if allocate:
                 machine._allocate(progress)
             state.ram, machine.ram_backends = _main_ram(state, memdev, ram_id)
             registry.init_board(state)
+            machine._map_devices()
         except BaseException:
             machine._release(abandon=True)
             raise
         machine.warnings.extend(state.warnings)
         machine.notices.extend(state.notices)
         return machine
+
+    def _place_devices(
+        self, options: Sequence[DeviceOption], memdev: HostMemoryBackend | None
+    ) -> None:
+        """Check and place every ``-device`` before anything is allocated."""
+        state = self.state
+        self.device_memory = self.registry.memory_devices(state)
+        busy = {memdev.id} if memdev is not None else set()
+        if state.numa is not None:
+            busy.update(n.backend.id for n in state.numa.nodes if n.backend is not None)
+        self.placer = Placer(state, self.device_memory, self.target, self.backends, busy=busy)
+        for option in options:
+            before = len(state.warnings)
+            try:
+                self.placer.plug(option)
+            except MachineError as exc:
+                raise exc.at(option.location) from None
+            state.warnings[before:] = [
+                f"{option.location}: warning: {text}" for text in state.warnings[before:]
+            ]
+
+    def _map_devices(self) -> None:
+        assert self.placer is not None
+        self._device_container = map_devices(self.state, self.device_memory)
+        for device in self.placer.devices:
+            self._map_device(device)
+
+    def _map_device(self, device: MemoryDevice) -> None:
+        device.backend.mapped = True
+        if not device.placed or self._device_container is None:
+            return
+        assert self.device_memory is not None
+        device.region = device_region(device)
+        self._device_container.add_subregion(device.addr - self.device_memory.base, device.region)
 
     def _allocate(self, progress: Progress | None) -> None:
         for backend in self.backends:
@@ -292,7 +352,7 @@ class Machine:
         board = self.state.board
         summary: dict[str, int] = {"base-memory": self.state.ram_size}
         if board.spec.memory_devices:
-            summary["plugged-memory"] = 0
+            summary["plugged-memory"] = sum(d.plugged_size for d in self.memory_devices)
         return {
             "machine": {
                 "type": board.name,
@@ -310,10 +370,234 @@ class Machine:
             },
             "memdev": [backend.query() for backend in self.backends],
             "memory-size-summary": summary,
+            "memory-devices": self.query_memory_devices(),
             "numa": numa_mod.query(self.state.numa),
             "mtree": mtree_dict(self.state.system_memory),
             "notices": list(self.notices),
         }
+
+    # -- memory devices ------------------------------------------------------------------------
+
+    @property
+    def memory_devices(self) -> list[MemoryDevice]:
+        """The memory devices, in address order (as ``query-memory-devices`` lists them)."""
+        devices = self.placer.devices if self.placer is not None else []
+        return sorted(devices, key=lambda d: d.addr)
+
+    def query_memory_devices(self) -> list[dict[str, Any]]:
+        """QMP's ``query-memory-devices``."""
+        return [device.query() for device in self.memory_devices]
+
+    def memory_devices_text(self) -> str:
+        """HMP's ``info memory-devices``."""
+        return "".join(device.info_text() for device in self.memory_devices)
+
+    def memory_device(self, device_id: str) -> MemoryDevice:
+        """The memory device with id ``device_id`` (QEMU's ``Device 'ID' not found``)."""
+        for device in self.memory_devices:
+            if device.id == device_id:
+                return device
+        raise MachineError(f"Device '{device_id}' not found")
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(change)`` with a :class:`RamChange` whenever the RAM map changes.
+
+        Returns a function that ends the subscription.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """The QMP events raised since the last call (``DEVICE_DELETED`` ...), oldest first."""
+        events, self.events = self.events, []
+        return events
+
+    def object_add(self, spec: Mapping[str, object]) -> HostMemoryBackend:
+        """Create and allocate a memory backend at run time (QMP's ``object-add``).
+
+        ``spec`` holds ``qom-type``, ``id`` and the backend's properties.
+        """
+        self._check_open()
+        items = {k: _option_text(v) for k, v in spec.items()}
+        qom_type = items.pop("qom-type", "")
+        object_id = items.pop("id", "")
+        if any(b.id == object_id for b in self.backends):
+            raise MachineError(
+                f"attempt to add duplicate property '{object_id}' to object (type 'container')"
+            )
+        text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
+        option = ObjectOption(qom_type, object_id, tuple(items.items()), text)
+        backend = HostMemoryBackend.from_option(option, self._defaults, self.warnings.append)
+        backend.check_numa_policy()
+        if self.allocated:
+            try:
+                backend.allocate()
+            except BaseException:
+                backend.close(abandon=True)
+                raise
+            self.warnings.extend(backend.warnings)
+        self.backends.append(backend)
+        return backend
+
+    def object_del(self, object_id: str) -> None:
+        """Delete a backend no device or RAM uses (QMP's ``object-del``)."""
+        self._check_open()
+        backend = next((b for b in self.backends if b.id == object_id), None)
+        if backend is None:
+            raise MachineError(f"object '{object_id}' not found")
+        if backend.mapped or backend in self.ram_backends:
+            raise MachineError(f"object '{object_id}' is in use, can not be deleted")
+        self.backends.remove(backend)
+        backend.close()
+
+    def device_add(self, spec: Mapping[str, object]) -> MemoryDevice:
+        """Hot-plug a memory device (QMP's ``device_add``): ``{"driver": ..., "id": ...}``.
+
+        The device is checked and placed as on the command line; its memory is in the guest
+        map when this returns, and subscribers have been told.
+        """
+        self._check_open()
+        assert self.placer is not None
+        option = _device_option(spec)
+        device = self.placer.plug(option, hotplugged=True)
+        self._map_device(device)
+        self._notify_device("add", device)
+        return device
+
+    def device_del(self, device_id: str) -> None:
+        """Unplug a DIMM (QMP's ``device_del``), acknowledging for the guest at once.
+
+        QEMU asks the guest to eject a DIMM through ACPI and finishes only when it does;
+        machinectl has no guest, so it ejects at once: the memory leaves the guest map,
+        subscribers are told, and a ``DEVICE_DELETED`` event is queued. virtio devices cannot
+        be unplugged (QEMU 7.2's rule).
+        """
+        self._check_open()
+        assert self.placer is not None
+        device = self.memory_device(device_id)
+        if not device.is_dimm:
+            raise MachineError("virtio based memory devices cannot be unplugged.")
+        self._notify_device("remove", device)
+        if device.region is not None and self._device_container is not None:
+            self._device_container.remove_subregion(device.region)
+        device.region = None
+        self.placer.unplug(device)
+        device.backend.mapped = False
+        self.events.append(
+            {
+                "event": "DEVICE_DELETED",
+                "data": {"device": device_id, "path": f"/machine/peripheral/{device_id}"},
+            }
+        )
+
+    def set_requested_size(self, device_id: str, size: int) -> None:
+        """Change a virtio-mem device's ``requested-size`` (``qom-set``)."""
+        self._check_open()
+        device = self.memory_device(device_id)
+        if device.driver != VIRTIO_MEM:
+            raise MachineError(f"Property '{device.driver}.requested-size' not found")
+        if size % device.block_size:
+            raise MachineError(
+                f"'requested-size' has to be multiples of 'block-size' ({device.block_size:#x})"
+            )
+        if size > device.size:
+            raise MachineError(
+                f"'requested-size' cannot exceed the memory backend size({device.size:#x})"
+            )
+        device.requested_size = size
+
+    def virtio_mem_plug(self, device_id: str, offset: int, size: int, plug: bool = True) -> None:
+        """The guest's side of virtio-mem: plug (or unplug) ``size`` bytes at ``offset``.
+
+        As the device does for a driver's request: the range must be block-aligned and inside
+        the device, plugging may not exceed ``requested-size`` and unplugging may not go
+        below it. The device's ``size`` follows, a ``MEMORY_DEVICE_SIZE_CHANGE`` event is
+        queued and subscribers hear ``plug``/``unplug``.
+        """
+        self._check_open()
+        device = self._virtio_mem(device_id)
+        block = device.block_size
+        if offset % block or size % block or size <= 0 or offset + size > device.size:
+            raise MachineError(
+                f"invalid virtio-mem range [{offset:#x}:{size:#x}] for device '{device_id}' "
+                f"(block size {block:#x}, size {device.size:#x})"
+            )
+        first, count = offset // block, size // block
+        wanted = 1 if plug else 0
+        if any(b == wanted for b in device.blocks[first : first + count]):
+            state = "plugged" if plug else "unplugged"
+            raise MachineError(f"virtio-mem range [{offset:#x}:{size:#x}] is already {state}")
+        after = device.plugged_size + (size if plug else -size)
+        if plug and after > device.requested_size:
+            raise MachineError(
+                f"plugging {size:#x} bytes would exceed 'requested-size' "
+                f"({device.requested_size:#x})"
+            )
+        device.blocks[first : first + count] = bytes([wanted]) * count
+        self._notify_range("plug" if plug else "unplug", device, offset, size)
+        self.events.append(
+            {
+                "event": "MEMORY_DEVICE_SIZE_CHANGE",
+                "data": {"id": device_id, "size": device.plugged_size},
+            }
+        )
+
+    def virtio_mem_follow(self, device_id: str) -> int:
+        """Act as the Linux driver: plug or unplug blocks until ``size == requested-size``.
+
+        Plugs the lowest unplugged blocks first and unplugs the highest plugged ones first,
+        one contiguous range at a time. Returns the new ``size``.
+        """
+        device = self._virtio_mem(device_id)
+        block = device.block_size
+        while device.plugged_size != device.requested_size:
+            plug = device.plugged_size < device.requested_size
+            need = abs(device.requested_size - device.plugged_size) // block
+            indexes = range(len(device.blocks))
+            order = indexes if plug else reversed(indexes)
+            start = next(i for i in order if device.blocks[i] == (0 if plug else 1))
+            end = start
+            step = 1 if plug else -1
+            while (
+                abs(end - start) < need
+                and 0 <= end < len(device.blocks)
+                and device.blocks[end] == (0 if plug else 1)
+            ):
+                end += step
+            lo, hi = (start, end) if plug else (end + 1, start + 1)
+            self.virtio_mem_plug(device_id, lo * block, (hi - lo) * block, plug)
+        return device.plugged_size
+
+    def _virtio_mem(self, device_id: str) -> MemoryDevice:
+        device = self.memory_device(device_id)
+        if device.driver != VIRTIO_MEM:
+            raise MachineError(f"device '{device_id}' is not a virtio-mem device")
+        return device
+
+    def _notify_device(self, action: str, device: MemoryDevice) -> None:
+        if device.region is not None:
+            self._notify_range(action, device, 0, device.size)
+
+    def _notify_range(self, action: str, device: MemoryDevice, offset: int, size: int) -> None:
+        change = RamChange(
+            action=action,
+            guest_address=device.addr + offset,
+            size=size,
+            host_address=device.backend.host_address + offset if self.allocated else 0,
+            memdev=device.backend.id,
+            device=device.id,
+        )
+        for listener in list(self._listeners):
+            listener(change)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise MachineError("the machine is closed")
 
     def mtree_text(self, flat: bool = False) -> str:
         """The memory map in the format of QEMU's ``info mtree`` (``-f`` with flat)."""
@@ -322,7 +606,11 @@ class Machine:
 
     def numa_text(self) -> str:
         """The guest NUMA nodes in the format of QEMU's ``info numa``."""
-        return numa_mod.info_text(self.state.numa)
+        plugged: dict[int, int] = {}
+        for device in self.memory_devices:
+            if device.driver != "virtio-pmem-pci":
+                plugged[device.node] = plugged.get(device.node, 0) + device.plugged_size
+        return numa_mod.info_text(self.state.numa, plugged)
 
     def sharing_hints(self) -> Iterator[tuple[str, str]]:
         """``(backend id, path)`` for every backend another process can map."""
@@ -370,6 +658,18 @@ def _option_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     return str(value).replace(",", ",,") if "," in str(value) else str(value)
+
+
+def _device_option(spec: Mapping[str, object]) -> DeviceOption:
+    """A device given as a mapping (``device_add`` arguments), as ``-device`` would give it."""
+    from .options import parse_device
+
+    items = {k: _option_text(v) for k, v in spec.items()}
+    driver = items.pop("driver", None)
+    if driver is None:
+        raise MachineError("Parameter 'driver' is missing")
+    text = ",".join([f"driver={driver}", *(f"{k}={v}" for k, v in items.items())])
+    return parse_device(text)
 
 
 def _resolved_target(board: Board, target: str | None) -> str | None:

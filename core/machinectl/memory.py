@@ -53,6 +53,8 @@ class MemoryRegion:
     priority: int = 0
     parent: MemoryRegion | None = None
     subregions: list[MemoryRegion] = attrs.field(factory=list)
+    #: Persistent memory (an NVDIMM's): shown as ``nv-ram``.
+    nonvolatile: bool = False
 
     def __repr__(self) -> str:
         return f"<MemoryRegion {self.kind.value} {self.name!r} size={self.size:#x}>"
@@ -127,6 +129,14 @@ class MemoryRegion:
         self.subregions.insert(index, region)
         return region
 
+    def remove_subregion(self, region: MemoryRegion) -> None:
+        """Take ``region`` out of this container (memory hot-unplug)."""
+        if region.parent is not self:
+            raise MachineError(f"memory region '{region.name}' is not mapped in '{self.name}'")
+        self.subregions.remove(region)
+        region.parent = None
+        region.offset = 0
+
     def walk(self) -> Iterator[tuple[int, MemoryRegion]]:
         """Yield ``(depth, region)`` for this region and everything below it."""
         stack: list[tuple[int, MemoryRegion]] = [(0, self)]
@@ -157,6 +167,8 @@ class MemoryRegion:
         target, _ = self.ram_target()
         if target.kind in (Kind.CONTAINER, Kind.ALIAS):
             return str(Kind.IO.value)
+        if target.kind is Kind.RAM and target.nonvolatile:
+            return "nv-ram"
         return str(target.kind.value)
 
 

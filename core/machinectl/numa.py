@@ -24,7 +24,7 @@ declares the ``hmat`` machine property and has it on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -403,12 +403,17 @@ def query(numa: NumaState | None) -> list[dict[str, Any]]:
     ]
 
 
-def info_text(numa: NumaState | None) -> str:
-    """The nodes in the format of QEMU's ``info numa`` (sizes in whole MiB, rounded down)."""
+def info_text(numa: NumaState | None, plugged: Mapping[int, int] | None = None) -> str:
+    """The nodes in the format of QEMU's ``info numa`` (sizes in whole MiB, rounded down).
+
+    ``plugged`` is the memory of memory devices per node: it counts in both lines.
+    """
     nodes = numa.nodes if numa is not None else []
+    plugged = plugged or {}
     lines = [f"{len(nodes)} nodes"]
     for node in nodes:
+        extra = plugged.get(node.nodeid, 0)
         lines.append(f"node {node.nodeid} cpus:" + "".join(f" {cpu}" for cpu in node.cpus))
-        lines.append(f"node {node.nodeid} size: {node.size >> 20} MB")
-        lines.append(f"node {node.nodeid} plugged: 0 MB")
+        lines.append(f"node {node.nodeid} size: {(node.size + extra) >> 20} MB")
+        lines.append(f"node {node.nodeid} plugged: {extra >> 20} MB")
     return "\n".join(lines) + "\n"

@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .errors import MachineError, UsageError
+
+if TYPE_CHECKING:
+    from .memdev import DeviceOption
 
 U64_LIMIT = 1 << 64
 SIZE_HINT = (
@@ -450,6 +454,8 @@ class CommandLine:
     memory: dict[str, str] = attrs.field(factory=dict)
     objects: list[ObjectOption] = attrs.field(factory=list)
     numa: list[NumaOption] = attrs.field(factory=list)
+    #: ``-device`` options of memory devices, in command-line order.
+    devices: list[DeviceOption] = attrs.field(factory=list)
     mem_path: str | None = None
     mem_prealloc: bool = False
     smp_cpus: int = 1
@@ -553,11 +559,34 @@ class CommandLine:
         self.smp_cpus = check_smp_cpus(cpus)
         self.smp_given = True
 
+    def _device(self, value: str, warn: Warn) -> None:
+        self.devices.append(parse_device(value, warn))
+
     def _mem_path(self, value: str, warn: Warn) -> None:
         self.mem_path = value
 
     def _mem_prealloc(self, value: str, warn: Warn) -> None:
         self.mem_prealloc = True
+
+
+def parse_device(value: str, warn: Warn | None = None) -> DeviceOption:
+    """One ``-device DRIVER,prop=value,...`` of a memory device (QEMU's QemuOpts syntax)."""
+    from .memdev import DRIVER_PROPERTIES, DeviceOption
+
+    items = split_qemu_opts(value, "driver", warn)
+    driver = next((v for k, v in reversed(items) if k == "driver"), None)
+    if driver is None:
+        raise MachineError("Parameter 'driver' is missing")
+    device_id = next((v for k, v in reversed(items) if k == "id"), None)
+    if device_id is not None:
+        check_id(device_id)
+    if driver not in DRIVER_PROPERTIES:
+        raise MachineError(
+            f"'{driver}' is not a memory device; machinectl models memory devices only "
+            f"({', '.join(sorted(DRIVER_PROPERTIES))})"
+        )
+    props = tuple((k, v) for k, v in items if k != "driver")
+    return DeviceOption(driver, props, value)
 
 
 def option_takes_value(arg: str) -> bool | None:
@@ -573,6 +602,7 @@ _OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {
     "-object": (True, CommandLine._object),
     "-numa": (True, CommandLine._numa),
     "-smp": (True, CommandLine._smp),
+    "-device": (True, CommandLine._device),
     "-mem-path": (True, CommandLine._mem_path),
     "-mem-prealloc": (False, CommandLine._mem_prealloc),
 }

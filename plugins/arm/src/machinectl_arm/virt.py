@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from machinectl.boards import BoardFacts, Check, QemuCompat, machine_version
 from machinectl.errors import MachineError
+from machinectl.memdev import DeviceMemory
 from machinectl.state import MachineState
 from machinectl.units import GiB, MiB, TiB
 
@@ -62,6 +63,27 @@ MEMORY_MAP_RULE = Check(
 )
 
 
+#: Without firmware and a 64-bit CPU the board has no ACPI GED, which plugs DIMMs.
+NO_GED = "memory hotplug is not enabled: missing acpi-ged device"
+
+
+def virt_device_memory(machine: MachineState) -> DeviceMemory:
+    """The hotplug area: from the 1 GiB boundary after RAM, maxmem - RAM + 1 GiB per slot.
+
+    DIMMs need the ACPI GED, which virt creates only with firmware and a 64-bit CPU; with
+    the default cortex-a15 and no ``-bios`` it is absent, so only virtio-mem-pci plugs.
+    """
+    base = _round_up_u64(VIRT_RAM_BASE + machine.ram_size, GiB)
+    size = (machine.maxram_size - machine.ram_size + machine.ram_slots * GiB) % U64
+    return DeviceMemory(
+        base=base,
+        size=size,
+        drivers=("virtio-mem-pci",),
+        refusals=dict.fromkeys(("pc-dimm", "nvdimm"), NO_GED),
+        hotplug_refusals={"virtio-mem-pci": "Bus 'pcie.0' does not support hotplugging"},
+    )
+
+
 def _virt(version: str, newest: bool) -> BoardFacts:
     number = machine_version(version)
     compat = QemuCompat.for_version(number)
@@ -91,6 +113,7 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         smp_prefers_sockets=compat.smp_prefers_sockets,
         auto_numa_with_slots=number >= FIRST_AUTO_NUMA_WITH_SLOTS,
         auto_numa_with_maxmem=number >= FIRST_AUTO_NUMA_WITH_MAXMEM,
+        device_memory=virt_device_memory,
     )
 
 
