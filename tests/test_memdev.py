@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from machinectl import Machine, MachineError
 
 DATA = json.loads((Path(__file__).parent / "data" / "memdev_qemu72.json").read_text())
@@ -216,7 +215,7 @@ def test_device_option_errors_name_the_option() -> None:
     with pytest.raises(MachineError) as info:
         Machine.from_argv(["-M", "pc", "-device", "e1000"], target="x86_64", allocate=False)
     assert str(info.value).startswith("-device e1000: 'e1000' is not a memory device")
-    with pytest.raises(MachineError, match="Property 'pc-dimm.foo' not found"):
+    with pytest.raises(MachineError, match=r"Property 'pc-dimm\.foo' not found"):
         Machine.from_argv(
             ["-M", "pc", "-m", "1G,slots=1,maxmem=2G", "-device", "pc-dimm,foo=1"],
             target="x86_64",
