@@ -52,8 +52,8 @@ COMMAND_LINES: list[tuple[str, str]] = [
                "-device pc-dimm,id=d1,memdev=m1,addr=0x140000000 -device pc-dimm,id=d2,memdev=m2"),
     ("x86_64", "-M pc -m 1G,slots=3,maxmem=4G -object memory-backend-ram,id=m1,size=512M "
                "-object memory-backend-ram,id=m2,size=512M "
-               "-object memory-backend-ram,id=m3,size=1G -device pc-dimm,id=d1,memdev=m1,slot=2 -device pc-dimm,id=d2,memdev=m2,"
-               "addr=0x160000000 -device pc-dimm,id=d3,memdev=m3"),
+               "-object memory-backend-ram,id=m3,size=1G -device pc-dimm,id=d1,memdev=m1,slot=2 "
+               "-device pc-dimm,id=d2,memdev=m2,addr=0x160000000 -device pc-dimm,id=d3,memdev=m3"),
     ("x86_64", "-M pc -m 1G,slots=2,maxmem=4G -object memory-backend-ram,id=m1,size=1G "
                "-device pc-dimm,id=d1,memdev=m1,addr=0x140200000"),
     ("x86_64", "-M pc -m 1G,slots=2,maxmem=4G -object memory-backend-memfd,id=m1,size=1G "
