@@ -11,8 +11,8 @@ where QEMU waits for the guest.
 from __future__ import annotations
 
 import copy
-import os
 import json
+import os
 from pathlib import Path
 from typing import Any
 
