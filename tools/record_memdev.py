@@ -27,6 +27,8 @@ from typing import Any
 
 GiB = 1 << 30
 MiB = 1 << 20
+#: The aarch64 UEFI firmware of Debian's qemu-efi-aarch64 package.
+AAVMF = "/usr/share/AAVMF/AAVMF_CODE.fd"
 
 #: (binary suffix, arguments).
 COMMAND_LINES: list[tuple[str, str]] = [
@@ -43,6 +45,24 @@ COMMAND_LINES: list[tuple[str, str]] = [
                 "-device virtio-mem-pci,id=vm1,memdev=m1"),
     ("aarch64", "-M virt -m 1G,slots=4,maxmem=8G -object memory-backend-memfd,id=m1,size=1G "
                 "-device pc-dimm,id=d1,memdev=m1"),
+    # DIMMs on virt need the ACPI GED: firmware and a 64-bit CPU.
+    ("aarch64", f"-M virt -cpu max -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-memfd,id=m1,size=1G -device pc-dimm,id=d1,memdev=m1"),
+    ("aarch64", f"-M virt -cpu cortex-a57 -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-ram,id=m1,size=1G -object memory-backend-ram,id=m2,"
+                "size=512M -device pc-dimm,id=d1,memdev=m1,addr=0x100000000 "
+                "-device pc-dimm,id=d2,memdev=m2 -object memory-backend-ram,id=m3,size=1G "
+                "-device virtio-mem-pci,id=vm1,memdev=m3"),
+    ("aarch64", f"-M virt,nvdimm=on -cpu max -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-ram,id=m1,size=1G -device nvdimm,id=d1,memdev=m1"),
+    ("aarch64", f"-M virt,acpi=off -cpu max -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-ram,id=m1,size=1G -device pc-dimm,id=d1,memdev=m1"),
+    ("aarch64", f"-M virt-4.1 -cpu max -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-ram,id=m1,size=1G -device pc-dimm,id=d1,memdev=m1"),
+    ("aarch64", f"-M virt -cpu cortex-a15 -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-ram,id=m1,size=1G -device pc-dimm,id=d1,memdev=m1"),
+    ("aarch64", "-M virt -cpu max -bios /nonexistent/firmware.fd -m 1G,slots=4,maxmem=8G "
+                "-object memory-backend-ram,id=m1,size=1G -device pc-dimm,id=d1,memdev=m1"),
     # First fit, slots, hints.
     ("x86_64", "-M pc -m 1G,slots=2,maxmem=4G -object memory-backend-ram,id=m1,size=1G "
                "-object memory-backend-ram,id=m2,size=512M -device pc-dimm,id=d1,memdev=m1 "

@@ -36,8 +36,8 @@ choosing qemu-system-TARGET does: virt of aarch64 or of riscv64.
 
 QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
--numa node,..., -device {{pc-dimm,nvdimm,virtio-mem-pci,...}},memdev=ID,..., -smp N,
--mem-path PATH, -mem-prealloc.
+-numa node,..., -device {{pc-dimm,nvdimm,virtio-mem-pci,...}},memdev=ID,..., -cpu MODEL,
+-bios FILE, -smp N, -mem-path PATH, -mem-prealloc.
 """
 
 

@@ -231,6 +231,7 @@ class Machine:
             )
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
+        state.cpu_type, state.firmware = line.cpu, line.bios
         size = _ram_size(line, properties, registry, state)
         state.ram_size, state.maxram_size, state.ram_slots = (
             size.size,

@@ -456,6 +456,10 @@ class CommandLine:
     numa: list[NumaOption] = attrs.field(factory=list)
     #: ``-device`` options of memory devices, in command-line order.
     devices: list[DeviceOption] = attrs.field(factory=list)
+    #: ``-cpu`` (the model name) and ``-bios``: some boards plug memory devices only with
+    #: firmware and a 64-bit CPU (arm ``virt``).
+    cpu: str | None = None
+    bios: str | None = None
     mem_path: str | None = None
     mem_prealloc: bool = False
     smp_cpus: int = 1
@@ -562,6 +566,12 @@ class CommandLine:
     def _device(self, value: str, warn: Warn) -> None:
         self.devices.append(parse_device(value, warn))
 
+    def _cpu(self, value: str, warn: Warn) -> None:
+        self.cpu = value.split(",", 1)[0]
+
+    def _bios(self, value: str, warn: Warn) -> None:
+        self.bios = value
+
     def _mem_path(self, value: str, warn: Warn) -> None:
         self.mem_path = value
 
@@ -603,6 +613,8 @@ _OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {
     "-numa": (True, CommandLine._numa),
     "-smp": (True, CommandLine._smp),
     "-device": (True, CommandLine._device),
+    "-cpu": (True, CommandLine._cpu),
+    "-bios": (True, CommandLine._bios),
     "-mem-path": (True, CommandLine._mem_path),
     "-mem-prealloc": (False, CommandLine._mem_prealloc),
 }

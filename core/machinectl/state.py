@@ -38,6 +38,9 @@ class MachineState:
     properties: dict[str, Any] = attrs.field(factory=dict)
     #: Number of CPUs (``-smp``); boards use it only for topology facts.
     smp_cpus: int = 1
+    #: ``-cpu`` model name and ``-bios`` file, as given (None: the board's defaults).
+    cpu_type: str | None = None
+    firmware: str | None = None
     ram: MemoryRegion | None = None
     system_memory: MemoryRegion = attrs.field(factory=_system_memory)
     numa: NumaState | None = None
