@@ -172,6 +172,26 @@ COMMAND_LINES: list[tuple[str, str]] = [
                "-device virtio-mem-pci,id=vm1,memdev=m1,memaddr=0x140100000"),
     ("x86_64", "-M q35 -m 2G,slots=4,maxmem=16G -object memory-backend-memfd,id=m1,size=1G "
                "-device virtio-mem-pci,id=vm1,memdev=m1 -device virtio-mem-pci,id=vm2,memdev=m1"),
+    # Property values, as -device parses them.
+    *(
+        ("x86_64", "-M pc -m 1G,slots=2,maxmem=4G -object memory-backend-ram,id=m1,size=1G "
+                   "-object memory-backend-ram,id=m2,size=1G " + devices)
+        for devices in (
+            "-device pc-dimm,id=d1,memdev=m1 -device pc-dimm,id=d1,memdev=m2",
+            "-device pc-dimm,id=d1,memdev=m1,foo=1",
+            "-device pc-dimm,id=d1,memdev=m1,slot=abc",
+            "-device pc-dimm,id=d1,memdev=m1,slot=1.5",
+            "-device pc-dimm,id=d1,memdev=m1,slot=-2",
+            "-device pc-dimm,id=d1,memdev=m1,addr=xyz",
+            "-device pc-dimm,id=d1,memdev=m1,node=-1",
+            "-device pc-dimm,id=d1,memdev=m1,unarmed=on",
+            "-device pc-dimm,memdev=m1,addr=0x100000000 -device pc-dimm,memdev=m2,"
+            "addr=0x100000000",
+            "-device virtio-mem-pci,id=v1,memdev=m1,requested-size=abc",
+            "-device virtio-mem-pci,id=v1,memdev=m1,block-size=512K",
+            "-device virtio-mem-pci,id=v1,memdev=m1,block-size=0",
+        )
+    ),
     ("x86_64", "-M isapc -m 1G -object memory-backend-ram,id=m1,size=1G "
                "-device pc-dimm,id=d1,memdev=m1"),
     ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=128M "

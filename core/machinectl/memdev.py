@@ -25,7 +25,7 @@ import attrs
 
 from .errors import MachineError
 from .memory import MemoryRegion
-from .options import parse_bool, visitor_size, visitor_uint
+from .options import keyval_size, keyval_uint, parse_bool
 
 if TYPE_CHECKING:
     from .hostmem import HostMemoryBackend
@@ -40,6 +40,8 @@ THP_SIZE = 2 * MiB
 HOST_PAGE = os.sysconf("SC_PAGE_SIZE")
 #: The smallest label area an NVDIMM may have.
 MIN_LABEL_SIZE = 128 << 10
+#: The smallest virtio-mem block.
+MIN_BLOCK_SIZE = 1 * MiB
 
 PC_DIMM = "pc-dimm"
 NVDIMM = "nvdimm"
@@ -261,19 +263,24 @@ def _default_huge_page() -> int:
 # -- parsing ---------------------------------------------------------------------------------
 
 
-def _typed(driver: str, key: str, kind: str, text: str) -> Any:
+def _typed(key: str, kind: str, text: str) -> Any:
+    """A property value as ``-device`` parses it (QEMU's keyval visitor and its words)."""
     if kind == "size":
-        return visitor_size(key, text)
+        return keyval_size(key, text)
     if kind == "bool":
         return parse_bool(key, text)
-    if kind == "u64":
-        return visitor_uint(key, text, 64)
-    if kind == "u32":
-        return visitor_uint(key, text, 32)
+    if kind in ("u64", "u32"):
+        value = keyval_uint(key, text)
+        if kind == "u32" and value >= 1 << 32:
+            raise MachineError(f"Parameter '{key}' expects uint32_t")
+        return value
     if kind == "i32":
-        value = int(text, 0) if text.lstrip("-").isdigit() or text.startswith("0x") else None
-        if value is None or not -(1 << 31) <= value < (1 << 31):
-            raise MachineError(f"Parameter '{key}' expects int32")
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise MachineError(f"Parameter '{key}' expects integer") from None
+        if not -(1 << 31) <= value < (1 << 31):
+            raise MachineError(f"Parameter '{key}' expects int32_t")
         return value
     return text
 
@@ -288,8 +295,18 @@ def device_properties(option: DeviceOption) -> dict[str, Any]:
         kind = kinds.get(key)
         if kind is None:
             raise MachineError(f"Property '{option.driver}.{key}' not found")
-        values[key] = _typed(option.driver, key, kind, text)
+        values[key] = _typed(key, kind, text)
+        if key == "block-size":
+            _check_block_size(values[key])
     return values
+
+
+def _check_block_size(size: int) -> None:
+    """virtio-mem's ``block-size`` setter."""
+    if size < MIN_BLOCK_SIZE:
+        raise MachineError(f"'block-size' property has to be at least {MIN_BLOCK_SIZE:#x}")
+    if size & (size - 1):
+        raise MachineError("'block-size' property has to be a power of two")
 
 
 # -- placement -------------------------------------------------------------------------------
@@ -326,7 +343,7 @@ class Placer:
             raise MachineError(self.area.hotplug_refusals[option.driver])
         device_id = option.id
         if device_id is not None and any(d.id == device_id for d in self.devices):
-            raise MachineError(f"Duplicate device ID '{device_id}'")
+            raise MachineError(f"Duplicate ID '{device_id}' for device")
         handled = self.area is not None and (
             option.driver in self.area.drivers or option.driver in self.area.refusals
         )
@@ -398,8 +415,6 @@ class Placer:
         block_size = 0
         if driver == VIRTIO_MEM:
             block_size = props.get("block-size") or max(backend_page_size(backend), THP_SIZE)
-            if block_size & (block_size - 1):
-                raise MachineError("'block-size' property has to be a power of two")
             align = max(align, block_size)
         if is_dimm and area.legacy_align is not None:
             align = area.legacy_align
