@@ -13,11 +13,16 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from machinectl import Machine, MachineError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import record_memdev  # noqa: E402
 
 DATA = json.loads((Path(__file__).parent / "data" / "memdev_qemu72.json").read_text())
 GiB = 1 << 30
@@ -62,6 +67,7 @@ def test_command_line_matches_qemu(record: dict[str, Any]) -> None:
         ours = machine.mtree_text(flat=True).splitlines()
         assert device_lines(ours, memdevs) == device_lines(record["flat"], memdevs)
         assert machine.memory_devices_text() == record["info-memory-devices"]
+        assert record_memdev.device_tree(machine.mtree_text()) == record["device-tree"]
         assert [w for w in machine.warnings if "-device" in w] == record["warnings"]
         if "numa node" in record["args"]:
             assert machine.numa_text() == record["numa"]

@@ -5,8 +5,9 @@ Two kinds of records:
 
 * command lines: ``qemu-system-X ARGS -display none -S -nodefaults -qmp stdio``, then
   ``query-memory-devices``, ``query-memory-size-summary``, ``info mtree -f`` (the lines of the
-  ``memory`` address space), ``info numa`` and ``info memory-devices``; or the error line when
-  QEMU refuses the command line (without the program name). Warnings are kept too.
+  ``memory`` address space), ``info numa``, ``info memory-devices`` and the ``device-memory``
+  subtree of ``info mtree``; or the error line when QEMU refuses the command line (without
+  the program name). Warnings are kept too.
 * QMP sessions: a list of commands sent one after the other; each answer is kept (``return``
   or the error's ``desc``), and events are kept without their timestamps.
 
@@ -272,6 +273,22 @@ def _flat_memory(mtree: str) -> list[str]:
     return []
 
 
+def device_tree(mtree: str) -> list[str]:
+    """The ``device-memory`` subtree of ``info mtree`` (its first occurrence), dedented."""
+    lines = mtree.replace("\r\n", "\n").splitlines()
+    for i, line in enumerate(lines):
+        if line.endswith("): device-memory"):
+            indent = len(line) - len(line.lstrip())
+            out = [line.strip()]
+            for following in lines[i + 1 :]:
+                if len(following) - len(following.lstrip()) <= indent:
+                    break
+                out.append(" " * (len(following) - len(following.lstrip()) - indent)
+                           + following.strip())  # fmt: skip
+            return out
+    return []
+
+
 def record_command_line(target: str, args: str) -> dict[str, Any]:
     binary = f"qemu-system-{target}"
     commands = [
@@ -281,6 +298,7 @@ def record_command_line(target: str, args: str) -> dict[str, Any]:
         {"execute": "human-monitor-command", "arguments": {"command-line": "info numa"}},
         {"execute": "human-monitor-command",
          "arguments": {"command-line": "info memory-devices"}},
+        {"execute": "human-monitor-command", "arguments": {"command-line": "info mtree"}},
     ]  # fmt: skip
     messages, stderr = _qmp(binary, args.split(), commands)
     returns = [m["return"] for m in messages if "return" in m]
@@ -288,7 +306,7 @@ def record_command_line(target: str, args: str) -> dict[str, Any]:
     # Only warnings about memory devices: pseries under TCG warns about its capabilities.
     warnings = [line for line in lines if "-device" in line]
     record: dict[str, Any] = {"target": target, "args": args}
-    if len(returns) < 6:
+    if len(returns) < 7:
         record["error"] = lines[0] if lines else ""
         return record
     record.update(
@@ -298,6 +316,7 @@ def record_command_line(target: str, args: str) -> dict[str, Any]:
             "flat": _flat_memory(returns[3]),
             "numa": returns[4].replace("\r\n", "\n"),
             "info-memory-devices": returns[5].replace("\r\n", "\n"),
+            "device-tree": device_tree(returns[6]),
             "warnings": warnings,
         }
     )

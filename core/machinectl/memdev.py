@@ -576,8 +576,9 @@ def device_region(device: MemoryDevice) -> MemoryRegion:
     """The guest region of a device: its backend's RAM, or the PMEM part of an NVDIMM."""
     ram = MemoryRegion.ram(device.backend.region_name, device.backend)
     if device.driver in NVDIMMS:
-        ram.nonvolatile = True
-        return MemoryRegion.alias("nvdimm-memory", ram, 0, device.size)
+        alias = MemoryRegion.alias("nvdimm-memory", ram, 0, device.size)
+        alias.nonvolatile = True
+        return alias
     return ram
 
 
