@@ -42,6 +42,12 @@ COMMAND_LINES: list[tuple[str, str]] = [
               "-device pc-dimm,id=d1,memdev=m1"),
     ("aarch64", "-M virt -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=1G "
                 "-device virtio-mem-pci,id=vm1,memdev=m1"),
+    ("arm", "-M virt -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=1G "
+            "-device virtio-mem-pci,id=vm1,memdev=m1"),
+    ("arm", f"-M virt -bios {AAVMF} -m 1G,slots=4,maxmem=8G "
+            "-object memory-backend-ram,id=m1,size=1G -device pc-dimm,id=d1,memdev=m1"),
+    ("i386", "-M pc -m 1G,slots=2,maxmem=4G -object memory-backend-ram,id=m1,size=1G "
+             "-device virtio-mem-pci,id=vm1,memdev=m1"),
     ("aarch64", "-M virt -m 4G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=1G "
                 "-device virtio-mem-pci,id=vm1,memdev=m1"),
     ("aarch64", "-M virt -m 1G,slots=4,maxmem=8G -object memory-backend-memfd,id=m1,size=1G "

@@ -232,6 +232,7 @@ class Machine:
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
         state.cpu_type, state.firmware = line.cpu, line.bios
+        state.target = _resolved_target(board, target)
         size = _ram_size(line, properties, registry, state)
         state.ram_size, state.maxram_size, state.ram_slots = (
             size.size,
@@ -256,7 +257,7 @@ class Machine:
         for backend in backends:
             backend.check_numa_policy()
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
-        machine.target = _resolved_target(board, target)
+        machine.target = state.target
         machine._defaults = _backend_defaults(line, properties, board)
         machine._place_devices(line.devices, memdev)
         try:

@@ -51,14 +51,15 @@ VIRTIO_PMEM = "virtio-pmem-pci"
 DIMMS = frozenset({PC_DIMM, NVDIMM, SPAPR_NVDIMM})
 NVDIMMS = frozenset({NVDIMM, SPAPR_NVDIMM})
 
-#: The memory devices each QEMU 7.2 binary offers (``-device help``); a target not listed
-#: offers none.
+#: The memory devices each QEMU 7.2 binary offers (``-device help``); for a target not listed
+#: the board's own declaration decides.
 TARGET_DEVICES: Mapping[str, frozenset[str]] = {
     "x86_64": frozenset({PC_DIMM, NVDIMM, VIRTIO_MEM, VIRTIO_PMEM}),
     "i386": frozenset({PC_DIMM, NVDIMM, VIRTIO_MEM, VIRTIO_PMEM}),
     "aarch64": frozenset({PC_DIMM, NVDIMM, VIRTIO_MEM}),
-    "arm": frozenset({PC_DIMM, NVDIMM}),
+    "arm": frozenset({PC_DIMM, NVDIMM, VIRTIO_MEM}),
     "ppc64": frozenset({PC_DIMM, NVDIMM, SPAPR_NVDIMM}),
+    "ppc": frozenset(),
     "loongarch64": frozenset({PC_DIMM, NVDIMM}),
 }
 

@@ -41,6 +41,8 @@ class MachineState:
     #: ``-cpu`` model name and ``-bios`` file, as given (None: the board's defaults).
     cpu_type: str | None = None
     firmware: str | None = None
+    #: The QEMU target the machine is built for (``x86_64``, ``arm`` ...), when known.
+    target: str | None = None
     ram: MemoryRegion | None = None
     system_memory: MemoryRegion = attrs.field(factory=_system_memory)
     numa: NumaState | None = None

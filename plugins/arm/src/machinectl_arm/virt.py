@@ -79,9 +79,13 @@ FIRMWARE_DIRS = ("/usr/share/qemu",)
 
 
 def has_ged(machine: MachineState, version: tuple[int, ...]) -> bool:
-    """QEMU's condition for the ACPI GED: virt 4.2+, a 64-bit CPU, firmware, ACPI not off."""
+    """QEMU's condition for the ACPI GED: virt 4.2+, a 64-bit CPU, firmware, ACPI not off.
+
+    ``qemu-system-arm`` has no 64-bit CPU (its ``max`` is 32-bit), so only aarch64 qualifies.
+    """
     return (
         version >= FIRST_GED
+        and machine.target != "arm"
         and machine.cpu_type in AARCH64_CPUS
         and machine.firmware is not None
         and machine.properties.get("acpi", "auto") != "off"
