@@ -199,6 +199,8 @@ COMMAND_LINES: list[tuple[str, str]] = [
             "-device virtio-mem-pci,id=v1,memdev=m1,block-size=0",
         )
     ),
+    ("s390x", "-M s390-ccw-virtio -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,"
+              "size=1G -device pc-dimm,id=d1,memdev=m1"),
     ("x86_64", "-M isapc -m 1G -object memory-backend-ram,id=m1,size=1G "
                "-device pc-dimm,id=d1,memdev=m1"),
     ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=128M "

@@ -326,11 +326,19 @@ class Placer:
     busy: set[str] = attrs.field(factory=set)
 
     def offered(self) -> frozenset[str]:
+        """The drivers the QEMU binary of the machine's target has.
+
+        A target machinectl knows no list for takes what the board declares; without a
+        declaration it has none (QEMU 7.2's s390x, riscv, mips ... binaries). A machine of no
+        particular target (``none``) may take any.
+        """
         if self.target is not None and self.target in TARGET_DEVICES:
             return TARGET_DEVICES[self.target]
         if self.area is not None:
-            return self.area.drivers
-        return frozenset().union(*TARGET_DEVICES.values())
+            return self.area.drivers | frozenset(self.area.refusals)
+        if self.target is None:
+            return frozenset().union(*TARGET_DEVICES.values())
+        return frozenset()
 
     def check_driver(self, driver: str) -> None:
         if driver not in DRIVER_PROPERTIES or driver not in self.offered():
