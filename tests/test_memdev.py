@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -260,3 +261,39 @@ def test_a_thousand_plug_cycles_leak_nothing() -> None:
         assert (fd_count(), maps_count()) == (fds, maps)
         assert machine.memory_devices == []
         assert [b.id for b in machine.backends] == ["pc.ram"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "machinectl.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_reports_the_dimm_where_qemu_puts_it() -> None:
+    (record,) = [
+        r
+        for r in DATA["command-lines"]
+        if r["args"].startswith("-M q35") and r["args"].endswith("pc-dimm,id=d1,memdev=m1")
+    ]
+    proc = cli("run", "--target", "x86_64", *record["args"].split(), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["memory-devices"] == record["memory-devices"]
+    assert data["memory-size-summary"] == record["memory-size-summary"]
+    text = cli("run", "--target", "x86_64", *record["args"].split(), "--dry-run").stdout
+    assert record["info-memory-devices"] in text
+    assert "plugged memory: 1073741824" in text
+
+
+def test_cli_refusal_is_one_line_and_status_1() -> None:
+    argv = ["-M", "pc", "-m", "1G", "-object", "memory-backend-ram,id=m1,size=1G"]
+    proc = cli("run", *argv, "-device", "pc-dimm,id=d1,memdev=m1")
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "machinectl: -device pc-dimm,id=d1,memdev=m1: no slots where allocated, please specify "
+        "the 'slots' option\n"
+    )

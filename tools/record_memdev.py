@@ -211,6 +211,12 @@ COMMAND_LINES: list[tuple[str, str]] = [
               "-device nvdimm,id=d1,memdev=m1"),
     ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=512M "
               "-device virtio-mem-pci,id=d1,memdev=m1"),
+    ("ppc64", "-M pseries -m 1G,slots=4,maxmem=3G -object memory-backend-ram,id=m1,size=512M "
+              "-object memory-backend-ram,id=m2,size=1536M "
+              "-device pc-dimm,id=d1,memdev=m1,addr=0x60000000 -device pc-dimm,id=d2,memdev=m2"),
+    ("ppc64", "-M pseries -m 1G,slots=4,maxmem=3G -object memory-backend-ram,id=m1,size=512M "
+              "-object memory-backend-ram,id=m2,size=1G "
+              "-device pc-dimm,id=d1,memdev=m1,addr=0x60000000 -device pc-dimm,id=d2,memdev=m2"),
     ("ppc64", "-M pseries-2.4 -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,"
               "size=512M -device pc-dimm,id=d1,memdev=m1"),
     ("ppc64", "-M pseries -m 1G -object memory-backend-ram,id=m1,size=512M "
