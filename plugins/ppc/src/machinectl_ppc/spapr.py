@@ -150,11 +150,12 @@ def map_spapr(machine: MachineState, facts: BoardFacts) -> None:
 
 def _device_memory(lmb: bool) -> Callable[[MachineState], DeviceMemory]:
     def declare(machine: MachineState) -> DeviceMemory:
-        if not lmb:
-            refusal = "Memory hotplug not supported for this machine"
-            return DeviceMemory(refusals=dict.fromkeys(DIMM_DRIVERS, refusal))
         size = max(machine.maxram_size - machine.ram_size, 0)
         base = -(-machine.ram_size // DEVICE_MEMORY_ALIGN) * DEVICE_MEMORY_ALIGN
+        if not lmb:
+            # The area exists (and shows in the memory tree), but nothing may be plugged.
+            refusal = "Memory hotplug not supported for this machine"
+            return DeviceMemory(base=base, size=size, refusals=dict.fromkeys(DIMM_DRIVERS, refusal))
         return DeviceMemory(
             base=base,
             size=size,
