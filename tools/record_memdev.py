@@ -217,6 +217,15 @@ COMMAND_LINES: list[tuple[str, str]] = [
     ("ppc64", "-M pseries -m 1G,slots=4,maxmem=3G -object memory-backend-ram,id=m1,size=512M "
               "-object memory-backend-ram,id=m2,size=1G "
               "-device pc-dimm,id=d1,memdev=m1,addr=0x60000000 -device pc-dimm,id=d2,memdev=m2"),
+    ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=512M "
+              "-device nvdimm,id=d1,memdev=m1,label-size=128K"),
+    ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=513M "
+              "-device nvdimm,id=d1,memdev=m1,label-size=1M"),
+    ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=513M "
+              "-device spapr-nvdimm,id=d1,memdev=m1,label-size=1M,uuid=zzz"),
+    ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=513M "
+              "-device nvdimm,id=d1,memdev=m1,label-size=1M,"
+              "uuid=a3d2bd0e-3c3d-4b0e-9b2f-123456789abc"),
     ("ppc64", "-M pseries-2.4 -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,"
               "size=512M -device pc-dimm,id=d1,memdev=m1"),
     ("ppc64", "-M pseries -m 1G -object memory-backend-ram,id=m1,size=512M "

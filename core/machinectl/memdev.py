@@ -18,6 +18,7 @@ virtio-mem sizes).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ THP_SIZE = 2 * MiB
 HOST_PAGE = os.sysconf("SC_PAGE_SIZE")
 #: The smallest label area an NVDIMM may have.
 MIN_LABEL_SIZE = 128 << 10
+UUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 #: The smallest virtio-mem block.
 MIN_BLOCK_SIZE = 1 * MiB
 
@@ -67,8 +69,15 @@ TARGET_DEVICES: Mapping[str, frozenset[str]] = {
 _COMMON = {"memdev": "str", "node": "u32"}
 DRIVER_PROPERTIES: Mapping[str, Mapping[str, str]] = {
     PC_DIMM: {"addr": "u64", "slot": "i32", **_COMMON},
-    NVDIMM: {"addr": "u64", "slot": "i32", "label-size": "size", "unarmed": "bool", **_COMMON},
-    SPAPR_NVDIMM: {"addr": "u64", "slot": "i32", "label-size": "size", **_COMMON},
+    NVDIMM: {
+        "addr": "u64",
+        "slot": "i32",
+        "label-size": "size",
+        "unarmed": "bool",
+        "uuid": "uuid",
+        **_COMMON,
+    },
+    SPAPR_NVDIMM: {"addr": "u64", "slot": "i32", "label-size": "size", "uuid": "uuid", **_COMMON},
     VIRTIO_MEM: {
         "memaddr": "u64",
         "requested-size": "size",
@@ -108,6 +117,9 @@ class DeviceMemory:
     nvdimm: bool = False
     nvdimm_disabled_error: str = "nvdimm is not enabled: missing 'nvdimm' in '-M'"
     nvdimm_label_error: str | None = None
+    #: With ``nvdimm_label_error``: the text for persistent memory (the backend less its
+    #: label) that is not a multiple of ``size_step``; such NVDIMMs also need a ``uuid``.
+    nvdimm_size_error: str = ""
     #: Drivers the board takes on its command line but not as a hot-plug, with the text
     #: (q35's PCIe root bus: ``Bus 'pcie.0' does not support hotplugging``).
     hotplug_refusals: Mapping[str, str] = attrs.field(factory=dict)
@@ -296,6 +308,11 @@ def device_properties(option: DeviceOption) -> dict[str, Any]:
         kind = kinds.get(key)
         if kind is None:
             raise MachineError(f"Property '{option.driver}.{key}' not found")
+        if kind == "uuid":
+            if not UUID.fullmatch(text):
+                raise MachineError(f"Property '{option.driver}.{key}' has invalid value")
+            values[key] = text
+            continue
         values[key] = _typed(key, kind, text)
         if key == "block-size":
             _check_block_size(values[key])
@@ -410,10 +427,10 @@ class Placer:
         if is_dimm and area.size_step:
             if backend is None:
                 raise MachineError("'memdev' property must be set")
-            if backend.size % area.size_step:
+            if driver in NVDIMMS and area.nvdimm_label_error is not None:
+                self._papr_nvdimm(driver, props, backend, area)
+            elif backend.size % area.size_step:
                 raise MachineError(area.size_step_error)
-            if driver in NVDIMMS and area.nvdimm_label_error and "label-size" not in props:
-                raise MachineError(area.nvdimm_label_error)
         slot = None
         if is_dimm:
             slot = self._slot(props.get("slot", -1))
@@ -434,6 +451,21 @@ class Placer:
         device.block_size = block_size
         device.label_size = props.get("label-size", 0)
         return device
+
+    def _papr_nvdimm(
+        self,
+        driver: str,
+        props: Mapping[str, Any],
+        backend: HostMemoryBackend,
+        area: DeviceMemory,
+    ) -> None:
+        """PAPR's NVDIMM rules: a label, whole LMBs of persistent memory, a uuid."""
+        if "label-size" not in props:
+            raise MachineError(str(area.nvdimm_label_error))
+        if self._nvdimm_size(driver, props, backend) % area.size_step:
+            raise MachineError(area.nvdimm_size_error)
+        if "uuid" not in props:
+            raise MachineError("NVDIMM device requires the uuid to be set")
 
     def _nvdimm_size(
         self, driver: str, props: Mapping[str, Any], backend: HostMemoryBackend

@@ -164,6 +164,9 @@ def _device_memory(lmb: bool) -> Callable[[MachineState], DeviceMemory]:
             size_step_error=f"Hotplugged memory size must be a multiple of {LMB_SIZE // MiB} MB",
             nvdimm=True,
             nvdimm_label_error="PAPR requires NVDIMM devices to have label-size set",
+            nvdimm_size_error=(
+                "PAPR requires NVDIMM memory size (excluding label) to be a multiple of 256MB"
+            ),
         )
 
     return declare
