@@ -117,6 +117,12 @@ COMMAND_LINES: list[tuple[str, str]] = [
                "-device pc-dimm,id=d1,memdev=m1"),
     ("ppc64", "-M pseries -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,size=512M "
               "-device pc-dimm,id=d1,memdev=m1,addr=0x50000000"),
+    ("x86_64", "-M none -m 1G,slots=2,maxmem=4G -object memory-backend-ram,id=m1,size=1G "
+               "-device pc-dimm,id=d1,memdev=m1"),
+    ("x86_64", "-M none -m 1G -object memory-backend-ram,id=m1,size=1G "
+               "-device virtio-mem-pci,id=d1,memdev=m1"),
+    ("x86_64", "-M microvm -m 1G -object memory-backend-ram,id=m1,size=1G "
+               "-device virtio-mem-pci,id=d1,memdev=m1"),
     ("ppc64", "-M mac99 -m 1G -object memory-backend-ram,id=m1,size=512M "
               "-device pc-dimm,id=d1,memdev=m1"),
     ("aarch64", "-M raspi3b -m 1G -object memory-backend-ram,id=m1,size=256M "

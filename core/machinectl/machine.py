@@ -24,6 +24,7 @@ from .boards import EVERY_TARGET, Board
 from .errors import MachineError
 from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
 from .memdev import (
+    TARGET_DEVICES,
     VIRTIO_MEM,
     DeviceMemory,
     DeviceOption,
@@ -353,7 +354,8 @@ class Machine:
         """The machine as plain data: what ``machinectl run --json`` prints."""
         board = self.state.board
         summary: dict[str, int] = {"base-memory": self.state.ram_size}
-        if board.spec.memory_devices:
+        # QEMU binaries built with memory devices report them for every machine type.
+        if board.spec.memory_devices or TARGET_DEVICES.get(self.target or ""):
             summary["plugged-memory"] = sum(d.plugged_size for d in self.memory_devices)
         return {
             "machine": {
