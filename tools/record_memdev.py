@@ -366,7 +366,7 @@ def record_session(target: str, args: str, commands: list[dict[str, Any]]) -> di
             if "return" in message:
                 reply: dict[str, Any] = {"return": message["return"]}
             else:
-                reply = {"error": message["error"]["desc"]}
+                reply = {"error": message["error"]}
             if isinstance(reply.get("return"), str):
                 reply["return"] = reply["return"].replace("\r\n", "\n")
             answers.append({"command": command, "reply": reply, "events": events})
