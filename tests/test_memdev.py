@@ -300,3 +300,36 @@ def test_cli_refusal_is_one_line_and_status_1() -> None:
         "machinectl: -device pc-dimm,id=d1,memdev=m1: no slots where allocated, please specify "
         "the 'slots' option\n"
     )
+
+
+def test_create_takes_devices() -> None:
+    machine = Machine.create(
+        "pc",
+        "1G",
+        properties={"memory.slots": 2, "memory.max-size": "4G"},
+        objects=[{"qom-type": "memory-backend-ram", "id": "m1", "size": "512M"}],
+        devices=[{"driver": "pc-dimm", "id": "d1", "memdev": "m1", "addr": 0x120000000}],
+        target="x86_64",
+        allocate=False,
+    )
+    with machine:
+        (device,) = machine.memory_devices
+        assert (device.addr, device.slot, device.size) == (0x120000000, 0, 512 * MiB)
+
+
+def test_a_board_declaration_of_the_wrong_type_names_the_plugin() -> None:
+    from machinectl import BoardFacts, BoardSpec, BoardTable, PluginError, create_registry
+
+    table = BoardTable(
+        [
+            BoardFacts(
+                spec=BoardSpec(name="odd", family="demo", memory_devices=True),
+                default_ram_size=128 * MiB,
+                default_ram_id="odd.ram",
+                device_memory=lambda machine: "the area after RAM",  # type: ignore[arg-type,return-value]
+            )
+        ]
+    )
+    registry = create_registry(load_entrypoints=False, plugins=[("odd", table)], strict=True)
+    with pytest.raises(PluginError, match="a DeviceMemory or None"):
+        Machine.from_argv(["-M", "odd"], registry=registry, allocate=False)
