@@ -147,6 +147,8 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         notes=(
             "RAM at 1 GiB; flash and devices below it; with maxmem or slots, hotplug memory "
             "follows from the next 1 GiB boundary after RAM, and the high I/O regions after that",
+            "virtio-mem-pci devices go to the hotplug memory; pc-dimm and nvdimm too with "
+            "firmware (-bios) and a 64-bit CPU (-cpu), which give the board its ACPI GED",
             f"NUMA supported; {numa_words}",
         ),
         alias="virt" if newest else None,

@@ -185,6 +185,11 @@ def record(version: Version) -> BoardFacts:
         "main RAM at 0; with maxmem above the RAM size, the hotplug area 'device-memory' "
         "(maxmem - RAM) starts at the next 1 GiB boundary above RAM",
     ]
+    if version.lmb:
+        notes.append(
+            "pc-dimm, nvdimm and spapr-nvdimm devices go there, each a multiple of 256 MiB "
+            "(NVDIMMs: label-size and uuid required)"
+        )
     if not version.lmb:
         notes.append("no 256 MiB alignment (memory hotplug is not supported by this version)")
     notes.append(
