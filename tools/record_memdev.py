@@ -203,6 +203,9 @@ COMMAND_LINES: list[tuple[str, str]] = [
             "-device virtio-mem-pci,id=v1,memdev=m1,requested-size=abc",
             "-device virtio-mem-pci,id=v1,memdev=m1,block-size=512K",
             "-device virtio-mem-pci,id=v1,memdev=m1,block-size=0",
+            "-device pc-dimm,id=d1,memdev=m1,size=1G",
+            "-device virtio-mem-pci,id=v1,memdev=m1,unplugged-inaccessible=maybe",
+            "-device virtio-mem-pci,id=v1,memdev=m1,unplugged-inaccessible=off",
         )
     ),
     ("s390x", "-M s390-ccw-virtio -m 1G,slots=4,maxmem=8G -object memory-backend-ram,id=m1,"

@@ -26,7 +26,7 @@ import attrs
 
 from .errors import MachineError
 from .memory import MemoryRegion
-from .options import keyval_size, keyval_uint, parse_bool
+from .options import keyval_size, keyval_uint, parse_bool, parse_enum
 
 if TYPE_CHECKING:
     from .hostmem import HostMemoryBackend
@@ -66,7 +66,7 @@ TARGET_DEVICES: Mapping[str, frozenset[str]] = {
 }
 
 #: Each driver's properties (name -> kind), as ``-device DRIVER,help`` lists them.
-_COMMON = {"memdev": "str", "node": "u32"}
+_COMMON = {"memdev": "str", "node": "u32", "size": "readonly"}
 DRIVER_PROPERTIES: Mapping[str, Mapping[str, str]] = {
     PC_DIMM: {"addr": "u64", "slot": "i32", **_COMMON},
     NVDIMM: {
@@ -83,9 +83,11 @@ DRIVER_PROPERTIES: Mapping[str, Mapping[str, str]] = {
         "requested-size": "size",
         "block-size": "size",
         "prealloc": "bool",
+        "unplugged-inaccessible": "onoffauto",
+        "size": "readonly",
         **_COMMON,
     },
-    VIRTIO_PMEM: {"memaddr": "u64", "memdev": "str"},
+    VIRTIO_PMEM: {"memaddr": "u64", "memdev": "str", "size": "readonly"},
 }
 
 
@@ -287,6 +289,8 @@ def _typed(key: str, kind: str, text: str) -> Any:
         if kind == "u32" and value >= 1 << 32:
             raise MachineError(f"Parameter '{key}' expects uint32_t")
         return value
+    if kind == "onoffauto":
+        return parse_enum(key, text, ("on", "off", "auto"))
     if kind == "i32":
         try:
             value = int(text, 0)
@@ -308,6 +312,8 @@ def device_properties(option: DeviceOption) -> dict[str, Any]:
         kind = kinds.get(key)
         if kind is None:
             raise MachineError(f"Property '{option.driver}.{key}' not found")
+        if kind == "readonly":
+            raise MachineError(f"Property '{option.driver}.{key}' is not writable")
         if kind == "uuid":
             if not UUID.fullmatch(text):
                 raise MachineError(f"Property '{option.driver}.{key}' has invalid value")
