@@ -469,7 +469,12 @@ class Machine:
         assert self.placer is not None
         option = _device_option(spec)
         device = self.placer.plug(option, hotplugged=True)
-        self._map_device(device)
+        try:
+            self._map_device(device)
+        except BaseException:
+            self.placer.unplug(device)
+            device.backend.mapped = False
+            raise
         self._notify_device("add", device)
         return device
 
