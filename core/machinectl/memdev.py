@@ -370,9 +370,10 @@ class Placer:
     def plug(self, option: DeviceOption, *, hotplugged: bool = False) -> MemoryDevice:
         """Check and place one device; raises :class:`MachineError` with QEMU's text."""
         self.check_driver(option.driver)
-        props = device_properties(option)
+        # QEMU finds the bus, and refuses one without hotplug, before it sets any property.
         if hotplugged and self.area is not None and option.driver in self.area.hotplug_refusals:
             raise MachineError(self.area.hotplug_refusals[option.driver])
+        props = device_properties(option)
         device_id = option.id
         if device_id is not None and any(d.id == device_id for d in self.devices):
             raise MachineError(f"Duplicate ID '{device_id}' for device")
