@@ -373,10 +373,10 @@ class Placer:
         # QEMU finds the bus, and refuses one without hotplug, before it sets any property.
         if hotplugged and self.area is not None and option.driver in self.area.hotplug_refusals:
             raise MachineError(self.area.hotplug_refusals[option.driver])
-        props = device_properties(option)
         device_id = option.id
         if device_id is not None and any(d.id == device_id for d in self.devices):
             raise MachineError(f"Duplicate ID '{device_id}' for device")
+        props = device_properties(option)
         handled = self.area is not None and (
             option.driver in self.area.drivers or option.driver in self.area.refusals
         )
