@@ -38,6 +38,9 @@ QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
 -numa node,..., -device {{pc-dimm,nvdimm,virtio-mem-pci,...}},memdev=ID,..., -cpu MODEL,
 -bios FILE, -smp N, -mem-path PATH, -mem-prealloc.
+QMP monitors (run then keeps the machine until quit or a signal):
+-qmp unix:PATH,server=on,wait=off, -qmp tcp:HOST:PORT,server=on,wait=off, -qmp stdio,
+-chardev socket,id=ID,path=PATH,server=on,wait=off with -mon chardev=ID,mode=control.
 """
 
 
@@ -295,25 +298,34 @@ def cmd_run(args: list[str]) -> int:
     registry = _registry_for(line.machine.get("type"), target)
     as_json = "--json" in flags
     progress = None if as_json or not sys.stderr.isatty() else _ProgressBar(sys.stderr)
+    owner = contextlib.ExitStack()  # the QMP monitors' sockets, bound before the build
+    monitors = _bind_qmp_monitors(qemu_args, owner)
     try:
         machine = Machine.build(
             line, registry, "--dry-run" not in flags, progress=progress, target=target
         )
+    except BaseException:
+        owner.close()
+        raise
     finally:
         if progress is not None:
             progress.finish()
-    with machine:
+    with owner, machine:
         for warning in machine.warnings:
             _error(warning if ": warning: " in warning else f"warning: {warning}")
         _report_failures(machine.registry)
-        if as_json:
+        if any(m.option.transport == "stdio" for m in monitors):
+            pass  # standard output carries QMP
+        elif as_json:
             _print_json(machine.query())
         else:
             # Notices are plain lines on standard output, as QEMU prints them.
             sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
             sys.stdout.write(_summary(machine))
         sys.stdout.flush()
-        if "--hold" in flags:
+        if monitors:
+            _serve_qmp(machine, monitors)
+        elif "--hold" in flags:
             _hold(machine)
     return 0
 
@@ -328,6 +340,33 @@ def _registry_for(name: str | None, target: str | None) -> Any:
         return None
     index = _index()
     return index.registry_for(index.board(name, target))
+
+
+def _bind_qmp_monitors(qemu_args: list[str], owner: contextlib.ExitStack) -> list[Any]:
+    """The listening sockets of the QMP monitors ``-qmp``/``-mon`` ask for (a socket that
+    cannot be bound costs no allocation); ``owner`` releases them."""
+    if not any(a.lstrip("-") in ("qmp", "mon") for a in qemu_args):
+        return []
+    from .options import CommandLine
+    from .qmp.server import bound
+
+    options = CommandLine.from_argv(qemu_args).monitors
+    listeners: list[Any] = owner.enter_context(
+        bound(options, lambda text: _error(f"warning: {text}"))
+    )
+    return listeners
+
+
+def _serve_qmp(machine: Any, listeners: list[Any]) -> None:
+    """Keep the machine, served on its monitors, until ``quit`` or a signal."""
+    from .qmp.server import serve
+
+    for listener in listeners:
+        if listener.option.transport == "tcp" and listener.option.port == 0:
+            _error(f"QMP listening on {listener.address}")
+    reason = serve(machine, listeners)
+    if reason.startswith("signal "):
+        _error(f"terminating on {reason}")
 
 
 def _machine_help(qemu_args: list[str], target: str | None = None) -> bool:

@@ -22,7 +22,7 @@ import attrs
 from . import numa as numa_mod
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError
-from .hostmem import BackendDefaults, HostMemoryBackend, create_default_backend
+from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
 from .memdev import (
     TARGET_DEVICES,
     VIRTIO_MEM,
@@ -40,6 +40,7 @@ from .options import (
     CommandLine,
     NumaOption,
     ObjectOption,
+    check_id,
     check_smp_cpus,
     keyval_size,
     keyval_uint,
@@ -137,10 +138,14 @@ class Machine:
     #: The board's device-memory declaration and the container the devices are mapped in.
     device_memory: DeviceMemory | None = None
     _device_container: MemoryRegion | None = None
-    _defaults: BackendDefaults = attrs.field(factory=BackendDefaults)
     _listeners: list[Listener] = attrs.field(factory=list)
     #: QMP events not yet taken by :meth:`take_events` (``DEVICE_DELETED`` ...).
     events: list[dict[str, Any]] = attrs.field(factory=list)
+    #: What backends added at run time start with (the machine's ``-mem-prealloc``, CPUs ...).
+    backend_defaults: BackendDefaults = attrs.field(factory=BackendDefaults)
+    #: ``("add" | "del", id)`` in the order ``/objects`` gained and lost children: QEMU lists
+    #: them in the order of its hash table, which depends on that history.
+    object_log: list[tuple[str, str]] = attrs.field(factory=list)
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -259,7 +264,8 @@ class Machine:
             backend.check_numa_policy()
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = state.target
-        machine._defaults = _backend_defaults(line, properties, board)
+        machine.backend_defaults = _backend_defaults(line, properties, board)
+        machine.object_log = [("add", backend.id) for backend in backends]
         machine._place_devices(line.devices, memdev)
         try:
             if allocate:
@@ -422,9 +428,11 @@ class Machine:
         return events
 
     def object_add(self, spec: Mapping[str, object]) -> HostMemoryBackend:
-        """Create and allocate a memory backend at run time (QMP's ``object-add``).
+        """Create and allocate a memory backend at run time, as ``-object`` would give it.
 
-        ``spec`` holds ``qom-type``, ``id`` and the backend's properties.
+        ``spec`` holds ``qom-type``, ``id`` and the backend's properties, as values or as
+        QEMU option strings (``{"qom-type": "memory-backend-memfd", "id": "m1", "size":
+        "1G"}``). :meth:`add_backend` takes typed values instead (QMP's ``object-add``).
         """
         self._check_open()
         items = {k: _option_text(v) for k, v in spec.items()}
@@ -436,28 +444,24 @@ class Machine:
             )
         text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
         option = ObjectOption(qom_type, object_id, tuple(items.items()), text)
-        backend = HostMemoryBackend.from_option(option, self._defaults, self.warnings.append)
-        backend.check_numa_policy()
-        if self.allocated:
-            try:
+        backend = HostMemoryBackend.from_option(option, self.backend_defaults, self.warnings.append)
+        self.object_log.append(("add", object_id))
+        try:
+            backend.check_numa_policy()
+            if self.allocated:
                 backend.allocate()
-            except BaseException:
-                backend.close(abandon=True)
-                raise
-            self.warnings.extend(backend.warnings)
+        except BaseException:
+            backend.close(abandon=True)
+            self.object_log.append(("del", object_id))
+            raise
+        self.warnings.extend(backend.warnings)
         self.backends.append(backend)
         return backend
 
     def object_del(self, object_id: str) -> None:
         """Delete a backend no device or RAM uses (QMP's ``object-del``)."""
         self._check_open()
-        backend = next((b for b in self.backends if b.id == object_id), None)
-        if backend is None:
-            raise MachineError(f"object '{object_id}' not found")
-        if backend.mapped or backend in self.ram_backends:
-            raise MachineError(f"object '{object_id}' is in use, can not be deleted")
-        self.backends.remove(backend)
-        backend.close()
+        self.remove_backend(object_id)
 
     def device_add(self, spec: Mapping[str, object]) -> MemoryDevice:
         """Hot-plug a memory device (QMP's ``device_add``): ``{"driver": ..., "id": ...}``.
@@ -620,6 +624,67 @@ class Machine:
             if device.driver != "virtio-pmem-pci":
                 plugged[device.node] = plugged.get(device.node, 0) + device.plugged_size
         return numa_mod.info_text(self.state.numa, plugged)
+
+    def qmp(self, command: str, **arguments: Any) -> Any:
+        """Run a QMP command in-process: ``machine.qmp("query-memdev")``.
+
+        Returns the command's ``return`` value; a refusal raises
+        :class:`machinectl.qmp.QmpError` with QEMU's error class and text.
+        """
+        from .qmp.commands import execute
+
+        return execute(self, command, arguments)
+
+    # -- backends at run time ------------------------------------------------------------------
+
+    def add_backend(
+        self, qom_type: str, backend_id: str, values: Mapping[str, Any]
+    ) -> HostMemoryBackend:
+        """Create, and allocate when the machine is, a backend after the build (``object-add``).
+
+        ``values`` are typed property values by QEMU name (``{"size": 1 << 30, "share":
+        True}``). Nothing is added when a check or the allocation fails.
+        """
+        backend_type = BACKEND_TYPES.get(qom_type)
+        if backend_type is None:
+            raise MachineError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
+        for key in values:
+            if key not in backend_type.properties:
+                raise MachineError(f"Parameter '{key}' is unexpected")
+        for key in backend_type.required:
+            if key not in values:
+                raise MachineError(f"Parameter '{key}' is missing")
+        check_id(backend_id)
+        backend = backend_type._create(backend_id, dict(values), self.backend_defaults)
+        if any(b.id == backend_id for b in self.backends):
+            raise MachineError(
+                f"attempt to add duplicate property '{backend_id}' to object (type 'container')"
+            )
+        # As in QEMU, the object is a child of /objects while it completes, and is removed
+        # again when completing fails.
+        self.object_log.append(("add", backend_id))
+        try:
+            backend.check_numa_policy()
+            if self.allocated:
+                backend.allocate()
+        except BaseException:
+            backend.close(abandon=True)
+            self.object_log.append(("del", backend_id))
+            raise
+        self.warnings.extend(backend.warnings)
+        self.backends.append(backend)
+        return backend
+
+    def remove_backend(self, backend_id: str) -> None:
+        """Release and forget a backend no RAM uses (``object-del``)."""
+        backend = next((b for b in self.backends if b.id == backend_id), None)
+        if backend is None:
+            raise MachineError(f"object '{backend_id}' not found")
+        if backend.mapped:
+            raise MachineError(f"object '{backend_id}' is in use, can not be deleted")
+        self.backends.remove(backend)
+        self.object_log.append(("del", backend_id))
+        backend.close()
 
     def sharing_hints(self) -> Iterator[tuple[str, str]]:
         """``(backend id, path)`` for every backend another process can map."""

@@ -444,6 +444,79 @@ class NumaOption:
         return f"-numa {self.text}"
 
 
+@attrs.frozen
+class MonitorOption:
+    """A QMP monitor (``-qmp``, or ``-chardev`` with ``-mon mode=control``): where it listens.
+
+    ``transport`` is ``unix`` (``address`` a path), ``tcp`` (``address`` a host, ``port``) or
+    ``stdio``; ``location`` the option that asked for it, for error messages.
+    """
+
+    transport: str
+    address: str = ""
+    port: int = 0
+    location: str = ""
+
+
+#: Socket options of a listening chardev machinectl takes (others are refused).
+_SOCKET_KEYS = ("server", "wait", "nodelay", "path", "host", "port", "id")
+
+
+def parse_chardev(items: Sequence[tuple[str, str]], text: str) -> MonitorOption:
+    """A ``-chardev``/``-qmp`` socket or stdio as a :class:`MonitorOption` (no location)."""
+    backend = items[0][1] if items else ""
+    props = dict(items[1:])
+    if backend == "stdio":
+        for key in props:
+            if key not in ("id", "signal", "logfile", "logappend", "mux"):
+                raise MachineError(f"Invalid parameter '{key}'")
+        return MonitorOption("stdio")
+    if backend != "socket":
+        raise MachineError(f"'{backend}' is not a valid char driver")
+    for key in props:
+        if key not in _SOCKET_KEYS:
+            raise MachineError(f"Invalid parameter '{key}'")
+    server = parse_bool("server", props.get("server", "off"))
+    wait = parse_bool("wait", props.get("wait", "on"))
+    parse_bool("nodelay", props.get("nodelay", "off"))
+    if not server:
+        raise MachineError("machinectl only listens for QMP clients: add server=on,wait=off")
+    if wait:
+        raise MachineError(
+            "machinectl does not wait for a QMP client before starting: add wait=off"
+        )
+    if "path" in props:
+        if not props["path"]:
+            raise MachineError("chardev: socket: no path given")
+        return MonitorOption("unix", props["path"])
+    if "port" not in props:
+        raise MachineError("chardev: socket: no host given")
+    port = props["port"]
+    if not port.isdigit() or int(port) > 65535:
+        raise MachineError(f"Parameter 'port' expects a port number: {port}")
+    return MonitorOption("tcp", props.get("host", ""), int(port))
+
+
+def parse_qmp_address(text: str) -> MonitorOption:
+    """``-qmp``'s shorthand: ``unix:PATH[,...]``, ``tcp:[HOST]:PORT[,...]`` or ``stdio``."""
+    if text == "stdio":
+        return MonitorOption("stdio")
+    if text.startswith("unix:"):
+        # QemuOpts with "path" implied: ",," is a comma of the path.
+        return parse_chardev([("backend", "socket"), *split_qemu_opts(text[5:], "path")], text)
+    spec, _, rest = text.partition(",")
+    opts = split_qemu_opts(rest, None) if rest else []
+    if spec.startswith("tcp:") and ":" in spec[4:]:
+        host, _, port = spec[4:].rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        items = [("backend", "socket"), ("host", host), ("port", port), *opts]
+    else:
+        name = spec.split(":", 1)[0]
+        raise MachineError(f"'{name}' is not a valid char driver")
+    return parse_chardev(items, text)
+
+
 @attrs.define
 class CommandLine:
     """QEMU's RAM-related options, parsed but not yet interpreted against a board."""
@@ -467,6 +540,11 @@ class CommandLine:
     #: Merged ``-smp`` keyval items as written.
     smp: dict[str, str] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
+    #: ``-chardev`` sockets by id, and the QMP monitors of ``-qmp`` and ``-mon``.
+    chardevs: dict[str, MonitorOption] = attrs.field(factory=dict)
+    monitors: list[MonitorOption] = attrs.field(factory=list)
+    #: ``-mon`` options as written: (chardev id, location), resolved once all are read.
+    mons: list[tuple[str, str]] = attrs.field(factory=list)
 
     @classmethod
     def from_argv(cls, argv: Sequence[str]) -> CommandLine:
@@ -500,7 +578,17 @@ class CommandLine:
             else:
                 i += 1
                 method(line, "", line.warnings.append)
+        line._resolve_monitors()
         return line
+
+    def _resolve_monitors(self) -> None:
+        for chardev_id, location in self.mons:
+            found = self.chardevs.get(chardev_id)
+            if found is None:
+                raise MachineError(f'chardev "{chardev_id}" not found').at(location)
+            self.monitors.append(attrs.evolve(found, location=location))
+        if sum(m.transport == "stdio" for m in self.monitors) > 1:
+            raise MachineError("cannot use stdio by multiple character devices")
 
     # -- one method per option ---------------------------------------------------------------
 
@@ -578,6 +666,31 @@ class CommandLine:
     def _mem_prealloc(self, value: str, warn: Warn) -> None:
         self.mem_prealloc = True
 
+    def _qmp(self, value: str, warn: Warn) -> None:
+        self.monitors.append(attrs.evolve(parse_qmp_address(value), location=f"-qmp {value}"))
+
+    def _chardev(self, value: str, warn: Warn) -> None:
+        items = split_qemu_opts(value, "backend")
+        chardev_id = dict(items).get("id")
+        if not chardev_id:
+            raise MachineError("chardev: no id specified")
+        check_id(chardev_id)
+        if chardev_id in self.chardevs:
+            raise MachineError(f"Duplicate ID '{chardev_id}' for chardev")
+        self.chardevs[chardev_id] = parse_chardev(items, value)
+
+    def _mon(self, value: str, warn: Warn) -> None:
+        props = dict(split_qemu_opts(value, "chardev"))
+        for key in props:
+            if key not in ("chardev", "mode", "pretty", "id"):
+                raise MachineError(f"Invalid parameter '{key}'")
+        mode = parse_enum("mode", props.get("mode", "readline"), ("readline", "control"))
+        if mode != "control":
+            raise MachineError("machinectl has no human monitor: use mode=control (QMP)")
+        if parse_bool("pretty", props.get("pretty", "off")):
+            raise MachineError("machinectl's QMP monitor has no pretty=on")
+        self.mons.append((props.get("chardev", ""), f"-mon {value}"))
+
 
 def parse_device(value: str, warn: Warn | None = None) -> DeviceOption:
     """One ``-device DRIVER,prop=value,...`` of a memory device (QEMU's QemuOpts syntax)."""
@@ -617,4 +730,7 @@ _OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {
     "-bios": (True, CommandLine._bios),
     "-mem-path": (True, CommandLine._mem_path),
     "-mem-prealloc": (False, CommandLine._mem_prealloc),
+    "-qmp": (True, CommandLine._qmp),
+    "-chardev": (True, CommandLine._chardev),
+    "-mon": (True, CommandLine._mon),
 }

@@ -1,0 +1,375 @@
+"""The QMP commands of a machine: a table of plain functions, with QEMU 7.2's argument checks.
+
+:func:`execute` runs one command against a :class:`~machinectl.Machine`; the server and
+``Machine.qmp`` both go through it, so a command behaves the same on a socket and in-process.
+Each command checks its arguments as QEMU's generated QAPI code does (unknown, missing and
+wrongly typed members, in QEMU's words) before it runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..errors import MachineError
+from . import hmp, qom
+
+if TYPE_CHECKING:
+    from ..hostmem import HostMemoryBackend
+    from ..machine import Machine
+
+#: The QEMU release whose protocol machinectl speaks.
+QEMU_VERSION = {"micro": 0, "minor": 2, "major": 7}
+#: QEMU target (``qemu-system-TARGET``) that answers for a machinectl target that is no QEMU
+#: target name: the binary that has every machine type of the family.
+QEMU_TARGETS = {
+    "arm": "aarch64",
+    "x86": "x86_64",
+    "ppc": "ppc64",
+    "mips": "mips64el",
+}
+#: The target of a board of every target (``none``) when none was asked for.
+DEFAULT_TARGET = "x86"
+#: QEMU binaries built with memory devices: every machine type of theirs reports
+#: ``plugged-memory`` in ``query-memory-size-summary`` (the others have QEMU's stub).
+MEMORY_DEVICE_TARGETS = frozenset({"aarch64", "arm", "i386", "x86_64", "ppc", "ppc64"})
+#: ``query-memdev`` members in the order QEMU 7.2 prints them.
+MEMDEV_KEYS = (
+    "share", "reserve", "prealloc", "host-nodes", "size", "merge", "dump", "policy", "id",
+)  # fmt: skip
+
+
+class QmpError(MachineError):
+    """A command refused: QEMU's error ``class`` and its ``desc`` (the message)."""
+
+    def __init__(self, desc: str, error_class: str = "GenericError"):
+        super().__init__(desc)
+        self.error_class = error_class
+
+    def response(self) -> dict[str, str]:
+        return {"class": self.error_class, "desc": self.message}
+
+
+Handler = Callable[["Machine", dict[str, Any]], Any]
+
+
+@attrs.frozen
+class Command:
+    """A command: its function and its arguments (name -> QAPI type) as QEMU declares them."""
+
+    name: str
+    run: Handler
+    arguments: Mapping[str, str] = attrs.field(factory=dict)
+    required: tuple[str, ...] = ()
+    #: The arguments are the members of a union checked by the command itself (object-add).
+    open_arguments: bool = False
+
+    def check(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.open_arguments:
+            for key in arguments:
+                if key not in self.arguments:
+                    raise QmpError(f"Parameter '{key}' is unexpected")
+        for key in self.required:
+            if key not in arguments:
+                raise QmpError(f"Parameter '{key}' is missing")
+        checked = dict(arguments)
+        for key, kind in self.arguments.items():
+            if key in checked:
+                checked[key] = convert(key, kind, checked[key])
+        return checked
+
+
+_JSON_KINDS = {"str": (str, "string"), "bool": (bool, "boolean"), "any": (object, "")}
+
+
+def convert(name: str, kind: str, value: Any) -> Any:
+    """A QAPI input visitor's check of one member: its value, or QEMU's error."""
+    if kind in ("uint64", "uint32", "uint16", "int"):
+        bits = {"uint64": 64, "uint32": 32, "uint16": 16, "int": 64}[kind]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise QmpError(f"Parameter '{name}' expects {'uint64' if bits == 64 else kind}")
+        if kind == "int":
+            if not -(1 << 63) <= value < 1 << 63:
+                raise QmpError(f"Parameter '{name}' expects int64")
+            return value
+        # QEMU takes a negative number for an unsigned one, as its two's complement.
+        if not -(1 << 63) <= value < 1 << 64:
+            raise QmpError(f"Parameter '{name}' expects uint64")
+        value %= 1 << 64
+        if value >= 1 << bits:
+            raise QmpError(f"Parameter '{name}' expects {kind}_t")
+        return value
+    if kind.startswith("list:"):
+        if not isinstance(value, list):
+            raise QmpError(f"Invalid parameter type for '{name}', expected: array")
+        return [convert(f"{name}[{i}]", kind[5:], item) for i, item in enumerate(value)]
+    if kind.startswith("enum:"):
+        if not isinstance(value, str):
+            raise QmpError(f"Invalid parameter type for '{name}', expected: string")
+        if value not in kind[5:].split("|"):
+            raise QmpError(f"Parameter '{name}' does not accept value '{value}'")
+        return value
+    python_type, shown = _JSON_KINDS[kind]
+    if not isinstance(value, python_type):
+        raise QmpError(f"Invalid parameter type for '{name}', expected: {shown}")
+    return value
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str,
+    arguments: Mapping[str, str] | None = None,
+    required: tuple[str, ...] = (),
+    *,
+    open_arguments: bool = False,
+) -> Callable[[Handler], Handler]:
+    """Register a function as the QMP command ``name``."""
+
+    def register(function: Handler) -> Handler:
+        COMMANDS[name] = Command(name, function, dict(arguments or {}), required, open_arguments)
+        return function
+
+    return register
+
+
+def execute(machine: Machine, name: str, arguments: Mapping[str, Any] | None = None) -> Any:
+    """Run the command ``name``; its ``return`` value, or :class:`QmpError`."""
+    entry = COMMANDS.get(name)
+    if entry is None:
+        raise QmpError(f"The command {name} has not been found", "CommandNotFound")
+    checked = entry.check(arguments or {})
+    try:
+        return entry.run(machine, checked)
+    except QmpError:
+        raise
+    except MachineError as exc:
+        raise QmpError(exc.message) from None
+
+
+# -- facts -------------------------------------------------------------------------------------
+
+
+def qemu_target(machine: Machine) -> str:
+    """The QEMU target (binary suffix) whose answers the machine gives."""
+    target = machine.target or DEFAULT_TARGET
+    return QEMU_TARGETS.get(target, target)
+
+
+@functools.cache
+def recorded_machines() -> dict[str, dict[str, dict[str, Any]]]:
+    """QEMU 7.2's ``query-machines`` per binary (``tools/qmp_recorder.py --machines``)."""
+    text = resources.files(__package__).joinpath("qemu72_machines.json").read_text()
+    data: dict[str, list[dict[str, Any]]] = json.loads(text)
+    return {target: {m["name"]: m for m in machines} for target, machines in data.items()}
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"machinectl {version('machinectl')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "machinectl"
+
+
+def ordered_backends(machine: Machine) -> list[HostMemoryBackend]:
+    """The machine's backends in the order QEMU lists ``/objects``."""
+    table = qom.ChildTable()
+    for action, backend_id in machine.object_log:
+        if action == "add":
+            table.insert(backend_id)
+        else:
+            table.remove(backend_id)
+    by_id = {backend.id: backend for backend in machine.backends}
+    ordered = [by_id[i] for i in qom.qemu_order(table) if i in by_id]
+    return ordered + [b for b in machine.backends if b not in ordered]
+
+
+def memdev(backend: HostMemoryBackend) -> dict[str, Any]:
+    info = backend.query()
+    return {key: info[key] for key in MEMDEV_KEYS}
+
+
+def memory_size_summary(machine: Machine) -> dict[str, int]:
+    summary: dict[str, int] = machine.query()["memory-size-summary"]
+    if qemu_target(machine) in MEMORY_DEVICE_TARGETS:
+        summary.setdefault("plugged-memory", 0)
+    return summary
+
+
+def _backend(machine: Machine, path: str) -> HostMemoryBackend | None:
+    """The backend a QOM path names; None for ``/objects`` itself."""
+    backends = {b.id: b for b in machine.backends}
+    if path in ("/objects", "objects"):
+        return None
+    name = path.removeprefix("/objects/") if path.startswith("/objects/") else path
+    if path.startswith("/") and not path.startswith("/objects/"):
+        name = ""
+    backend = backends.get(name)
+    if backend is None:
+        raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
+    return backend
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+@command("qmp_capabilities", {"enable": "list:enum:oob"})
+def qmp_capabilities(machine: Machine, args: dict[str, Any]) -> Any:
+    # The server negotiates; a machine used in-process has nothing left to negotiate.
+    raise QmpError(
+        "Capabilities negotiation is already complete, command ignored", "CommandNotFound"
+    )
+
+
+@command("query-version")
+def query_version(machine: Machine, args: dict[str, Any]) -> Any:
+    return {"qemu": dict(QEMU_VERSION), "package": package_version()}
+
+
+@command("query-commands")
+def query_commands(machine: Machine, args: dict[str, Any]) -> Any:
+    return [{"name": name} for name in COMMANDS]
+
+
+@command("query-target")
+def query_target(machine: Machine, args: dict[str, Any]) -> Any:
+    return {"arch": qemu_target(machine)}
+
+
+@command("query-status")
+def query_status(machine: Machine, args: dict[str, Any]) -> Any:
+    # machinectl runs no CPU: the machine stays where QEMU's -S leaves it.
+    return {"status": "prelaunch", "singlestep": False, "running": False}
+
+
+@command("query-machines")
+def query_machines(machine: Machine, args: dict[str, Any]) -> Any:
+    target = machine.target or DEFAULT_TARGET
+    recorded = recorded_machines().get(qemu_target(machine), {})
+    registry = machine.registry
+    entries = []
+    for board in registry.boards_for(target):
+        spec = board.spec
+        known = recorded.get(board.name, {})
+        entry: dict[str, Any] = {
+            "hotpluggable-cpus": known.get("hotpluggable-cpus", False),
+            "name": board.name,
+            "numa-mem-supported": spec.numa_mem_supported,
+        }
+        if target in spec.default_for or known.get("is-default"):
+            entry["is-default"] = True
+        if "default-cpu-type" in known:
+            entry["default-cpu-type"] = known["default-cpu-type"]
+        entry["cpu-max"] = known.get("cpu-max", 1)
+        entry["deprecated"] = spec.deprecated
+        ram_id = registry.default_ram_id(board)
+        if ram_id is not None:
+            entry["default-ram-id"] = ram_id
+        if spec.alias:
+            entry["alias"] = spec.alias
+        entries.append(entry)
+    return entries
+
+
+@command("query-memdev")
+def query_memdev(machine: Machine, args: dict[str, Any]) -> Any:
+    return [memdev(backend) for backend in ordered_backends(machine)]
+
+
+@command("query-memory-size-summary")
+def query_memory_size_summary(machine: Machine, args: dict[str, Any]) -> Any:
+    return memory_size_summary(machine)
+
+
+@command("query-memory-devices")
+def query_memory_devices(machine: Machine, args: dict[str, Any]) -> Any:
+    return []  # machinectl has no memory devices (pc-dimm, virtio-mem) yet
+
+
+@command("qom-list", {"path": "str"}, ("path",))
+def qom_list(machine: Machine, args: dict[str, Any]) -> Any:
+    backend = _backend(machine, args["path"])
+    if backend is not None:
+        return qom.properties(backend)
+    children = [{"name": b.id, "type": f"child<{b.qom_type}>"} for b in ordered_backends(machine)]
+    return [{"name": "type", "type": "string"}, *children]
+
+
+@command("qom-get", {"path": "str", "property": "str"}, ("path", "property"))
+def qom_get(machine: Machine, args: dict[str, Any]) -> Any:
+    path, name = args["path"], args["property"]
+    backend = _backend(machine, path)
+    if backend is None:
+        if name == "type":
+            return "container"
+        if any(b.id == name for b in machine.backends):
+            return f"/objects/{name}"
+        raise QmpError(f"Property 'container.{name}' not found")
+    try:
+        return qom.value(backend, name)
+    except KeyError:
+        raise QmpError(f"Property '{backend.qom_type}.{name}' not found") from None
+
+
+@command("qom-list-types", {"implements": "str", "abstract": "bool"})
+def qom_list_types(machine: Machine, args: dict[str, Any]) -> Any:
+    return qom.type_list(args.get("implements"), args.get("abstract", False))
+
+
+#: QAPI types of the backend properties ``object-add`` takes, by machinectl's property kind.
+_PROPERTY_TYPES = {
+    "bool": "bool",
+    "size": "uint64",
+    "u32": "uint32",
+    "nodes": "list:uint16",
+    "policy": "enum:default|preferred|bind|interleave",
+    "str": "str",
+}
+
+
+@command("object-add", {"qom-type": "str", "id": "str"}, open_arguments=True)
+def object_add(machine: Machine, args: dict[str, Any]) -> Any:
+    from ..hostmem import BACKEND_TYPES
+
+    if "qom-type" not in args:
+        raise QmpError("Parameter 'qom-type' is missing")
+    qom_type = args.pop("qom-type")
+    backend_type = BACKEND_TYPES.get(qom_type)
+    if backend_type is None:
+        raise QmpError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
+    if "id" not in args:
+        raise QmpError("Parameter 'id' is missing")
+    backend_id = args.pop("id")
+    values = {}
+    for key, value in args.items():
+        kind = backend_type.properties.get(key)
+        if kind is None:
+            raise QmpError(f"Parameter '{key}' is unexpected")
+        values[key] = convert(key, _PROPERTY_TYPES[kind], value)
+    machine.add_backend(qom_type, backend_id, values)
+    return {}
+
+
+@command("object-del", {"id": "str"}, ("id",))
+def object_del(machine: Machine, args: dict[str, Any]) -> Any:
+    machine.remove_backend(args["id"])
+    return {}
+
+
+@command("human-monitor-command", {"command-line": "str", "cpu-index": "int"}, ("command-line",))
+def human_monitor_command(machine: Machine, args: dict[str, Any]) -> Any:
+    return hmp.run(machine, args["command-line"]).replace("\n", "\r\n")
+
+
+@command("quit")
+def quit_(machine: Machine, args: dict[str, Any]) -> Any:
+    # The server ends the session and the machine; in-process, the owner closes it.
+    return {}
