@@ -13,8 +13,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -333,3 +335,88 @@ def test_a_board_declaration_of_the_wrong_type_names_the_plugin() -> None:
     registry = create_registry(load_entrypoints=False, plugins=[("odd", table)], strict=True)
     with pytest.raises(PluginError, match="a DeviceMemory or None"):
         Machine.from_argv(["-M", "odd"], registry=registry, allocate=False)
+
+
+# -- the same sessions over QMP -------------------------------------------------------------------
+
+
+def qmp_reply(machine: Machine, command: dict[str, Any]) -> dict[str, Any]:
+    from machinectl.qmp.commands import QmpError
+
+    try:
+        value = machine.qmp(command["execute"], **command.get("arguments", {}))
+    except QmpError as exc:
+        return {"error": exc.response()}
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n")
+    return {"return": value}
+
+
+@pytest.mark.parametrize("session", DATA["sessions"], ids=_id)
+def test_qmp_commands_match_qemu(session: dict[str, Any]) -> None:
+    """The recorded session through ``Machine.qmp``: QEMU's replies, error classes included."""
+    expected = without_guest(session["transcript"])
+    with Machine.from_argv(session["args"].split(), target=session["target"]) as machine:
+        for step in expected:
+            assert qmp_reply(machine, step["command"]) == step["reply"], step["command"]
+            assert machine.take_events() == step["events"], step["command"]
+
+
+class Peer:
+    """A QMP client on a Unix socket."""
+
+    def __init__(self, path: str):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(path)
+        self.buffer = b""
+
+    def message(self) -> Any:
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def command(self, message: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Send one command; its reply and the events before it (without timestamps)."""
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+        events = []
+        while True:
+            reply = self.message()
+            if "event" in reply:
+                events.append({k: v for k, v in reply.items() if k != "timestamp"})
+                continue
+            return reply, events
+
+
+@pytest.mark.parametrize("session", DATA["sessions"], ids=_id)
+def test_qmp_socket_session_matches_qemu(session: dict[str, Any], tmp_path: Path) -> None:
+    """The recorded session over a real QMP socket of ``machinectl run``."""
+    path = tmp_path / "qmp.sock"
+    argv = [sys.executable, "-m", "machinectl.cli", "run", "--target", session["target"]]
+    argv += [*session["args"].split(), "-qmp", f"unix:{path},server=on,wait=off"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1000):
+            if path.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        peer = Peer(str(path))
+        assert "QMP" in peer.message()
+        assert peer.command({"execute": "qmp_capabilities"})[0] == {"return": {}}
+        for step in without_guest(session["transcript"]):
+            reply, events = peer.command(step["command"])
+            if isinstance(reply.get("return"), str):
+                reply["return"] = reply["return"].replace("\r\n", "\n")
+            assert reply == step["reply"], step["command"]
+            assert events == step["events"], step["command"]
+        assert peer.command({"execute": "quit"})[0] == {"return": {}}
+        peer.sock.close()
+        assert proc.wait(timeout=30) == 0, proc.communicate()[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
