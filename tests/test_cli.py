@@ -32,7 +32,7 @@ def test_run_none_json() -> None:
     data = json.loads(proc.stdout)
     assert set(data) == {
         "machine", "memdev", "memory-size-summary", "numa", "mtree", "notices",
-        "thread-contexts", "mem-lock",
+        "thread-contexts", "mem-lock", "memory-devices",
     }  # fmt: skip
     assert data["notices"] == []
     assert [(d["id"], d["size"]) for d in data["memdev"]] == [("ram", 1073741824)]

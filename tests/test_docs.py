@@ -197,6 +197,17 @@ def test_example_init_board() -> None:
     ]
 
 
+def test_example_memory_devices() -> None:
+    registry, _ = example_plugin("memory_devices")
+    argv = ["-m", "1G,slots=2,maxmem=4G", "-object", "memory-backend-ram,id=m1,size=1G"]
+    machine = dry(registry, *argv, "-device", "pc-dimm,id=d1,memdev=m1")
+    (device,) = machine.query()["memory-devices"]
+    assert device["data"]["addr"] == 3 * GiB
+    assert device["data"]["slot"] == 0
+    with pytest.raises(MachineError, match="not a valid device model name"):
+        dry(registry, *argv, "-device", "nvdimm,id=d1,memdev=m1,label-size=128K")
+
+
 def test_example_describe_board() -> None:
     registry, _ = example_plugin("describe_board")
     lines = registry.describe_board(registry.board("demo"))

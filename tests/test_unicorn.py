@@ -286,3 +286,10 @@ def test_ranges_that_are_not_whole_pages_are_refused_before_mapping() -> None:
         with refused, example.guest_ram_in(uc, machine):
             pass  # pragma: no cover
         assert list(uc.mem_regions()) == []
+
+
+def test_hotplugged_dimm_runs_code() -> None:
+    """The example's DIMM: plugged while Unicorn runs, mapped on the change, code run in it."""
+    address, eax, stored = example.run_in_hotplugged_dimm()
+    assert address == 0x1_0000_0000  # the first byte of pc's device memory (128M RAM)
+    assert eax == stored == 42

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .errors import MachineError, PluginError, UsageError
     from .hooks import hookimpl
     from .machine import GuestRam, GuestRamRange, Machine
+    from .memdev import DeviceMemory, MemoryDevice, RamChange
     from .memory import FlatRange, MemoryRegion
     from .plugins import Registry, create_registry, default_registry, reset_default_registry
     from .snapshot import Snapshot
@@ -74,6 +75,7 @@ _LAZY = {
     **dict.fromkeys(("MachineError", "PluginError", "UsageError"), "errors"),
     "hookimpl": "hooks",
     **dict.fromkeys(("Machine", "GuestRam", "GuestRamRange"), "machine"),
+    **dict.fromkeys(("DeviceMemory", "MemoryDevice", "RamChange"), "memdev"),
     "MemoryRegion": "memory",
     "FlatRange": "memory",
     "MachineState": "state",
@@ -105,6 +107,7 @@ __all__ = [
     "BoardSpec",
     "BoardTable",
     "Check",
+    "DeviceMemory",
     "FixedSize",
     "FlatRange",
     "GiB",
@@ -115,12 +118,14 @@ __all__ = [
     "Machine",
     "MachineError",
     "MachineState",
+    "MemoryDevice",
     "MemoryRegion",
     "MiB",
     "MultipleOf",
     "OneOf",
     "PluginError",
     "QemuCompat",
+    "RamChange",
     "RamRule",
     "Registry",
     "Snapshot",

@@ -19,6 +19,7 @@ from .hooks import hookimpl
 from .units import MiB, human, size_to_str
 
 if TYPE_CHECKING:
+    from .memdev import DeviceMemory
     from .memory import MemoryRegion
     from .state import MachineState
 
@@ -506,6 +507,9 @@ class BoardFacts:
     notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     #: Board-specific data the layout or rules need (SoC limits, split points ...).
     extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_any_dict)
+    #: The ``memory_devices`` hook: ``device_memory(machine)`` returns the board's
+    #: :class:`machinectl.DeviceMemory` (None: no memory hotplug handler).
+    device_memory: Callable[[MachineState], DeviceMemory | None] | None = None
 
     @property
     def name(self) -> str:
@@ -602,6 +606,13 @@ class BoardTable:
         facts.layout(machine, facts)
         place_windows(machine, facts.windows)
         return True
+
+    @hookimpl
+    def memory_devices(self, machine: MachineState) -> DeviceMemory | None:
+        facts = self._own(machine.board)
+        if facts is None or facts.device_memory is None:
+            return None
+        return facts.device_memory(machine)
 
     @hookimpl
     def describe_board(self, board: Board) -> Sequence[str] | None:

@@ -63,7 +63,8 @@ choosing qemu-system-TARGET does: virt of aarch64 or of riscv64.
 
 QEMU options understood by run: -M/-machine TYPE[,memory-backend=ID][,PROP=VALUE...],
 -m [size=]SIZE[,slots=N][,maxmem=SIZE], -object memory-backend-{{ram,file,memfd}},id=ID,...,
--numa node,..., -smp N, -mem-path PATH, -mem-prealloc. QEMU's other options are ignored,
+-numa node,..., -device {{pc-dimm,nvdimm,virtio-mem-pci,...}},memdev=ID,...,
+-cpu MODEL, -bios FILE, -smp N, -mem-path PATH, -mem-prealloc. QEMU's other options are ignored,
 with a warning that lists them. Help as in QEMU: -M help, -M TYPE,help, -object help,
 -object TYPE,help.
 QMP monitors (run then keeps the machine until quit or a signal):

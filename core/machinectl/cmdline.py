@@ -69,7 +69,7 @@ REFUSED = {
     "-set": "it may change RAM options machinectl would not see",
 }
 #: ``-device`` drivers that add guest memory (QEMU's memory devices).
-MEMORY_DEVICES = ("pc-dimm", "nvdimm", "virtio-mem", "virtio-pmem", "sgx-epc")
+MEMORY_DEVICES = ("pc-dimm", "nvdimm", "virtio-mem", "virtio-pmem", "sgx-epc", "spapr-nvdimm")
 NOT_MODELLED = "machinectl does not model it yet"
 
 
@@ -112,7 +112,10 @@ def split_run_args(args: Sequence[str]) -> RunArgs:
         words = list(args[i : i + 2]) if takes else [arg]
         i += len(words)
         value = words[1] if len(words) == 2 else None
-        if ram_value is not None and not (name == "-object" and _foreign_object(value)):
+        foreign = (name == "-object" and _foreign_object(value)) or (
+            name == "-device" and _foreign_device(value)
+        )
+        if ram_value is not None and not foreign:
             ram.extend(words)
             continue
         _refuse_if_unmodelled(name, words, value)
@@ -179,14 +182,18 @@ def _foreign_object(value: str | None) -> bool:
     return qom_type in qemu_options.OBJECT_TYPES and not qom_type.startswith("memory-backend")
 
 
+def _foreign_device(value: str | None) -> bool:
+    """Whether ``-device value`` is a device that is no memory device (``virtio-net-pci``)."""
+    if value is None:
+        return False
+    driver = _first_item(value, "driver")
+    return driver not in ("help", "?") and not driver.startswith(MEMORY_DEVICES)
+
+
 def _refuse_if_unmodelled(name: str, words: list[str], value: str | None) -> None:
     option = " ".join(words)
     if name in REFUSED:
         raise UsageError(f"{option}: not supported: {REFUSED[name]}")
-    if name == "-device" and value is not None:
-        driver = _first_item(value, "driver")
-        if driver.startswith(MEMORY_DEVICES):
-            raise UsageError(f"{option}: memory device '{driver}': {NOT_MODELLED}")
 
 
 def _first_item(value: str, implied: str) -> str:

@@ -21,6 +21,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .boards import Board, BoardSpec
+    from .memdev import DeviceMemory
     from .state import MachineState
 
 PROJECT = "machinectl"
@@ -122,6 +123,27 @@ def init_board(machine: MachineState) -> bool | None:
     :param machine: the machine being built.
 
     .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def memory_devices(machine: MachineState) -> DeviceMemory | None:
+    """Declare the board's device-memory area and its memory-device rules.
+
+    First result wins. Return a :class:`machinectl.DeviceMemory`: the area's ``base`` and
+    ``size`` (size 0 when ``maxmem`` leaves none), the drivers the board's hotplug handler
+    takes (``pc-dimm``, ``nvdimm``, ``virtio-mem-pci`` ...), the texts it refuses others
+    with, and alignment rules. Return None (or leave the hook out) for a board without a
+    memory hotplug handler: there, as in QEMU, a DIMM is created but never mapped.
+
+    Called after ``validate_ram`` and before any host memory is allocated, so every device
+    is checked and placed before anything is mapped. The core maps the area as the
+    container ``device-memory`` after ``init_board``; boards never map it themselves.
+
+    :param machine: the machine being built (sizes, slots, properties and NUMA are final).
+
+    .. versionadded:: 0.2
     """
     raise NotImplementedError
 

@@ -30,9 +30,22 @@ from . import numa as numa_mod
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
 from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
+from .memdev import (
+    TARGET_DEVICES,
+    VIRTIO_MEM,
+    DeviceMemory,
+    DeviceOption,
+    Listener,
+    MemoryDevice,
+    Placer,
+    RamChange,
+    device_region,
+    map_devices,
+)
 from .memory import FlatRange, MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
     CommandLine,
+    ObjectOption,
     check_id,
     keyval_size,
     keyval_uint,
@@ -151,6 +164,14 @@ class Machine:
     target: str | None = None
     #: Write tracking for snapshots (:mod:`machinectl.snapshot`), opened by the first one.
     _tracker: Tracker | None = attrs.field(default=None, init=False, repr=False)
+    #: Places and checks memory devices (None until the machine is built).
+    placer: Placer | None = None
+    #: The board's device-memory declaration and the container the devices are mapped in.
+    device_memory: DeviceMemory | None = None
+    _device_container: MemoryRegion | None = None
+    _listeners: list[Listener] = attrs.field(factory=list)
+    #: QMP events not yet taken by :meth:`take_events` (``DEVICE_DELETED`` ...).
+    events: list[dict[str, Any]] = attrs.field(factory=list)
     #: What backends added at run time start with (the machine's ``-mem-prealloc``, CPUs ...).
     backend_defaults: BackendDefaults = attrs.field(factory=BackendDefaults)
     #: ``("add" | "del", id)`` in the order ``/objects`` gained and lost children: QEMU lists
@@ -196,6 +217,7 @@ class Machine:
         mem_path: str | None = None,
         mem_prealloc: bool = False,
         numa: Sequence[Mapping[str, object]] = (),
+        devices: Sequence[Mapping[str, object]] = (),
         smp: int = 1,
         mem_lock: str = "off",
         target: str | None = None,
@@ -215,6 +237,8 @@ class Machine:
         The arguments are turned into the command line they stand for (:func:`create_argv`)
         and parsed as :meth:`from_argv` parses it: the same inputs are refused with the same
         messages. An argument of the wrong type is a ``TypeError`` naming it.
+        ``devices`` are memory devices such as
+        ``{"driver": "pc-dimm", "id": "d1", "memdev": "m0"}`` (``-device``).
         """
         argv = create_argv(
             machine,
@@ -227,6 +251,7 @@ class Machine:
             numa=numa,
             smp=smp,
         )
+        argv = [*argv, *(arg for spec in devices for arg in ("-device", _device_text(spec)))]
         if mem_lock != "off":
             argv = [*argv, "-overcommit", f"mem-lock={_option_value('mem_lock', mem_lock)}"]
         _check_build_arguments("create", registry, allocate, progress, target)
@@ -254,6 +279,8 @@ class Machine:
             )
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
+        state.cpu_type, state.firmware = line.cpu, line.bios
+        state.target = _resolved_target(board, target)
         size = _ram_size(line, properties, registry, state)
         state.ram_size, state.maxram_size, state.ram_slots = (
             size.size,
@@ -281,10 +308,11 @@ class Machine:
         mode = _prealloc_mode()
         _check_mem_lock(line.mem_lock, backends, mode)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
-        machine.target = _resolved_target(board, target)
+        machine.target = state.target
         machine.backend_defaults = _backend_defaults(line, properties, board)
         machine.object_log = [("add", backend.id) for backend in backends]
         machine.contexts, machine.mem_lock = contexts, line.mem_lock
+        machine._place_devices(line.devices, memdev)
         try:
             for context in contexts:
                 context.start()
@@ -297,12 +325,47 @@ class Machine:
                     machine._allocate(progress)
             state.ram, machine.ram_backends = _main_ram(state, memdev, ram_id)
             registry.init_board(state)
+            machine._map_devices()
         except BaseException:
             machine._release(abandon=True)
             raise
         machine.warnings.extend(state.warnings)
         machine.notices.extend(state.notices)
         return machine
+
+    def _place_devices(
+        self, options: Sequence[DeviceOption], memdev: HostMemoryBackend | None
+    ) -> None:
+        """Check and place every ``-device`` before anything is allocated."""
+        state = self.state
+        self.device_memory = self.registry.memory_devices(state)
+        busy = {memdev.id} if memdev is not None else set()
+        if state.numa is not None:
+            busy.update(n.backend.id for n in state.numa.nodes if n.backend is not None)
+        self.placer = Placer(state, self.device_memory, self.target, self.backends, busy=busy)
+        for option in options:
+            before = len(state.warnings)
+            try:
+                self.placer.plug(option)
+            except MachineError as exc:
+                raise exc.at(option.location) from None
+            state.warnings[before:] = [
+                f"{option.location}: warning: {text}" for text in state.warnings[before:]
+            ]
+
+    def _map_devices(self) -> None:
+        assert self.placer is not None
+        self._device_container = map_devices(self.state, self.device_memory)
+        for device in self.placer.devices:
+            self._map_device(device)
+
+    def _map_device(self, device: MemoryDevice) -> None:
+        device.backend.mapped = True
+        if not device.placed or self._device_container is None:
+            return
+        assert self.device_memory is not None
+        device.region = device_region(device)
+        self._device_container.add_subregion(device.addr - self.device_memory.base, device.region)
 
     def _allocate(self, progress: Progress | None) -> None:
         for backend in self.backends:
@@ -450,8 +513,9 @@ class Machine:
         """The machine as plain data: what ``machinectl run --json`` prints."""
         board = self.state.board
         summary: dict[str, int] = {"base-memory": self.state.ram_size}
-        if board.spec.memory_devices:
-            summary["plugged-memory"] = 0
+        # QEMU binaries built with memory devices report them for every machine type.
+        if board.spec.memory_devices or TARGET_DEVICES.get(self.target or ""):
+            summary["plugged-memory"] = sum(d.plugged_size for d in self.memory_devices)
         return {
             "machine": {
                 "type": board.name,
@@ -469,12 +533,239 @@ class Machine:
             },
             "memdev": [backend.query() for backend in self.backends],
             "memory-size-summary": summary,
+            "memory-devices": self.query_memory_devices(),
             "numa": numa_mod.query(self.state.numa),
             "thread-contexts": [context.query() for context in self.contexts],
             "mem-lock": self.mem_lock,
             "mtree": mtree_dict(self.state.system_memory),
             "notices": list(self.notices),
         }
+
+    # -- memory devices ------------------------------------------------------------------------
+
+    @property
+    def memory_devices(self) -> list[MemoryDevice]:
+        """The memory devices, in address order (as ``query-memory-devices`` lists them)."""
+        devices = self.placer.devices if self.placer is not None else []
+        return sorted(devices, key=lambda d: d.addr)
+
+    def query_memory_devices(self) -> list[dict[str, Any]]:
+        """QMP's ``query-memory-devices``."""
+        return [device.query() for device in self.memory_devices]
+
+    def memory_devices_text(self) -> str:
+        """HMP's ``info memory-devices``."""
+        return "".join(device.info_text() for device in self.memory_devices)
+
+    def memory_device(self, device_id: str) -> MemoryDevice:
+        """The memory device with id ``device_id`` (QEMU's ``Device 'ID' not found``)."""
+        for device in self.memory_devices:
+            if device.id == device_id:
+                return device
+        raise MachineError(f"Device '{device_id}' not found")
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(change)`` with a :class:`RamChange` whenever the RAM map changes.
+
+        Returns a function that ends the subscription.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """The QMP events raised since the last call (``DEVICE_DELETED`` ...), oldest first."""
+        events, self.events = self.events, []
+        return events
+
+    def object_add(self, spec: Mapping[str, object]) -> HostMemoryBackend:
+        """Create and allocate a memory backend at run time, as ``-object`` would give it.
+
+        ``spec`` holds ``qom-type``, ``id`` and the backend's properties, as values or as
+        QEMU option strings (``{"qom-type": "memory-backend-memfd", "id": "m1", "size":
+        "1G"}``). :meth:`add_backend` takes typed values instead (QMP's ``object-add``).
+        """
+        self._check_open()
+        items = {k: _option_value(k, v) for k, v in spec.items()}
+        qom_type = items.pop("qom-type", "")
+        object_id = items.pop("id", "")
+        if any(b.id == object_id for b in self.backends):
+            raise MachineError(
+                f"attempt to add duplicate property '{object_id}' to object (type 'container')"
+            )
+        text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
+        option = ObjectOption(qom_type, object_id, tuple(items.items()), text)
+        backend = HostMemoryBackend.from_option(option, self.backend_defaults, self.warnings.append)
+        self.object_log.append(("add", object_id))
+        try:
+            backend.check_numa_policy()
+            if self.allocated:
+                backend.allocate()
+        except BaseException:
+            backend.close(abandon=True)
+            self.object_log.append(("del", object_id))
+            raise
+        self.warnings.extend(backend.warnings)
+        self.backends.append(backend)
+        return backend
+
+    def object_del(self, object_id: str) -> None:
+        """Delete a backend no device or RAM uses (QMP's ``object-del``)."""
+        self._check_open()
+        self.remove_backend(object_id)
+
+    def device_add(self, spec: Mapping[str, object]) -> MemoryDevice:
+        """Hot-plug a memory device (QMP's ``device_add``): ``{"driver": ..., "id": ...}``.
+
+        The device is checked and placed as on the command line; its memory is in the guest
+        map when this returns, and subscribers have been told.
+        """
+        self._check_open()
+        assert self.placer is not None
+        option = _device_option(spec)
+        device = self.placer.plug(option, hotplugged=True)
+        try:
+            self._map_device(device)
+        except BaseException:
+            self.placer.unplug(device)
+            device.backend.mapped = False
+            raise
+        self._notify_device("add", device)
+        return device
+
+    def device_del(self, device_id: str) -> None:
+        """Unplug a DIMM (QMP's ``device_del``), acknowledging for the guest at once.
+
+        QEMU asks the guest to eject a DIMM through ACPI and finishes only when it does;
+        machinectl has no guest, so it ejects at once: the memory leaves the guest map,
+        subscribers are told, and a ``DEVICE_DELETED`` event is queued. virtio devices cannot
+        be unplugged (QEMU 7.2's rule).
+        """
+        self._check_open()
+        assert self.placer is not None
+        device = self.memory_device(device_id)
+        if not device.is_dimm:
+            raise MachineError("virtio based memory devices cannot be unplugged.")
+        self._notify_device("remove", device)
+        if device.region is not None and self._device_container is not None:
+            self._device_container.remove_subregion(device.region)
+        device.region = None
+        self.placer.unplug(device)
+        device.backend.mapped = False
+        self.events.append(
+            {
+                "event": "DEVICE_DELETED",
+                "data": {"device": device_id, "path": f"/machine/peripheral/{device_id}"},
+            }
+        )
+
+    def set_requested_size(self, device_id: str, size: int) -> None:
+        """Change a virtio-mem device's ``requested-size`` (``qom-set``)."""
+        self._check_open()
+        device = self.memory_device(device_id)
+        if device.driver != VIRTIO_MEM:
+            raise MachineError(f"Property '{device.driver}.requested-size' not found")
+        if size % device.block_size:
+            raise MachineError(
+                f"'requested-size' has to be multiples of 'block-size' ({device.block_size:#x})"
+            )
+        if size > device.size:
+            raise MachineError(
+                f"'requested-size' cannot exceed the memory backend size({device.size:#x})"
+            )
+        device.requested_size = size
+
+    def virtio_mem_plug(self, device_id: str, offset: int, size: int, plug: bool = True) -> None:
+        """The guest's side of virtio-mem: plug (or unplug) ``size`` bytes at ``offset``.
+
+        As the device does for a driver's request: the range must be block-aligned and inside
+        the device, plugging may not exceed ``requested-size`` and unplugging may not go
+        below it. The device's ``size`` follows, a ``MEMORY_DEVICE_SIZE_CHANGE`` event is
+        queued and subscribers hear ``plug``/``unplug``.
+        """
+        self._check_open()
+        device = self._virtio_mem(device_id)
+        block = device.block_size
+        if offset % block or size % block or size <= 0 or offset + size > device.size:
+            raise MachineError(
+                f"invalid virtio-mem range [{offset:#x}:{size:#x}] for device '{device_id}' "
+                f"(block size {block:#x}, size {device.size:#x})"
+            )
+        first, count = offset // block, size // block
+        wanted = 1 if plug else 0
+        if any(b == wanted for b in device.blocks[first : first + count]):
+            state = "plugged" if plug else "unplugged"
+            raise MachineError(f"virtio-mem range [{offset:#x}:{size:#x}] is already {state}")
+        after = device.plugged_size + (size if plug else -size)
+        if plug and after > device.requested_size:
+            raise MachineError(
+                f"plugging {size:#x} bytes would exceed 'requested-size' "
+                f"({device.requested_size:#x})"
+            )
+        device.blocks[first : first + count] = bytes([wanted]) * count
+        self._notify_range("plug" if plug else "unplug", device, offset, size)
+        self.events.append(
+            {
+                "event": "MEMORY_DEVICE_SIZE_CHANGE",
+                "data": {"id": device_id, "size": device.plugged_size},
+            }
+        )
+
+    def virtio_mem_follow(self, device_id: str) -> int:
+        """Act as the Linux driver: plug or unplug blocks until ``size == requested-size``.
+
+        Plugs the lowest unplugged blocks first and unplugs the highest plugged ones first,
+        one contiguous range at a time. Returns the new ``size``.
+        """
+        device = self._virtio_mem(device_id)
+        block = device.block_size
+        while device.plugged_size != device.requested_size:
+            plug = device.plugged_size < device.requested_size
+            need = abs(device.requested_size - device.plugged_size) // block
+            indexes = range(len(device.blocks))
+            order = indexes if plug else reversed(indexes)
+            start = next(i for i in order if device.blocks[i] == (0 if plug else 1))
+            end = start
+            step = 1 if plug else -1
+            while (
+                abs(end - start) < need
+                and 0 <= end < len(device.blocks)
+                and device.blocks[end] == (0 if plug else 1)
+            ):
+                end += step
+            lo, hi = (start, end) if plug else (end + 1, start + 1)
+            self.virtio_mem_plug(device_id, lo * block, (hi - lo) * block, plug)
+        return device.plugged_size
+
+    def _virtio_mem(self, device_id: str) -> MemoryDevice:
+        device = self.memory_device(device_id)
+        if device.driver != VIRTIO_MEM:
+            raise MachineError(f"device '{device_id}' is not a virtio-mem device")
+        return device
+
+    def _notify_device(self, action: str, device: MemoryDevice) -> None:
+        if device.region is not None:
+            self._notify_range(action, device, 0, device.size)
+
+    def _notify_range(self, action: str, device: MemoryDevice, offset: int, size: int) -> None:
+        change = RamChange(
+            action=action,
+            guest_address=device.addr + offset,
+            size=size,
+            host_address=device.backend.host_address + offset if self.allocated else 0,
+            memdev=device.backend.id,
+            device=device.id,
+        )
+        for listener in list(self._listeners):
+            listener(change)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise MachineError("the machine is closed")
 
     def mtree_text(self, flat: bool = False) -> str:
         """The memory map in the format of QEMU's ``info mtree`` (``-f`` with flat)."""
@@ -483,7 +774,11 @@ class Machine:
 
     def numa_text(self) -> str:
         """The guest NUMA nodes in the format of QEMU's ``info numa``."""
-        return numa_mod.info_text(self.state.numa)
+        plugged: dict[int, int] = {}
+        for device in self.memory_devices:
+            if device.driver != "virtio-pmem-pci":
+                plugged[device.node] = plugged.get(device.node, 0) + device.plugged_size
+        return numa_mod.info_text(self.state.numa, plugged)
 
     def qmp(self, command: str, **arguments: Any) -> Any:
         """Run a QMP command in-process: ``machine.qmp("query-memdev")``.
@@ -765,6 +1060,26 @@ def create_argv(
 
 
 # -- the steps -----------------------------------------------------------------------------------
+
+
+def _device_text(spec: object) -> str:
+    """A device given as a mapping, as ``-device`` writes it (``driver=...,id=...``)."""
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"Machine.create(): devices items must be mappings, not {_type_name(spec)}")
+    items = [f"{key}={_option_value(f'devices[{key!r}]', value)}" for key, value in spec.items()]
+    return ",".join(items)
+
+
+def _device_option(spec: Mapping[str, object]) -> DeviceOption:
+    """A device given as a mapping (``device_add`` arguments), as ``-device`` would give it."""
+    from .options import parse_device
+
+    items = {k: _option_value(k, v) for k, v in spec.items()}
+    driver = items.pop("driver", None)
+    if driver is None:
+        raise MachineError("Parameter 'driver' is missing")
+    text = ",".join([f"driver={driver}", *(f"{k}={v}" for k, v in items.items())])
+    return parse_device(text)
 
 
 def _resolved_target(board: Board, target: str | None) -> str | None:

@@ -65,6 +65,8 @@ class MemoryRegion:
     #: Regions mapped into this one, as QEMU orders them: higher priority first, and at equal
     #: priority the one added later first.
     subregions: list[MemoryRegion] = attrs.field(factory=list)
+    #: Persistent memory (an NVDIMM's): shown as ``nv-ram``.
+    nonvolatile: bool = False
 
     def __repr__(self) -> str:
         return f"<MemoryRegion {self.kind.value} {self.name!r} size={self.size:#x}>"
@@ -139,6 +141,14 @@ class MemoryRegion:
         self.subregions.insert(index, region)
         return region
 
+    def remove_subregion(self, region: MemoryRegion) -> None:
+        """Take ``region`` out of this container (memory hot-unplug)."""
+        if region.parent is not self:
+            raise MachineError(f"memory region '{region.name}' is not mapped in '{self.name}'")
+        self.subregions.remove(region)
+        region.parent = None
+        region.offset = 0
+
     def walk(self) -> Iterator[tuple[int, MemoryRegion]]:
         """Yield ``(depth, region)`` for this region and everything below it."""
         stack: list[tuple[int, MemoryRegion]] = [(0, self)]
@@ -169,6 +179,8 @@ class MemoryRegion:
         target, _ = self.ram_target()
         if target.kind in (Kind.CONTAINER, Kind.ALIAS):
             return str(Kind.IO.value)
+        if target.kind is Kind.RAM and (self.nonvolatile or target.nonvolatile):
+            return "nv-ram"
         return str(target.kind.value)
 
 
@@ -219,43 +231,48 @@ def flatten(root: MemoryRegion) -> list[FlatRange]:
     """What the guest sees: non-overlapping ranges in address order, like ``info mtree -f``."""
     claimed: list[FlatRange] = []
 
-    def render(region: MemoryRegion, base: int, lo: int, hi: int) -> None:
+    def render(region: MemoryRegion, base: int, lo: int, hi: int, nv: bool) -> None:
         start = base + region.offset
         lo, hi = max(lo, start), min(hi, start + region.size)
         if lo >= hi:
             return
-        render_target(region, start, lo, hi)
+        render_target(region, start, lo, hi, nv)
 
-    def render_target(region: MemoryRegion, start: int, lo: int, hi: int) -> None:
+    def render_target(region: MemoryRegion, start: int, lo: int, hi: int, nv: bool) -> None:
         # An alias renders its target as if placed at start - alias_offset, clipped to the
-        # alias and to the target's own end; a chain of aliases is followed to its end.
+        # alias and to the target's own end; a chain of aliases is followed to its end. As in
+        # QEMU, a nonvolatile alias makes what it shows nonvolatile.
         while region.alias_target is not None:
+            nv = nv or region.nonvolatile
             start -= region.alias_offset
             region = region.alias_target
             hi = min(hi, start + region.size)
             if lo >= hi:
                 return
-        render_contents(region, start, lo, hi)
+        render_contents(region, start, lo, hi, nv or region.nonvolatile)
 
-    def render_contents(region: MemoryRegion, start: int, lo: int, hi: int) -> None:
+    def render_contents(region: MemoryRegion, start: int, lo: int, hi: int, nv: bool) -> None:
         for sub in region.subregions:
-            render(sub, start, lo, hi)
+            render(sub, start, lo, hi, nv)
         if region.kind is Kind.CONTAINER:
             return
+        kind = region.display_kind
+        if nv and kind == Kind.RAM.value:
+            kind = "nv-ram"
         for gap_lo, gap_hi in _gaps(claimed, lo, hi):
             claimed.append(
                 FlatRange(
                     start=gap_lo,
                     end=gap_hi,
                     priority=region.priority,
-                    kind=region.display_kind,
+                    kind=kind,
                     region=region.name,
                     offset=gap_lo - start,
                     region_ref=region,
                 )
             )
 
-    render_contents(root, 0, 0, root.size)
+    render_contents(root, 0, 0, root.size, False)
     claimed.sort(key=lambda r: r.start)
     return _merge_adjacent(claimed)
 

@@ -30,7 +30,7 @@ common base, a cache level needs the node's latency and bandwidth and the level 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -701,14 +701,19 @@ def query(numa: NumaState | None) -> list[dict[str, Any]]:
     return nodes
 
 
-def info_text(numa: NumaState | None) -> str:
-    """The nodes in the format of QEMU's ``info numa`` (sizes in whole MiB, rounded down)."""
+def info_text(numa: NumaState | None, plugged: Mapping[int, int] | None = None) -> str:
+    """The nodes in the format of QEMU's ``info numa`` (sizes in whole MiB, rounded down).
+
+    ``plugged`` is the memory of memory devices per node: it counts in both lines.
+    """
     nodes = numa.nodes if numa is not None else []
+    plugged = plugged or {}
     lines = [f"{len(nodes)} nodes"]
     for node in nodes:
+        extra = plugged.get(node.nodeid, 0)
         lines.append(f"node {node.nodeid} cpus:" + "".join(f" {cpu}" for cpu in node.cpus))
-        lines.append(f"node {node.nodeid} size: {node.size >> 20} MB")
-        lines.append(f"node {node.nodeid} plugged: 0 MB")
+        lines.append(f"node {node.nodeid} size: {(node.size + extra) >> 20} MB")
+        lines.append(f"node {node.nodeid} plugged: {extra >> 20} MB")
     if numa is not None and numa.distance_table:
         # Not in QEMU's info numa: the table as numactl --hardware shows it.
         lines.append("node distances:")

@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .errors import MachineError, UsageError, did_you_mean
+
+if TYPE_CHECKING:
+    from .memdev import DeviceOption
 
 U64_LIMIT = 1 << 64
 SIZE_HINT = (
@@ -540,6 +544,12 @@ class CommandLine:
     memory: dict[str, str] = attrs.field(factory=dict)
     objects: list[ObjectOption] = attrs.field(factory=list)
     numa: list[NumaOption] = attrs.field(factory=list)
+    #: ``-device`` options of memory devices, in command-line order.
+    devices: list[DeviceOption] = attrs.field(factory=list)
+    #: ``-cpu`` (the model name) and ``-bios``: some boards plug memory devices only with
+    #: firmware and a 64-bit CPU (arm ``virt``).
+    cpu: str | None = None
+    bios: str | None = None
     mem_path: str | None = None
     mem_prealloc: bool = False
     smp_cpus: int = 1
@@ -680,6 +690,15 @@ class CommandLine:
                 raise MachineError("parameter 'mem-lock' expects one of 'on', 'off', 'on-fault'")
             self.mem_lock = values["mem-lock"]
 
+    def _device(self, value: str, warn: Warn) -> None:
+        self.devices.append(parse_device(value, warn))
+
+    def _cpu(self, value: str, warn: Warn) -> None:
+        self.cpu = value.split(",", 1)[0]
+
+    def _bios(self, value: str, warn: Warn) -> None:
+        self.bios = value
+
     def _mem_path(self, value: str, warn: Warn) -> None:
         self.mem_path = value
 
@@ -712,6 +731,26 @@ class CommandLine:
         self.mons.append((props.get("chardev", ""), f"-mon {value}"))
 
 
+def parse_device(value: str, warn: Warn | None = None) -> DeviceOption:
+    """One ``-device DRIVER,prop=value,...`` of a memory device (QEMU's QemuOpts syntax)."""
+    from .memdev import DRIVER_PROPERTIES, DeviceOption
+
+    items = split_qemu_opts(value, "driver", warn)
+    driver = next((v for k, v in reversed(items) if k == "driver"), None)
+    if driver is None:
+        raise MachineError("Parameter 'driver' is missing")
+    device_id = next((v for k, v in reversed(items) if k == "id"), None)
+    if device_id is not None:
+        check_id(device_id)
+    if driver not in DRIVER_PROPERTIES:
+        raise MachineError(
+            f"'{driver}' is not a memory device; machinectl models memory devices only "
+            f"({', '.join(sorted(DRIVER_PROPERTIES))})"
+        )
+    props = tuple((k, v) for k, v in items if k != "driver")
+    return DeviceOption(driver, props, value)
+
+
 def option_takes_value(arg: str) -> bool | None:
     """Whether the option ``arg`` takes a value; None when it is no option machinectl knows."""
     handler = _OPTIONS.get(arg[1:] if arg.startswith("--") else arg)
@@ -725,6 +764,9 @@ _OPTIONS: dict[str, tuple[bool, Callable[[CommandLine, str, Warn], None]]] = {
     "-object": (True, CommandLine._object),
     "-numa": (True, CommandLine._numa),
     "-smp": (True, CommandLine._smp),
+    "-device": (True, CommandLine._device),
+    "-cpu": (True, CommandLine._cpu),
+    "-bios": (True, CommandLine._bios),
     "-mem-path": (True, CommandLine._mem_path),
     "-mem-prealloc": (False, CommandLine._mem_prealloc),
     "-qmp": (True, CommandLine._qmp),

@@ -37,6 +37,7 @@ from .index import choose
 if TYPE_CHECKING:
     import importlib.metadata
 
+    from .memdev import DeviceMemory
     from .state import MachineState
 
 ENTRY_POINT_GROUP = "machinectl"
@@ -330,6 +331,17 @@ class Registry:
         value, who = self._first(machine.board, "init_board", machine=machine)
         if value is not None and not isinstance(value, bool):
             raise self._bad_result(machine.board, "init_board", value, "True or None", who)
+
+    def memory_devices(self, machine: MachineState) -> DeviceMemory | None:
+        """The board's device-memory declaration (None: no memory hotplug handler)."""
+        from .memdev import DeviceMemory
+
+        value, who = self._first(machine.board, "memory_devices", machine=machine)
+        if value is not None and not isinstance(value, DeviceMemory):
+            raise self._bad_result(
+                machine.board, "memory_devices", value, "a DeviceMemory or None", who
+            )
+        return value
 
     def describe_board(self, board: Board) -> list[str]:
         """``board``'s rules and layout in words, every plugin's lines (``describe``)."""

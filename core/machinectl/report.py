@@ -115,9 +115,14 @@ def summary(machine: Any) -> str:
     out.append(machine.mtree_text(flat=True))
     out.append(machine.numa_text())
     # QEMU's 'info memory_size_summary': plugged memory only where memory devices can be.
-    out.append(f"base memory: {machine.state.ram_size}")
-    if board.spec.memory_devices:
-        out.append("plugged memory: 0")
+    sizes = machine.query()["memory-size-summary"]
+    out.append(f"base memory: {sizes['base-memory']}")
+    if "plugged-memory" in sizes:
+        out.append(f"plugged memory: {sizes['plugged-memory']}")
+    if machine.memory_devices:
+        # QEMU's 'info memory-devices'.
+        out.append("")
+        out.append(machine.memory_devices_text().rstrip("\n"))
     if not machine.allocated:
         out.append("(dry run: nothing allocated)")
     return "\n".join(out) + "\n"

@@ -39,6 +39,11 @@ class MachineState:
     properties: dict[str, Any] = attrs.field(factory=dict)
     #: Number of CPUs (``-smp``); boards use it only for topology facts.
     smp_cpus: int = 1
+    #: ``-cpu`` model name and ``-bios`` file, as given (None: the board's defaults).
+    cpu_type: str | None = None
+    firmware: str | None = None
+    #: The QEMU target the machine is built for (``x86_64``, ``arm`` ...), when known.
+    target: str | None = None
     #: Main RAM during ``init_board`` (see above); None before.
     ram: MemoryRegion | None = None
     #: The guest-physical address space (``system``, 16 EiB) the board maps regions into.

@@ -22,6 +22,7 @@ from . import hmp, qom
 if TYPE_CHECKING:
     from ..hostmem import HostMemoryBackend
     from ..machine import Machine
+    from ..memdev import MemoryDevice
 
 #: The QEMU release whose protocol machinectl speaks.
 QEMU_VERSION = {"micro": 0, "minor": 2, "major": 7}
@@ -291,7 +292,62 @@ def query_memory_size_summary(machine: Machine, args: dict[str, Any]) -> Any:
 
 @command("query-memory-devices")
 def query_memory_devices(machine: Machine, args: dict[str, Any]) -> Any:
-    return []  # machinectl has no memory devices (pc-dimm, virtio-mem) yet
+    return machine.query_memory_devices()
+
+
+#: Where QEMU puts the devices that have an id.
+PERIPHERAL = "/machine/peripheral/"
+
+
+def memory_device(machine: Machine, path: str) -> MemoryDevice | None:
+    """The memory device an id or a ``/machine/peripheral/ID`` path names."""
+    name = path.removeprefix(PERIPHERAL)
+    return next((d for d in machine.memory_devices if d.id is not None and d.id == name), None)
+
+
+def _device_property(device: MemoryDevice, name: str) -> Any:
+    data = {k: v for k, v in device.query()["data"].items() if k != "id"}
+    data.pop("hotpluggable", None)
+    data.pop("hotplugged", None)
+    if device.driver == "virtio-mem-pci":
+        data.pop("max-size", None)
+    if name in data:
+        return data[name]
+    raise QmpError(f"Property '{device.driver}.{name}' not found")
+
+
+@command("device_add", {"driver": "str", "bus": "str", "id": "str"}, open_arguments=True)
+def device_add(machine: Machine, args: dict[str, Any]) -> Any:
+    if "driver" not in args:
+        raise QmpError("Parameter 'driver' is missing")
+    machine.device_add(args)
+    return {}
+
+
+@command("device_del", {"id": "str"}, ("id",))
+def device_del(machine: Machine, args: dict[str, Any]) -> Any:
+    device = memory_device(machine, args["id"])
+    if device is None or device.id is None:
+        raise QmpError(f"Device '{args['id']}' not found", "DeviceNotFound")
+    machine.device_del(device.id)
+    return {}
+
+
+@command(
+    "qom-set", {"path": "str", "property": "str", "value": "any"}, ("path", "property", "value")
+)
+def qom_set(machine: Machine, args: dict[str, Any]) -> Any:
+    path, name = args["path"], args["property"]
+    device = memory_device(machine, path)
+    if device is None or device.id is None:
+        raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
+    if device.driver != "virtio-mem-pci" or name != "requested-size":
+        raise QmpError(f"Property '{device.driver}.{name}' not found")
+    value = args["value"]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise QmpError("Invalid parameter type for 'requested-size', expected: integer")
+    machine.set_requested_size(device.id, convert("requested-size", "uint64", value))
+    return {}
 
 
 @command("qom-list", {"path": "str"}, ("path",))
@@ -306,6 +362,9 @@ def qom_list(machine: Machine, args: dict[str, Any]) -> Any:
 @command("qom-get", {"path": "str", "property": "str"}, ("path", "property"))
 def qom_get(machine: Machine, args: dict[str, Any]) -> Any:
     path, name = args["path"], args["property"]
+    device = memory_device(machine, path)
+    if device is not None:
+        return _device_property(device, name)
     backend = _backend(machine, path)
     if backend is None:
         if name == "type":

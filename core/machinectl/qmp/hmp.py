@@ -41,7 +41,7 @@ def _memory_size_summary(machine: Machine, flags: set[str]) -> str:
 
 
 def _memory_devices(machine: Machine, flags: set[str]) -> str:
-    return ""
+    return machine.memory_devices_text()
 
 
 #: ``info`` subcommands: function, the options they take, and QEMU's help line.

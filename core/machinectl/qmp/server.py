@@ -514,7 +514,12 @@ class QmpServer:
         async with self._lock:
             if self.finished.is_set():
                 raise QmpError("the machine is shutting down")
-            return await asyncio.to_thread(execute, self.machine, name, arguments)
+            try:
+                return await asyncio.to_thread(execute, self.machine, name, arguments)
+            finally:
+                # Events the command raised (DEVICE_DELETED ...) go out before its reply.
+                for raised in self.machine.take_events():
+                    self.broadcast(event(raised["event"], raised["data"]))
 
     def broadcast(self, message: dict[str, Any]) -> None:
         """Send an event to every client that negotiated capabilities."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from machinectl.boards import (
     BoardFacts,
@@ -14,6 +14,10 @@ from machinectl.boards import (
     Window,
     map_at_base,
 )
+
+if TYPE_CHECKING:
+    from machinectl.memdev import DeviceMemory
+    from machinectl.state import MachineState
 
 FAMILY = "arm"
 #: Both arm binaries list most machine types ...
@@ -51,6 +55,7 @@ def arm_board(
     numa_cpus_by_index: bool = False,
     auto_numa_with_slots: bool = False,
     auto_numa_with_maxmem: bool = False,
+    device_memory: Callable[[MachineState], DeviceMemory | None] | None = None,
 ) -> BoardFacts:
     """A record for one arm machine type.
 
@@ -85,4 +90,5 @@ def arm_board(
         windows=tuple(windows),
         notes=tuple(notes),
         extra=dict(extra or {}),
+        device_memory=device_memory,
     )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
 from machinectl.boards import BoardFacts, Check, QemuCompat, machine_version
 from machinectl.errors import MachineError
+from machinectl.memdev import DeviceMemory
 from machinectl.state import MachineState
 from machinectl.units import GiB, MiB, TiB
 
@@ -62,6 +66,68 @@ MEMORY_MAP_RULE = Check(
 )
 
 
+#: Without firmware and a 64-bit CPU the board has no ACPI GED, which plugs DIMMs.
+NO_GED = "memory hotplug is not enabled: missing acpi-ged device"
+#: The first virt version with the GED.
+FIRST_GED = (4, 2)
+#: The CPU models of qemu-system-aarch64 7.2 with AArch64 (the default cortex-a15 has not).
+AARCH64_CPUS = frozenset(
+    {"cortex-a35", "cortex-a53", "cortex-a55", "cortex-a57", "cortex-a72", "cortex-a76",
+     "a64fx", "neoverse-n1", "max", "host"}
+)  # fmt: skip
+FIRMWARE_DIRS = ("/usr/share/qemu",)
+
+
+def has_ged(machine: MachineState, version: tuple[int, ...]) -> bool:
+    """QEMU's condition for the ACPI GED: virt 4.2+, a 64-bit CPU, firmware, ACPI not off.
+
+    ``qemu-system-arm`` has no 64-bit CPU (its ``max`` is 32-bit), so only aarch64 qualifies.
+    """
+    return (
+        version >= FIRST_GED
+        and machine.target != "arm"
+        and machine.cpu_type in AARCH64_CPUS
+        and machine.firmware is not None
+        and machine.properties.get("acpi", "auto") != "off"
+    )
+
+
+def _check_firmware(machine: MachineState) -> MachineError | None:
+    name = machine.firmware
+    if name is None:
+        return None
+    candidates = [name] + [f"{d}/{name}" for d in FIRMWARE_DIRS if "/" not in name]
+    if not any(os.path.isfile(c) for c in candidates):
+        return MachineError(f"Could not find ROM image '{name}'", location="")
+    return None
+
+
+FIRMWARE_RULE = Check("-bios must name a firmware file that exists", test=_check_firmware)
+
+
+def virt_device_memory(version: tuple[int, ...]) -> Callable[[MachineState], DeviceMemory]:
+    """The hotplug area: from the 1 GiB boundary after RAM, maxmem - RAM + 1 GiB per slot.
+
+    DIMMs need the ACPI GED, which virt creates only with firmware and a 64-bit CPU
+    (:func:`has_ged`); without it only virtio-mem-pci plugs.
+    """
+
+    def declare(machine: MachineState) -> DeviceMemory:
+        base = _round_up_u64(VIRT_RAM_BASE + machine.ram_size, GiB)
+        size = (machine.maxram_size - machine.ram_size + machine.ram_slots * GiB) % U64
+        ged = has_ged(machine, version)
+        return DeviceMemory(
+            base=base,
+            size=size,
+            drivers=("pc-dimm", "nvdimm", "virtio-mem-pci") if ged else ("virtio-mem-pci",),
+            refusals={} if ged else dict.fromkeys(("pc-dimm", "nvdimm"), NO_GED),
+            nvdimm=bool(machine.properties.get("nvdimm", False)),
+            hotplug_refusals={"virtio-mem-pci": "Bus 'pcie.0' does not support hotplugging"},
+        )
+
+    return declare
+
+
 def _virt(version: str, newest: bool) -> BoardFacts:
     number = machine_version(version)
     compat = QemuCompat.for_version(number)
@@ -77,20 +143,23 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         default_ram_size=128 * MiB,
         default_ram_id="mach-virt.ram",
         ram_base=VIRT_RAM_BASE,
-        rules=[MEMORY_MAP_RULE],
+        rules=[MEMORY_MAP_RULE, FIRMWARE_RULE],
         notes=(
             "RAM at 1 GiB; flash and devices below it; with maxmem or slots, hotplug memory "
             "follows from the next 1 GiB boundary after RAM, and the high I/O regions after that",
+            "virtio-mem-pci devices go to the hotplug memory; pc-dimm and nvdimm too with "
+            "firmware (-bios) and a 64-bit CPU (-cpu), which give the board its ACPI GED",
             f"NUMA supported; {numa_words}",
         ),
         alias="virt" if newest else None,
         numa=True,
         numa_mem_supported=legacy_numa,
-        properties={"highmem": "bool"},
+        properties={"highmem": "bool", "acpi": "str", "nvdimm": "bool"},
         canonical_ramblock_ids=compat.canonical_ramblock_ids,
         smp_prefers_sockets=compat.smp_prefers_sockets,
         auto_numa_with_slots=number >= FIRST_AUTO_NUMA_WITH_SLOTS,
         auto_numa_with_maxmem=number >= FIRST_AUTO_NUMA_WITH_MAXMEM,
+        device_memory=virt_device_memory(number),
     )
 
 

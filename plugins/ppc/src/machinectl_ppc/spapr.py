@@ -14,6 +14,7 @@ With ``maxmem`` above the RAM size, the hotplug area (``device-memory``) starts 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -21,9 +22,9 @@ from machinectl import (
     BoardFacts,
     BoardSpec,
     Check,
+    DeviceMemory,
     GiB,
     MachineError,
-    MemoryRegion,
     MiB,
     MultipleOf,
     RamRule,
@@ -39,6 +40,7 @@ DEFAULT_RAM_SIZE = 512 * MiB
 MIN_RMA = 128 * MiB
 #: Memory is described to the guest in blocks of this size (dynamic reconfiguration).
 LMB_SIZE = 256 * MiB
+DIMM_DRIVERS = ("pc-dimm", "nvdimm", "spapr-nvdimm")
 DEVICE_MEMORY_ALIGN = 1 * GiB
 #: Hotpluggable memory slots under TCG.
 MAX_RAM_SLOTS = 32
@@ -142,12 +144,32 @@ def _check_slots(machine: MachineState) -> MachineError | None:
 
 
 def map_spapr(machine: MachineState, facts: BoardFacts) -> None:
-    """RAM at 0; the hotplug area from the next 1 GiB boundary, when maxmem leaves room."""
+    """RAM at 0 (the core maps the hotplug area this board declares)."""
     machine.map_ram(0)
-    if machine.maxram_size > machine.ram_size:
+
+
+def _device_memory(lmb: bool) -> Callable[[MachineState], DeviceMemory]:
+    def declare(machine: MachineState) -> DeviceMemory:
+        size = max(machine.maxram_size - machine.ram_size, 0)
         base = -(-machine.ram_size // DEVICE_MEMORY_ALIGN) * DEVICE_MEMORY_ALIGN
-        area = MemoryRegion.container("device-memory", machine.maxram_size - machine.ram_size)
-        machine.system_memory.add_subregion(base, area)
+        if not lmb:
+            # The area exists (and shows in the memory tree), but nothing may be plugged.
+            refusal = "Memory hotplug not supported for this machine"
+            return DeviceMemory(base=base, size=size, refusals=dict.fromkeys(DIMM_DRIVERS, refusal))
+        return DeviceMemory(
+            base=base,
+            size=size,
+            drivers=DIMM_DRIVERS,
+            size_step=LMB_SIZE,
+            size_step_error=f"Hotplugged memory size must be a multiple of {LMB_SIZE // MiB} MB",
+            nvdimm=True,
+            nvdimm_label_error="PAPR requires NVDIMM devices to have label-size set",
+            nvdimm_size_error=(
+                "PAPR requires NVDIMM memory size (excluding label) to be a multiple of 256MB"
+            ),
+        )
+
+    return declare
 
 
 def record(version: Version) -> BoardFacts:
@@ -163,6 +185,11 @@ def record(version: Version) -> BoardFacts:
         "main RAM at 0; with maxmem above the RAM size, the hotplug area 'device-memory' "
         "(maxmem - RAM) starts at the next 1 GiB boundary above RAM",
     ]
+    if version.lmb:
+        notes.append(
+            "pc-dimm, nvdimm and spapr-nvdimm devices go there, each a multiple of 256 MiB "
+            "(NVDIMMs: label-size and uuid required)"
+        )
     if not version.lmb:
         notes.append("no 256 MiB alignment (memory hotplug is not supported by this version)")
     notes.append(
@@ -192,6 +219,7 @@ def record(version: Version) -> BoardFacts:
         rules=rules,
         layout=map_spapr,
         notes=notes,
+        device_memory=_device_memory(version.lmb),
     )
 
 

@@ -18,6 +18,7 @@ import enum
 import attrs
 from machinectl.boards import BoardFacts, Check, RamRule
 from machinectl.errors import MachineError
+from machinectl.memdev import DeviceMemory
 from machinectl.memory import MemoryRegion
 from machinectl.state import MachineState
 from machinectl.units import GiB, MiB, TiB
@@ -33,6 +34,10 @@ AMD_ABOVE_1TB_START = TiB
 MAX_RAM_SLOTS = 256
 PAGE_SIZE = 4096
 MAX_RAM_BELOW_4G = "max-ram-below-4g"
+#: ``-machine nvdimm=on`` enables NVDIMMs.
+NVDIMM = "nvdimm"
+DIMM_DRIVERS = ("pc-dimm", "nvdimm")
+PCI_DRIVERS = ("virtio-mem-pci", "virtio-pmem-pci")
 
 #: i440fx: RAM below 4 GiB by default, and the 1 GiB-aligned limit for large machines.
 I440FX_BELOW_4G = 0xE0000000
@@ -266,11 +271,26 @@ class PcModel:
         plan = self.plan(machine)
         map_split(machine, plan.split, plan.above_4g_start)
         self.firmware.map(machine.system_memory)
-        if plan.device_memory is not None and plan.device_memory[1]:
-            base, size = plan.device_memory
-            # An empty container, as in QEMU: the tree shows it, the flat view does not.
-            area = MemoryRegion.container("device-memory", size)
-            machine.system_memory.add_subregion(base, area)
+
+    def device_memory(self, machine: MachineState) -> DeviceMemory:
+        """The ``memory_devices`` declaration: the area after RAM and the PC's rules."""
+        if not self.has_reserved_memory:
+            refusal = "memory hotplug is not enabled: missing acpi device or acpi disabled"
+            return DeviceMemory(drivers=(), refusals=dict.fromkeys(DIMM_DRIVERS, refusal))
+        base, size = self.plan(machine).device_memory or (0, 0)
+        hotplug_refusals = {}
+        if self.chipset is Chipset.Q35:
+            # Without a PCIe root port a PCI device cannot be hot-plugged.
+            text = "Bus 'pcie.0' does not support hotplugging"
+            hotplug_refusals = dict.fromkeys(PCI_DRIVERS, text)
+        return DeviceMemory(
+            base=base,
+            size=size,
+            drivers=(*DIMM_DRIVERS, *PCI_DRIVERS),
+            legacy_align=None if self.enforce_aligned_dimm else PAGE_SIZE,
+            nvdimm=bool(machine.properties.get(NVDIMM, False)),
+            hotplug_refusals=hotplug_refusals,
+        )
 
     # -- words -------------------------------------------------------------------------------
 
@@ -306,8 +326,10 @@ class PcModel:
             per_slot = " plus 1 GiB per slot" if self.enforce_aligned_dimm else ""
             notes.append(
                 "with maxmem above the RAM size, a 'device-memory' area of maxmem - RAM"
-                f"{per_slot} follows the RAM above 4 GiB (1 GiB aligned); as in QEMU it "
-                "is an empty container: the tree shows it, the flat view does not"
+                f"{per_slot} follows the RAM above 4 GiB (1 GiB aligned); pc-dimm, nvdimm "
+                "(with -machine nvdimm=on), virtio-mem-pci and virtio-pmem-pci devices go "
+                "there; without devices it is an empty container, in the tree and not in the "
+                "flat view, as in QEMU"
             )
         if self.checks_phys_bits:
             notes.append(

@@ -32,7 +32,7 @@ PC_RAM_ID = "pc.ram"
 I440FX_DESCRIPTION = "Standard PC (i440FX + PIIX, 1996)"
 Q35_DESCRIPTION = "Standard PC (Q35 + ICH9, 2009)"
 #: Typed as a plain mapping: the core's dict converters do not accept narrower dict types.
-PC_PROPERTIES: Mapping[str, Any] = {MAX_RAM_BELOW_4G: "size"}
+PC_PROPERTIES: Mapping[str, Any] = {MAX_RAM_BELOW_4G: "size", "nvdimm": "bool"}
 
 #: Machine types of QEMU 7.2, oldest first.
 I440FX_VERSIONS = (
@@ -102,6 +102,7 @@ def _pc_facts(spec: BoardSpec, model: PcModel, notes: tuple[str, ...] = ()) -> B
         layout=model.layout,
         notes=(*notes, *model.notes()),
         extra=_extra(model),
+        device_memory=model.device_memory,
     )
 
 
