@@ -609,6 +609,7 @@ class BoardTable:
 
     @hookimpl
     def memory_devices(self, machine: MachineState) -> DeviceMemory | None:
+        """The ``memory_devices`` hook: the record's ``device_memory`` for its own boards."""
         facts = self._own(machine.board)
         if facts is None or facts.device_memory is None:
             return None

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from .hostmem import HostMemoryBackend
     from .state import MachineState
 
-MiB = 1 << 20
+from .units import MiB
+
 U64 = 1 << 64
 #: Alignment of anonymous RAM blocks (QEMU_VMALLOC_ALIGN on x86-64 and aarch64 hosts).
 ANON_ALIGN = 2 * MiB
@@ -109,15 +110,25 @@ class DeviceMemory:
     without ``label-size`` where the platform requires one (PAPR).
     """
 
+    #: Guest-physical base of the device-memory area.
     base: int = 0
+    #: Size of the area in bytes (0: ``maxmem`` leaves none).
     size: int = 0
+    #: The memory-device drivers the board's hotplug handler takes.
     drivers: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    #: Driver -> the text the board refuses it with.
     refusals: Mapping[str, str] = attrs.field(factory=dict)
+    #: The alignment of DIMMs on old PC machine types, instead of the backend's page size.
     legacy_align: int | None = None
+    #: A size every DIMM must be a multiple of (pseries' 256 MiB LMBs); 0: none.
     size_step: int = 0
+    #: The text for a DIMM whose size is not a multiple of :attr:`size_step`.
     size_step_error: str = ""
+    #: Whether NVDIMMs are enabled (``-machine nvdimm=on`` on PCs, always on pseries).
     nvdimm: bool = False
+    #: The text for an NVDIMM where they are not enabled.
     nvdimm_disabled_error: str = "nvdimm is not enabled: missing 'nvdimm' in '-M'"
+    #: The text for an NVDIMM without ``label-size`` where one is required (PAPR).
     nvdimm_label_error: str | None = None
     #: With ``nvdimm_label_error``: the text for persistent memory (the backend less its
     #: label) that is not a multiple of ``size_step``; such NVDIMMs also need a ``uuid``.
@@ -128,6 +139,7 @@ class DeviceMemory:
 
     @property
     def enabled(self) -> bool:
+        """Whether the board has a device-memory area at all."""
         return self.size > 0
 
 
@@ -152,27 +164,38 @@ class DeviceOption:
 class MemoryDevice:
     """A memory device of a machine: where it sits and which backend holds its memory."""
 
+    #: The device's driver (``pc-dimm``, ``nvdimm``, ``virtio-mem-pci`` ...).
     driver: str
+    #: The device's id (None when it was given none).
     id: str | None
+    #: The host memory backend that holds the device's memory.
     backend: HostMemoryBackend
     #: Guest-physical address (0 when the board has no hotplug handler: never mapped).
     addr: int
     #: Size of the guest region (an NVDIMM's excludes its label area).
     size: int
+    #: The guest NUMA node.
     node: int = 0
     #: DIMM slot; -1 when the board has no handler; None for virtio devices.
     slot: int | None = None
+    #: Whether the device was added at run time (``device_add``).
     hotplugged: bool = False
+    #: Whether the device is mapped in the guest address space.
     placed: bool = True
+    #: An NVDIMM's label area in bytes (at the end of its backend).
     label_size: int = 0
+    #: virtio-mem: the size of a block the guest plugs or unplugs.
     block_size: int = 0
+    #: virtio-mem: the size the host asks the guest to plug.
     requested_size: int = 0
     #: virtio-mem: which blocks the guest plugged.
     blocks: bytearray = attrs.field(factory=bytearray)
+    #: The device's region in the guest address space (None until mapped).
     region: MemoryRegion | None = None
 
     @property
     def is_dimm(self) -> bool:
+        """Whether the device is a DIMM (``pc-dimm`` or ``nvdimm``)."""
         return self.driver in DIMMS
 
     @property
@@ -652,11 +675,17 @@ class RamChange:
     is already mapped (the range is the blocks).
     """
 
+    #: ``add``, ``remove``, ``plug`` or ``unplug``.
     action: str
+    #: Where the range starts in the guest address space.
     guest_address: int
+    #: Its size in bytes.
     size: int
+    #: The host address of its first byte.
     host_address: int
+    #: The id of the backend that holds it.
     memdev: str
+    #: The id of the device (None when it has none).
     device: str | None
 
 

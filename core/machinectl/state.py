@@ -39,8 +39,9 @@ class MachineState:
     properties: dict[str, Any] = attrs.field(factory=dict)
     #: Number of CPUs (``-smp``); boards use it only for topology facts.
     smp_cpus: int = 1
-    #: ``-cpu`` model name and ``-bios`` file, as given (None: the board's defaults).
+    #: ``-cpu`` model name, as given (None: the board's default).
     cpu_type: str | None = None
+    #: ``-bios`` file, as given (None: the board's default).
     firmware: str | None = None
     #: The QEMU target the machine is built for (``x86_64``, ``arm`` ...), when known.
     target: str | None = None
