@@ -301,6 +301,7 @@ def _raw_items(value: str) -> list[str]:
 
 #: QEMU 7.2's type names and descriptions of the properties machinectl has.
 MACHINE_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
+    "acpi": ("OnOffAuto", "Enable ACPI"),
     "dump-guest-core": ("bool", "Include guest memory in a core dump"),
     "mem-merge": ("bool", "Enable/disable memory merge support"),
     "memory-backend": (
@@ -317,7 +318,8 @@ MACHINE_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
 #: machinectl's machine properties that QEMU's help lists under another name.
 _MACHINE_GROUPS = {"memory.size": "memory", "memory.slots": "memory", "memory.max-size": "memory"}
 #: Properties QEMU has on the machine object but not on its class: its help leaves them out.
-_INSTANCE_ONLY = ("type", "hmat")
+#: Properties QEMU 7.2 sets on the machine object itself: ``-M TYPE,help`` does not list them.
+_INSTANCE_ONLY = ("type", "hmat", "nvdimm")
 _PROPERTY_KIND_TYPES = {"size": "size", "bool": "bool", "int": "int", "str": "string"}
 
 BACKEND_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
