@@ -600,18 +600,7 @@ class Machine:
         text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
         option = ObjectOption(qom_type, object_id, tuple(items.items()), text)
         backend = HostMemoryBackend.from_option(option, self.backend_defaults, self.warnings.append)
-        self.object_log.append(("add", object_id))
-        try:
-            backend.check_numa_policy()
-            if self.allocated:
-                backend.allocate()
-        except BaseException:
-            backend.close(abandon=True)
-            self.object_log.append(("del", object_id))
-            raise
-        self.warnings.extend(backend.warnings)
-        self.backends.append(backend)
-        return backend
+        return self._complete_backend(backend)
 
     def object_del(self, object_id: str) -> None:
         """Delete a backend no device or RAM uses (QMP's ``object-del``)."""
@@ -815,16 +804,22 @@ class Machine:
             raise MachineError(
                 f"attempt to add duplicate property '{backend_id}' to object (type 'container')"
             )
-        # As in QEMU, the object is a child of /objects while it completes, and is removed
-        # again when completing fails.
-        self.object_log.append(("add", backend_id))
+        return self._complete_backend(backend)
+
+    def _complete_backend(self, backend: HostMemoryBackend) -> HostMemoryBackend:
+        """Check and allocate a backend created at run time, then add it to the machine.
+
+        As in QEMU, the object is a child of /objects while it completes, and is removed
+        again when completing fails; nothing stays behind then.
+        """
+        self.object_log.append(("add", backend.id))
         try:
             backend.check_numa_policy()
             if self.allocated:
                 backend.allocate()
         except BaseException:
             backend.close(abandon=True)
-            self.object_log.append(("del", backend_id))
+            self.object_log.append(("del", backend.id))
             raise
         self.warnings.extend(backend.warnings)
         self.backends.append(backend)
