@@ -10,11 +10,17 @@ signal whose action is the default one ends the process after it.
 
 from __future__ import annotations
 
+import importlib
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
+
+# The C functions: signal's wrappers turn every number of a mask into an enum member, which
+# costs more than the system calls (a release holds signals back several times).
+_signal: Any = importlib.import_module("_signal")
 
 __all__ = ["TERMINATING", "held"]
 
@@ -54,12 +60,12 @@ def held() -> Iterator[None]:
     that a signal whose handler was due to run when the block began waits too. Other threads
     only block the signals (Python runs handlers in the main thread anyway).
     """
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATING)
+    mask = _signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATING)
     if _Sections.depth or threading.current_thread() is not threading.main_thread():
         try:
             yield
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            _signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return
     _Sections.depth = 1
     caught: list[int] = []
@@ -73,10 +79,10 @@ def held() -> Iterator[None]:
     try:
         for signum in sorted(TERMINATING):
             try:
-                handler = signal.getsignal(signum)
+                handler = _signal.getsignal(signum)
                 if callable(handler):
                     previous[signum] = handler
-                    signal.signal(signum, hold)
+                    _signal.signal(signum, hold)
             except BaseException as exc:  # a signal that came before the block: delivered after
                 interrupt = interrupt or exc
         yield
@@ -84,14 +90,14 @@ def held() -> Iterator[None]:
         _Sections.depth = 0
         for signum, handler in previous.items():
             try:
-                signal.signal(signum, handler)
+                _signal.signal(signum, handler)
             except BaseException as exc:
                 interrupt = interrupt or exc
         for signum in dict.fromkeys(caught):
             # Still blocked here: raised now, each is delivered when the mask is restored.
             signal.raise_signal(signum)
         try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            _signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         except BaseException as exc:
             interrupt = interrupt or exc
         if interrupt is not None:
