@@ -125,6 +125,75 @@ def test_an_unwritable_cache_directory_is_no_error(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("index-*"))
 
 
+def _aged(path: Path, days: float) -> None:
+    past = path.stat().st_mtime - days * 86400
+    os.utime(path, (past, past))
+
+
+def test_index_files_nobody_can_use_are_pruned(tmp_path: Path) -> None:
+    """Writing an index removes the files of environments that are gone, of an older format,
+    unused for 30 days, and the temporary files of writers that died; nothing else."""
+    names(tmp_path)
+    (mine,) = index_files(tmp_path)
+    raw = mine.read_bytes()
+    head, _, body = raw.partition(b"\n")
+    crc, _, owner_text = head.partition(b" ")
+    owner = json.loads(owner_text)
+    assert owner["prefix"] == sys.prefix and owner["executable"] == sys.executable
+
+    def sibling(name: str, **changes: object) -> Path:
+        path = tmp_path / name
+        data = json.dumps({**owner, **changes}).encode()
+        path.write_bytes(crc + b" " + data + b"\n" + body)
+        return path
+
+    gone_prefix = sibling("index-00000001.json", prefix=str(tmp_path / "removed-venv"))
+    gone_python = sibling("index-00000002.json", executable=str(tmp_path / "no-python"))
+    old_format = tmp_path / "index-00000003.json"
+    old_format.write_bytes(crc + b"\n" + body)
+    other_format = sibling("index-00000004.json", format=-1)
+    unused = sibling("index-00000005.json")
+    _aged(unused, 31)
+    in_use = sibling("index-00000006.json")
+    _aged(in_use, 29)
+    dead_writer = tmp_path / ".index-dead.tmp"
+    dead_writer.write_bytes(b"partial")
+    _aged(dead_writer, 2)
+    live_writer = tmp_path / ".index-live.tmp"
+    live_writer.write_bytes(b"partial")
+    stranger = tmp_path / "notes.txt"
+    stranger.write_text("not an index")
+
+    # A warm read writes nothing and prunes nothing.
+    names(tmp_path)
+    assert gone_prefix.exists() and dead_writer.exists()
+    # Writing another index prunes.
+    names(tmp_path, MACHINECTL_PLUGINS="arm")
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {
+        mine.name,
+        in_use.name,
+        live_writer.name,
+        stranger.name,
+        *(p.name for p in index_files(tmp_path) if p not in (mine, in_use)),
+    }
+    for path in (gone_prefix, gone_python, old_format, other_format, unused, dead_writer):
+        assert not path.exists(), path
+    assert len(index_files(tmp_path)) == 3  # mine, in_use and the new one for arm
+
+
+def test_an_index_in_use_is_kept_fresh_for_pruning(tmp_path: Path) -> None:
+    names(tmp_path)
+    (path,) = index_files(tmp_path)
+    _aged(path, 29.5)
+    before = path.stat().st_mtime
+    names(tmp_path)  # read warm: its modification time is refreshed
+    assert path.stat().st_mtime > before + 29 * 86400
+    mtime = path.stat().st_mtime
+    names(tmp_path)  # refreshed at most once a day
+    assert path.stat().st_mtime == mtime
+
+
 def test_processes_rebuilding_at_once_all_answer_and_leave_one_whole_file(
     tmp_path: Path,
 ) -> None:

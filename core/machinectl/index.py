@@ -24,6 +24,13 @@ version is ignored and rebuilt; a cache directory that cannot be written is not 
 (the index is then built in memory for each command). Two processes rebuilding at once each
 write a temporary file and rename it into place: readers see one whole index or the other.
 
+Each file's first line names the interpreter and environment it belongs to. Whenever an
+index is written, the other index files of the directory are pruned: those whose
+environment is gone (its prefix or interpreter no longer exists, as with a removed virtual
+environment), those left unused for :data:`UNUSED_DAYS` days (a file in use has its
+modification time refreshed at most once a day), those of an older format, and the
+temporary files of writers that died more than a day ago.
+
 This module imports nothing heavy: reading a warm index needs ``json`` and ``zlib`` only.
 """
 
@@ -33,6 +40,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 
@@ -46,7 +54,10 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 #: Bumped whenever the layout of the file changes.
-FORMAT = 4
+FORMAT = 5
+#: Index files not used for this many days are removed when another index is written.
+UNUSED_DAYS = 30
+_DAY = 86400.0
 ENV_CACHE_DIR = "MACHINECTL_CACHE_DIR"
 ENV_TARGET = "MACHINECTL_TARGET"
 _ENV_KEYS = ("MACHINECTL_PLUGINS", "MACHINECTL_ENTRY_POINT_GROUP", "MACHINECTL_STRICT")
@@ -340,23 +351,82 @@ def _is_fresh(stored: dict[str, Any], key: dict[str, Any]) -> bool:
 
 
 def _read(path: str) -> dict[str, Any] | None:
-    """The stored index, or None if it is missing, damaged or of another format."""
+    """The stored index, or None if it is missing, damaged or of another format.
+
+    A file in use has its modification time refreshed once a day, so that pruning
+    (:func:`_prune`) knows it is used.
+    """
     try:
         with open(path, "rb") as f:
             raw = f.read()
+            mtime = os.fstat(f.fileno()).st_mtime
         head, _, body = raw.partition(b"\n")
-        if head != f"{zlib.crc32(body):08x}".encode():
+        if head[:8] != f"{zlib.crc32(body):08x}".encode():
             return None
         data = json.loads(body)
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if time.time() - mtime > _DAY:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+    return data
+
+
+def _owner() -> dict[str, Any]:
+    """What the first line of an index file names: the environment it belongs to."""
+    return {"format": FORMAT, "executable": sys.executable, "prefix": sys.prefix}
+
+
+def _is_abandoned(path: str, now: float) -> bool:
+    """Whether the index file at ``path`` can no longer be of use to anyone."""
+    try:
+        with open(path, "rb") as f:
+            head = f.readline(65536)
+            mtime = os.fstat(f.fileno()).st_mtime
+    except OSError:
+        return False  # gone already, or not ours to judge
+    if now - mtime > UNUSED_DAYS * _DAY:
+        return True
+    try:
+        owner = json.loads(head[9:])
+        if owner["format"] != FORMAT:
+            return True
+        return not (os.path.exists(owner["prefix"]) and os.path.exists(owner["executable"]))
+    except (ValueError, TypeError, KeyError):
+        return True  # an older format, or damaged
+
+
+def _prune(directory: str, keep: str) -> None:
+    """Remove the index files of ``directory`` that nobody can use any more (not ``keep``)."""
+    now = time.time()
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.startswith(".index-") and name.endswith(".tmp"):
+            # A writer that died before its rename; one still writing is younger than a day.
+            try:
+                abandoned = now - os.stat(path).st_mtime > _DAY
+            except OSError:
+                continue
+        elif name != keep and name.startswith("index-") and name.endswith(".json"):
+            abandoned = _is_abandoned(path, now)
+        else:
+            continue
+        if abandoned:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _write(directory: str, name: str, data: dict[str, Any]) -> None:
     """Store atomically; any failure leaves no file behind and is not an error."""
     body = json.dumps(data, separators=(",", ":")).encode()
-    blob = f"{zlib.crc32(body):08x}\n".encode() + body
+    owner = json.dumps(_owner(), separators=(",", ":"))
+    blob = f"{zlib.crc32(body):08x} {owner}\n".encode() + body
     tmp = None
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -367,6 +437,7 @@ def _write(directory: str, name: str, data: dict[str, Any]) -> None:
             f.write(blob)
         os.replace(tmp, os.path.join(directory, name))
         tmp = None
+        _prune(directory, name)
     except OSError:
         pass
     finally:
