@@ -43,13 +43,12 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from . import prealloc, prealloc_pool, signals, syscalls
+from . import signals, syscalls
 from .errors import MachineError, did_you_mean
 from .mapping import HostMapping
 from .options import (
@@ -60,6 +59,9 @@ from .options import (
     visitor_uint,
     visitor_uint_list,
 )
+
+if TYPE_CHECKING:
+    from . import prealloc_pool
 
 #: HostMemPolicy values and their ``MPOL_*`` modes.
 POLICIES = {
@@ -397,6 +399,8 @@ class HostMemoryBackend:
             raise MachineError(f"cannot bind memory to host NUMA nodes: {_strerror(exc)}") from None
 
     def _preallocate(self, memory: _Memory, progress: Progress | None) -> None:
+        from . import prealloc
+
         mapping = memory.mapping
         try:
             prealloc.preallocate(
@@ -422,6 +426,8 @@ class HostMemoryBackend:
         """The preallocation an allocation with ``defer_prealloc`` left to do (None: none)."""
         if not self.prealloc or self._memory is None:
             return None
+        from . import prealloc_pool
+
         mapping = self._memory.mapping
         return prealloc_pool.Job(
             self.id,
@@ -668,6 +674,8 @@ class FileBackend(HostMemoryBackend):
             if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
                 raise
         name = self.region_name.replace("/", "_")
+        import tempfile
+
         fd, path = tempfile.mkstemp(prefix=f"qemu_back_mem.{name}.", dir=directory)
         try:
             os.unlink(path)

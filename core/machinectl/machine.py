@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import memlock, signals, threadctx
 from . import numa as numa_mod
+from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
 from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
@@ -44,6 +44,7 @@ from .memdev import (
 )
 from .memory import FlatRange, MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
+    THREAD_CONTEXT,
     CommandLine,
     ObjectOption,
     check_id,
@@ -57,6 +58,7 @@ from .plugins import ENV_TARGET, Registry, default_registry
 from .state import MachineState
 
 if TYPE_CHECKING:
+    from . import threadctx
     from .snapshot import Snapshot, Tracker
 
 #: Chooses how backends are preallocated: ``parallel`` (the default) or ``qemu-7.2``.
@@ -318,7 +320,7 @@ class Machine:
                 context.start()
             if allocate:
                 _place_preallocation(backends, contexts, local=mode == "parallel")
-                machine._locked = memlock.lock(line.mem_lock)
+                machine._locked = _lock_memory(line.mem_lock)
                 if mode == "parallel":
                     machine._allocate_in_parallel(progress)
                 else:
@@ -379,12 +381,15 @@ class Machine:
     def _allocate_in_parallel(self, progress: Progress | None) -> None:
         """Map every backend, then preallocate all of them at once, with one progress line
         whose name is the backends' ids joined by commas."""
-        from . import prealloc, prealloc_pool
-
         for backend in self.backends:
             backend.allocate(defer_prealloc=True)
             self.warnings.extend(backend.warnings)
         jobs = [job for b in self.backends if (job := b.preallocation_job()) is not None]
+        if not jobs:
+            self.allocated = True
+            return
+        from . import prealloc, prealloc_pool
+
         report = None
         if progress is not None and jobs:
             report = _bind_progress(progress, ",".join(job.name for job in jobs))
@@ -882,8 +887,11 @@ class Machine:
         if self._tracker is not None:
             self._tracker.close()
             self._tracker = None
-        threadctx.stop_all(self.contexts)
+        for context in self.contexts:
+            context.stop()
         if self._locked:
+            from . import memlock
+
             self._locked = False
             memlock.unlock()
         errors = []
@@ -1166,10 +1174,14 @@ def _create_thread_contexts(line: CommandLine) -> list[threadctx.ThreadContext]:
     reported first, then stopped again; the machine starts them for good once every check
     passed.
     """
+    if not any(option.qom_type == THREAD_CONTEXT for option in line.objects):
+        return []
+    from . import threadctx
+
     contexts = [
         threadctx.ThreadContext.parse(option)
         for option in line.objects
-        if option.qom_type == threadctx.QOM_TYPE
+        if option.qom_type == THREAD_CONTEXT
     ]
     for context in contexts:
         context.start()
@@ -1189,10 +1201,12 @@ def _create_backends(
     defaults = _backend_defaults(line, props, board)
     backends: list[HostMemoryBackend] = []
     for option in line.objects:
-        if option.qom_type == threadctx.QOM_TYPE:
+        if option.qom_type == THREAD_CONTEXT:
             continue
         backend = HostMemoryBackend.from_option(option, defaults, warnings.append)
         if backend.prealloc_context:
+            from . import threadctx
+
             others = [b.id for b in backends]
             threadctx.resolve(backend.prealloc_context, contexts, others)
         backends.append(backend)
@@ -1215,6 +1229,10 @@ def _place_preallocation(
     local: bool,
 ) -> None:
     """Give each backend the CPUs its preallocation threads run on."""
+    if not any(backend.prealloc for backend in backends):
+        return
+    from . import threadctx
+
     for backend in backends:
         context = None
         if backend.prealloc_context:
@@ -1226,6 +1244,7 @@ def _check_mem_lock(mode: str, backends: Sequence[HostMemoryBackend], prealloc: 
     """The memory-lock budget, before anything is allocated."""
     if mode == "off":
         return
+    from . import memlock
     from . import prealloc as prealloc_mod
 
     ram = sum(-(-b.size // 4096) * 4096 for b in backends)
@@ -1235,6 +1254,15 @@ def _check_mem_lock(mode: str, backends: Sequence[HostMemoryBackend], prealloc: 
     each = [min(b.prealloc_threads, cpus, prealloc_mod.MAX_THREADS) for b in backends if b.prealloc]
     threads = min(cpus, sum(each)) if prealloc == "parallel" else max(each, default=0)
     memlock.check_limit(mode, ram, threads)
+
+
+def _lock_memory(mode: str) -> bool:
+    """``-overcommit mem-lock``: whether anything was locked."""
+    if mode == "off":
+        return False
+    from . import memlock
+
+    return memlock.lock(mode)
 
 
 def _backend_defaults(

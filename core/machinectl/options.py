@@ -36,6 +36,8 @@ _SUFFIXES = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 _TRUE = ("on", "yes", "true", "y")
 _FALSE = ("off", "no", "false", "n")
 MEM_LOCK_MODES = ("on", "off", "on-fault")
+#: The ``-object`` type of a thread context (:mod:`machinectl.threadctx`).
+THREAD_CONTEXT = "thread-context"
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 #: A keyval key: QAPI names (a letter, then letters, digits, '-', '_'), dotted; list indexes.
 _KEYVAL_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.(?:[A-Za-z][A-Za-z0-9_-]*|[0-9]+))*")

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import MachineError
-from .options import ObjectOption, visitor_uint_list
+from .options import THREAD_CONTEXT, ObjectOption, visitor_uint_list
 
 if TYPE_CHECKING:
     from .hostmem import HostMemoryBackend
 
-QOM_TYPE = "thread-context"
+QOM_TYPE = THREAD_CONTEXT
 #: The properties the command line may set (``thread-id`` is read-only).
 PROPERTIES = ("cpu-affinity", "node-affinity")
 NODE_ROOT = "/sys/devices/system/node"
