@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from machinectl import BoardFacts, BoardSpec, BoardTable, Machine, MachineError, MiB
 from machinectl.plugins import create_registry
@@ -44,6 +49,30 @@ def test_each_target_builds_its_own_board() -> None:
             assert machine.state.ram_size == size
     with pytest.raises(MachineError, match=r"exists for several targets: t32 .*; t64 "):
         registry.board("board")
+    # A target the name does not exist for: QEMU's message, and where the name does exist.
+    with pytest.raises(MachineError) as info:
+        registry.board("board", "t16")
+    assert str(info.value) == "unsupported machine type"
+    assert info.value.suggestion == "'board' is a machine type of t32, t64, not of 't16'"
+
+
+def test_the_command_line_names_the_targets_of_a_name_asked_for_another(tmp_path: Path) -> None:
+    """From the board index too (no plugin imported), for every target spelling."""
+    env = {**os.environ, "MACHINECTL_CACHE_DIR": str(tmp_path)}
+    for args in (["--target", "x86_64"], []):
+        extra = {} if args else {"MACHINECTL_TARGET": "x86_64"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "machinectl.cli", "run", *args, "-M", "raspi3b"],
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+            check=False,
+        )
+        assert (proc.returncode, proc.stdout) == (1, "")
+        assert proc.stderr == (
+            "machinectl: unsupported machine type (Use -machine help to list supported "
+            "machines; 'raspi3b' is a machine type of aarch64, not of 'x86_64')\n"
+        )
 
 
 @pytest.mark.parametrize(

@@ -176,11 +176,13 @@ def choose(
     if not found:
         from .errors import did_you_mean
 
-        raise MachineError(
-            "unsupported machine type",
-            hint=UNSUPPORTED_HINT,
-            suggestion=None if known is None else did_you_mean(name, known(target)),
-        )
+        elsewhere = sorted({t for b in candidates for t in b.targets if t != EVERY_TARGET})
+        if elsewhere:
+            # The name exists, for other targets than the one asked for.
+            suggestion = f"'{name}' is a machine type of {', '.join(elsewhere)}, not of '{target}'"
+        else:
+            suggestion = None if known is None else did_you_mean(name, known(target))
+        raise MachineError("unsupported machine type", hint=UNSUPPORTED_HINT, suggestion=suggestion)
     choices = "; ".join(
         f"{','.join(b.targets)} ({who(b.plugin, b.distribution, b.version)})"
         for b in sorted(found, key=lambda b: b.targets)
