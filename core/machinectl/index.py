@@ -177,6 +177,7 @@ def choose(
         from .errors import did_you_mean
 
         elsewhere = sorted({t for b in candidates for t in b.targets if t != EVERY_TARGET})
+        suggestion: str | None
         if elsewhere:
             # The name exists, for other targets than the one asked for.
             suggestion = f"'{name}' is a machine type of {', '.join(elsewhere)}, not of '{target}'"
