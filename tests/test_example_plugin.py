@@ -8,13 +8,11 @@ run inside it, as a real user's would.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from freshenv import create, machinectl, user_env
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "board-plugin"
@@ -23,66 +21,10 @@ TUTORIAL = ROOT / "docs" / "tutorial.rst"
 pytestmark = pytest.mark.slow
 
 
-def _uv() -> str:
-    # `uv run` tells its children where it is; otherwise look on PATH.
-    uv = os.environ.get("UV") or shutil.which("uv")
-    if uv is None:
-        pytest.fail("uv is needed to build a fresh environment (https://docs.astral.sh/uv/)")
-    return uv
-
-
-def _clean_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MACHINECTL_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")
-    }
-    # Any plugin that fails to load is an error here, not a warning on stderr.
-    env["MACHINECTL_STRICT"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("third-party") / "venv"
-    uv = _uv()
-    env = _clean_env()
-    steps = [
-        [uv, "venv", "--quiet", "--python", sys.executable, str(path)],
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(path / "bin" / "python"),
-            # Rebuild both from the working tree, never from a wheel cached for older sources.
-            "--refresh-package",
-            "machinectl",
-            "--refresh-package",
-            "machinectl-acme",
-            str(ROOT),
-            f"{EXAMPLE}[test]",
-        ],
-    ]
-    for step in steps:
-        proc = subprocess.run(
-            step, capture_output=True, text=True, env=env, timeout=300, check=False
-        )
-        assert proc.returncode == 0, f"{' '.join(step)}\n{proc.stdout}{proc.stderr}"
-    return path
-
-
-def machinectl(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv / "bin" / "machinectl"), *args],
-        capture_output=True,
-        text=True,
-        env=_clean_env(),
-        timeout=60,
-        check=False,
-    )
+    return create(path, [str(ROOT), f"{EXAMPLE}[test]"], refresh=["machinectl", "machinectl-acme"])
 
 
 def test_only_the_core_and_the_example_are_installed(venv: Path) -> None:
@@ -95,7 +37,7 @@ def test_only_the_core_and_the_example_are_installed(venv: Path) -> None:
         capture_output=True,
         text=True,
         check=True,
-        env=_clean_env(),
+        env=user_env(),
     ).stdout.split()
     ours = [name for name in listing if name.startswith("machinectl")]
     assert sorted(ours) == ["machinectl", "machinectl-acme"]
@@ -167,7 +109,7 @@ def test_the_examples_own_tests_pass_inside_the_environment(venv: Path) -> None:
         cwd=EXAMPLE,
         capture_output=True,
         text=True,
-        env=_clean_env(),
+        env=user_env(),
         timeout=120,
         check=False,
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -28,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from freshenv import clean_env
 from machinectl.cli import main
 from machinectl.plugins import BUILTIN, ENTRY_POINT_GROUP, create_registry
 
@@ -162,4 +162,4 @@ def test_coverage_page_renders_the_exceptions() -> None:
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")}
+    return clean_env()

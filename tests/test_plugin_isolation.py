@@ -10,11 +10,11 @@ The command line selects the group with ``MACHINECTL_ENTRY_POINT_GROUP``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from freshenv import clean_env
 from machinectl import Machine, MachineError, MiB, PluginError, Registry, create_registry
 
 GROUP = "machinectl.tests.hostile"
@@ -71,7 +71,7 @@ def hostile(monkeypatch: pytest.MonkeyPatch) -> Registry:
 def cli(
     *args: str, plugins: list[str] | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")}
+    environment = clean_env()
     environment["MACHINECTL_ENTRY_POINT_GROUP"] = GROUP
     environment["MACHINECTL_PLUGINS"] = ",".join(ALL_BUT_ROGUE if plugins is None else plugins)
     environment.update(env)

@@ -9,13 +9,11 @@ only one target has needs no target.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from freshenv import create, machinectl, user_env
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "riscv-plugin"
@@ -26,62 +24,13 @@ QEMU_HELP = json.loads((ROOT / "tests" / "data" / "machine_help_qemu72.json").re
 pytestmark = pytest.mark.slow
 
 
-def _uv() -> str:
-    uv = os.environ.get("UV") or shutil.which("uv")
-    if uv is None:
-        pytest.fail("uv is needed to build a fresh environment (https://docs.astral.sh/uv/)")
-    return uv
-
-
-def _clean_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MACHINECTL_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")
-    }
-    env["MACHINECTL_STRICT"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("new-architecture") / "venv"
-    uv = _uv()
-    env = _clean_env()
-    steps = [
-        [uv, "venv", "--quiet", "--python", sys.executable, str(path)],
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(path / "bin" / "python"),
-            *("--refresh-package", "machinectl"),
-            *("--refresh-package", "machinectl-arm"),
-            *("--refresh-package", "machinectl-riscv-example"),
-            str(ROOT),
-            str(ARM),
-            f"{EXAMPLE}[test]",
-        ],
-    ]
-    for step in steps:
-        proc = subprocess.run(
-            step, capture_output=True, text=True, env=env, timeout=300, check=False
-        )
-        assert proc.returncode == 0, f"{' '.join(step)}\n{proc.stdout}{proc.stderr}"
-    return path
-
-
-def machinectl(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv / "bin" / "machinectl"), *args],
-        capture_output=True,
-        text=True,
-        env=_clean_env(),
-        timeout=60,
-        check=False,
+    return create(
+        path,
+        [str(ROOT), str(ARM), f"{EXAMPLE}[test]"],
+        refresh=["machinectl", "machinectl-arm", "machinectl-riscv-example"],
     )
 
 
@@ -95,7 +44,7 @@ def test_only_the_core_arm_and_the_example_are_installed(venv: Path) -> None:
         capture_output=True,
         text=True,
         check=True,
-        env=_clean_env(),
+        env=user_env(),
     ).stdout.split()
     ours = sorted(name for name in listing if name.startswith("machinectl"))
     assert ours == ["machinectl", "machinectl-arm", "machinectl-riscv-example"]
@@ -155,7 +104,7 @@ def test_machinectl_target_in_the_environment(venv: Path) -> None:
         [str(venv / "bin" / "machinectl"), "run", "-M", "virt", "--dry-run", "--json"],
         capture_output=True,
         text=True,
-        env={**_clean_env(), "MACHINECTL_TARGET": "riscv32"},
+        env={**user_env(), "MACHINECTL_TARGET": "riscv32"},
         timeout=60,
         check=False,
     )
@@ -191,7 +140,7 @@ def test_machine_help_of_a_riscv_target(venv: Path, target: str) -> None:
         capture_output=True,
         text=True,
         check=True,
-        env=_clean_env(),
+        env=user_env(),
     )
     not_shipped = set(json.loads(listed.stdout))
     proc = machinectl(venv, "run", "--target", target, "-M", "help")
@@ -208,7 +157,7 @@ def test_the_examples_own_tests_pass_beside_arm(venv: Path) -> None:
         cwd=EXAMPLE,
         capture_output=True,
         text=True,
-        env=_clean_env(),
+        env=user_env(),
         timeout=300,
         check=False,
     )
