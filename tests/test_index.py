@@ -112,6 +112,25 @@ def test_a_damaged_index_is_rebuilt(tmp_path: Path, damage: bytes | str) -> None
     assert path.read_bytes() == raw  # rebuilt whole
 
 
+@pytest.mark.parametrize("part", [b"[]", b"not json", b'[{"x": 1}]', b""])
+def test_a_damaged_describe_part_is_built_again(tmp_path: Path, part: bytes) -> None:
+    """``describe`` reads its own part of the file, apart from the rest: a part that passed
+    the checksum but is not what was written is built again from the plugins."""
+    import zlib
+
+    expected = run(tmp_path / "reference", "describe", "raspi3b", "--json")
+    assert expected[0] == 0
+    names(tmp_path)
+    (path,) = index_files(tmp_path)
+    head, _, body = path.read_bytes().partition(b"\n")
+    record, _, _ = body.partition(b"\n")
+    body = record + b"\n" + part
+    path.write_bytes(f"{zlib.crc32(body):08x}".encode() + head[8:] + b"\n" + body)
+    assert run(tmp_path, "describe", "raspi3b", "--json") == expected
+    # list-boards never reads that part: the file is used as it is.
+    assert names(tmp_path) >= {"raspi3b"}
+
+
 def test_an_unwritable_cache_directory_is_no_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 #: Bumped whenever the layout of the file changes.
-FORMAT = 5
+FORMAT = 6
 #: Index files not used for this many days are removed when another index is written.
 UNUSED_DAYS = 30
 _DAY = 86400.0
@@ -66,16 +66,42 @@ EVERY_TARGET = "*"
 UNSUPPORTED_HINT = "Use -machine help to list supported machines"
 
 
+class _Describes:
+    """The ``describe`` part of an index file, parsed when a board's is first asked for."""
+
+    __slots__ = ("_boards", "_parsed", "_raw")
+
+    def __init__(self, raw: bytes, boards: list[IndexedBoard]):
+        self._raw = raw
+        self._boards = boards
+        self._parsed: list[Any] | None = None
+
+    def get(self, board: IndexedBoard) -> dict[str, Any] | None:
+        """``board``'s part; None when the stored part is not what it should be."""
+        if self._parsed is None:
+            try:
+                parsed = json.loads(self._raw)
+            except ValueError:
+                parsed = None
+            ok = isinstance(parsed, list) and len(parsed) == len(self._boards)
+            self._parsed = parsed if ok else []
+        if not self._parsed:
+            return None
+        found = self._parsed[self._boards.index(board)]
+        return found if isinstance(found, dict) else None
+
+
 class IndexedBoard:
     """A machine type as the index knows it: its declaration and its default facts."""
 
     __slots__ = (
+        "_describe",
+        "_describes",
         "alias",
         "default_for",
         "default_ram_id",
         "default_ram_size",
         "deprecated",
-        "describe",
         "description",
         "distribution",
         "entry_point",
@@ -91,7 +117,7 @@ class IndexedBoard:
         "version",
     )
 
-    def __init__(self, data: dict[str, Any]):
+    def __init__(self, data: dict[str, Any], describes: _Describes | None = None):
         self.name: str = data["name"]
         self.alias: str | None = data["alias"]
         self.description: str = data["description"]
@@ -112,8 +138,27 @@ class IndexedBoard:
         self.default_ram_id: str | None = data["default_ram_id"]
         #: The plugin's error while answering the default facts, if it failed.
         self.error: str | None = data["error"]
-        #: ``describe``'s rules and the memory map at the default size.
-        self.describe: dict[str, Any] = data["describe"]
+        self._describe: dict[str, Any] | None = data.get("describe")
+        self._describes = describes
+
+    @property
+    def describe(self) -> dict[str, Any]:
+        """``describe``'s rules and the memory map at the default size.
+
+        Stored apart in the index file and read only by the commands that need it; a part
+        that turns out to be damaged is built again from the plugins.
+        """
+        if self._describe is None:
+            found = None if self._describes is None else self._describes.get(self)
+            if found is None:
+                fresh = load_index(rebuild=True)
+                found = next(
+                    b.describe
+                    for b in fresh.boards
+                    if (b.name, b.targets, b.plugin) == (self.name, self.targets, self.plugin)
+                )
+            self._describe = found
+        return self._describe
 
     @property
     def spec(self) -> IndexedBoard:
@@ -197,8 +242,10 @@ def choose(
 class BoardIndex:
     """The index of one environment: boards, plugins and the failures of loading them."""
 
-    def __init__(self, data: dict[str, Any]):
-        self.boards: list[IndexedBoard] = [IndexedBoard(b) for b in data["boards"]]
+    def __init__(self, data: dict[str, Any], describe_part: bytes | None = None):
+        self.boards: list[IndexedBoard] = []
+        describes = None if describe_part is None else _Describes(describe_part, self.boards)
+        self.boards.extend(IndexedBoard(b, describes) for b in data["boards"])
         #: Plugins as ``machinectl plugins`` shows them, with what loading them needs.
         self.plugins: list[dict[str, Any]] = data["plugins"]
         #: Plugins skipped at load, as :class:`machinectl.plugins.PluginFailure` fields.
@@ -353,11 +400,13 @@ def _is_fresh(stored: dict[str, Any], key: dict[str, Any]) -> bool:
     return all(_mtime(path) == state for path, state in stored["files"])
 
 
-def _read(path: str) -> dict[str, Any] | None:
-    """The stored index, or None if it is missing, damaged or of another format.
+def _read(path: str) -> tuple[dict[str, Any], bytes] | None:
+    """The stored record and its ``describe`` part (unparsed), or None if the file is
+    missing, damaged or of another format.
 
-    A file in use has its modification time refreshed once a day, so that pruning
-    (:func:`_prune`) knows it is used.
+    A file is three lines: the checksum of the rest and the environment it belongs to, the
+    record, the ``describe`` part of every board. A file in use has its modification time
+    refreshed once a day, so that pruning (:func:`_prune`) knows it is used.
     """
     try:
         with open(path, "rb") as f:
@@ -366,7 +415,8 @@ def _read(path: str) -> dict[str, Any] | None:
         head, _, body = raw.partition(b"\n")
         if head[:8] != f"{zlib.crc32(body):08x}".encode():
             return None
-        data = json.loads(body)
+        record, _, describe_part = body.partition(b"\n")
+        data = json.loads(record)
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
@@ -374,7 +424,7 @@ def _read(path: str) -> dict[str, Any] | None:
     if time.time() - mtime > _DAY:
         with contextlib.suppress(OSError):
             os.utime(path)
-    return data
+    return data, describe_part
 
 
 def _owner() -> dict[str, Any]:
@@ -425,9 +475,11 @@ def _prune(directory: str, keep: str) -> None:
                 os.unlink(path)
 
 
-def _write(directory: str, name: str, data: dict[str, Any]) -> None:
+def _write(directory: str, name: str, data: dict[str, Any], describes: list[Any]) -> None:
     """Store atomically; any failure leaves no file behind and is not an error."""
-    body = json.dumps(data, separators=(",", ":")).encode()
+    compact = (",", ":")
+    body = json.dumps(data, separators=compact).encode()
+    body += b"\n" + json.dumps(describes, separators=compact).encode()
     owner = json.dumps(_owner(), separators=(",", ":"))
     blob = f"{zlib.crc32(body):08x} {owner}\n".encode() + body
     tmp = None
@@ -455,24 +507,27 @@ def load_index(*, rebuild: bool = False) -> BoardIndex:
     directory = cache_dir()
     name = _file_name(key)
     if directory is not None and not rebuild:
-        stored = _read(os.path.join(directory, name))
-        if stored is not None:
+        found = _read(os.path.join(directory, name))
+        if found is not None:
+            stored, describe_part = found
             try:
                 if _is_fresh(stored, key):
-                    return BoardIndex(stored["index"])
-            except (KeyError, TypeError, ValueError):
+                    return BoardIndex(stored["index"], describe_part)
+            except (KeyError, TypeError, ValueError, AttributeError):
                 pass  # a damaged file that passed its checksum: rebuild it
     data = build_index_data()
     index = BoardIndex(data)
     if directory is not None:
         # The state is read after the build: what the build imported is what is watched.
+        # ``describe`` is stored apart: only ``describe`` reads it.
+        boards = [{k: v for k, v in b.items() if k != "describe"} for b in data["boards"]]
         record = {
             "key": key,
             "paths": _path_state(),
             "files": [[p, _mtime(p)] for p in _watched_files(list(sys.modules.values()))],
-            "index": data,
+            "index": {**data, "boards": boards},
         }
-        _write(directory, name, record)
+        _write(directory, name, record, [b["describe"] for b in data["boards"]])
     return index
 
 

@@ -16,7 +16,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+
+# Not typing.TYPE_CHECKING: the command line imports this module, and typing costs more.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # The C functions: signal's wrappers turn every number of a mask into an enum member, which
 # costs more than the system calls (a release holds signals back several times).
