@@ -254,6 +254,23 @@ def test_restore_copies_only_what_was_written(machine: Machine, kind: str) -> No
 SHARED_KINDS = {"ram-shared", "memfd", "file-shared", "hugetlb"}
 
 
+def restore_and_check_protection(machine: Machine, snapshot: Snapshot, region_id: str) -> None:
+    """Restore; then every page of the region is protected again, except, where the restore
+    deferred the protection (private memory written in the same places as the round
+    before), the pages it copied back, and only those."""
+    tracker = machine._tracker
+    assert tracker is not None
+    region = tracker.regions[region_id]
+    before = tracker.written(region)
+    machine.restore(snapshot)
+    left = tracker.written(region)
+    if region.deferred == 0:
+        assert left == []
+    else:
+        assert region.alias is None
+        assert left == before
+
+
 @pytest.mark.skipif(bool(NO_TRACKING), reason=NO_TRACKING or "tracking available")
 def test_shared_memory_is_restored_through_a_second_mapping(machine: Machine, kind: str) -> None:
     """Shared backends get an alias mapping: one walk finds and re-protects the written
@@ -270,8 +287,7 @@ def test_shared_memory_is_restored_through_a_second_mapping(machine: Machine, ki
         expected = contents(machine)
         for _ in range(3):
             apply(machine, [("m0", 3 * page_size + 1, b"abc"), ("m0", SIZE - 2, b"zz")])
-            machine.restore(snapshot)
-            assert tracker.written(region) == []
+            restore_and_check_protection(machine, snapshot, "m0")
             assert contents(machine) == expected
         if backend.memory_fd is not None and backend.share:
             other = os.open(f"/proc/self/fd/{backend.memory_fd}", os.O_RDONLY)
@@ -282,6 +298,44 @@ def test_shared_memory_is_restored_through_a_second_mapping(machine: Machine, ki
                 )
             finally:
                 os.close(other)
+
+
+@pytest.mark.skipif(bool(NO_TRACKING), reason=NO_TRACKING or "tracking available")
+def test_private_memory_defers_protection_while_the_same_pages_are_written() -> None:
+    """Private memory: the protection a restore lifts by copying back is renewed only when
+    the guest wrote new pages, or after DEFERRED_RESTORES restores in a row; the contents are
+    the snapshot's after every restore whatever the pattern."""
+    limit = snapshot_mod.DEFERRED_RESTORES
+    with Machine.from_argv(["-M", "none", "-m", "16M"]) as machine:
+        page = syscalls.PAGE_SIZE
+        (ident,) = views(machine)
+        apply(machine, [(ident, 0, b"\x11" * SIZE)])
+        with machine.snapshot() as snapshot:
+            tracker = machine._tracker
+            assert tracker is not None
+            region = tracker.regions[ident]
+            expected = contents(machine)
+
+            def round_(pages: list[int]) -> list[tuple[int, int]]:
+                apply(machine, [(region.id, p * page + 9, b"\xee") for p in pages])
+                machine.restore(snapshot)
+                assert contents(machine) == expected
+                return [(s - region.addr, e - region.addr) for s, e in tracker.written(region)]
+
+            assert round_([3, 700]) == []  # new pages: protected again
+            same = [(3 * page, 4 * page), (700 * page, 701 * page)]
+            for count in range(1, limit + 1):
+                assert round_([3, 700]) == same  # the same pages: left as the copy left them
+                assert region.deferred == count
+            assert round_([3, 700]) == []  # after DEFERRED_RESTORES in a row: protected
+            assert round_([700]) == [(700 * page, 701 * page)]  # fewer pages: deferred
+            assert round_([700]) == [(700 * page, 701 * page)]
+            assert round_([5]) == []  # a new page besides the one left: the set moved
+            assert round_([5]) == [(5 * page, 6 * page)]
+            assert round_([5, 6, 7]) == []  # more pages than the last restore copied
+            machine.restore(snapshot)  # nothing written since: protected everywhere
+            assert tracker.written(region) == []
+            assert contents(machine) == expected
 
 
 @pytest.mark.skipif(bool(NO_TRACKING), reason=NO_TRACKING or "tracking available")
@@ -301,9 +355,8 @@ def test_many_written_ranges_span_several_scans(machine: Machine) -> None:
             changes = [("m0", offset, b"\xa5") for offset in range(0, SIZE, step)][:40]
             for _ in range(2):
                 apply(machine, changes)
-                machine.restore(snapshot)
+                restore_and_check_protection(machine, snapshot, "m0")
                 assert contents(machine) == expected
-                assert tracker.written(tracker.regions["m0"]) == []
         finally:
             tracker.scanner = default
             small.close()
@@ -326,9 +379,8 @@ def test_shared_memory_without_a_second_mapping(monkeypatch: pytest.MonkeyPatch)
         expected = contents(machine)
         for _ in range(2):
             apply(machine, [("m0", 5, b"q" * 9000), ("m0", SIZE - 9, b"r")])
-            machine.restore(snapshot)
+            restore_and_check_protection(machine, snapshot, "m0")
             assert contents(machine) == expected
-            assert tracker.written(tracker.regions["m0"]) == []
 
 
 # -- emulator writes ------------------------------------------------------------------------

@@ -21,8 +21,12 @@ How a restore finds what changed, per backend, detected at run time (:attr:`Snap
    (``PM_SCAN_WP_MATCHING``) lists the written ranges and protects them again, and the copy
    goes through the second mapping, which writes the same pages without lifting the
    protection of the first. Private memory has no second mapping (a write to it through
-   any path lifts the protection), so it takes two walks: one to find the ranges, one after
-   the copy to protect them again, or one protection call per range when that is cheaper.
+   any path lifts the protection): a walk finds the ranges, and protecting them again after
+   the copy takes a second walk, or one protection call per range when that is cheaper.
+   That second step is skipped while the guest writes no more pages than the last restore
+   copied back (up to 16 restores in a row): the pages left unprotected hold the snapshot's
+   bytes and are copied again at the next restore, so a loop that writes the same pages
+   each round pays one walk and one copy of its pages per restore.
 ``copy``
    Everything else: each 2 MiB chunk is compared with the snapshot and copied where it
    differs. Used when userfaultfd or ``PAGEMAP_SCAN`` is missing or refused, for a range
@@ -68,6 +72,8 @@ __all__ = ["METHODS", "Layout", "Snapshot"]
 METHODS = ("uffd-wp", "copy")
 #: Unit of comparison and of the zero map: one transparent huge page.
 CHUNK = 2 * 1024 * 1024
+#: Restores in a row that may leave the pages they copied unprotected (private memory).
+DEFERRED_RESTORES = 16
 #: Unit of the snapshot file: pages of this size that are all zero are not stored.
 FILE_PAGE = 4096
 
@@ -246,6 +252,11 @@ class _Region:
     #: so a restore finds and re-protects the written pages in one page-table walk and then
     #: copies through it.
     alias: HostMapping | None = None
+    #: Bytes the last restore copied back (private memory; see
+    #: :meth:`Snapshot._restore_written`), and how many restores in a row left the pages
+    #: they copied unprotected.
+    last_copied: int = 0
+    deferred: int = 0
 
 
 @attrs.define(eq=False)
@@ -344,6 +355,7 @@ class Tracker:
                 with contextlib.suppress(OSError):
                     syscalls.madvise(region.addr, region.length, syscalls.MADV_POPULATE_READ)
             self._protect(region, region.addr, region.addr + region.length)
+            region.last_copied = region.deferred = 0
         self._baseline = weakref.ref(snapshot)
 
     def forget(self) -> None:
@@ -532,11 +544,13 @@ class _Image:
     ) -> None:
         """Copy the image's bytes back over the address ranges ``ranges`` of the memory at
         ``addr``, writing through the mapping of the same memory at ``via`` if given."""
-        delta = self.mapping.addr - addr
-        target = 0 if via is None else via - addr
-        move = syscalls.memmove
-        for start, end in ranges:
-            move(start + target, start + delta, end - start)
+        if not ranges:
+            return
+        source = syscalls.view_at(self.mapping.addr, self.length)
+        target = syscalls.view_at(addr if via is None else via, self.length)
+        with source, target:
+            for start, end in ranges:
+                target[start - addr : end - addr] = source[start - addr : end - addr]
 
     def write(self, out: IO[bytes]) -> None:
         """Write the image's non-zero pages to a snapshot file."""
@@ -674,13 +688,31 @@ class Snapshot:
             ranges = tracker.written(region)
             walk = time.perf_counter() - started
             if not ranges:
+                region.last_copied = region.deferred = 0
                 continue
             try:
                 image.copy_ranges(region.addr, ranges)
-                tracker.reprotect(region, ranges, walk)
             except BaseException:
                 tracker.forget()
                 raise
+            # The copy wrote the pages, which lifted their protection again. Protecting them
+            # anew costs a second walk (or a call per range); a page left unprotected costs
+            # a copy at each restore until it is protected, and is harmless (it holds the
+            # snapshot's bytes). So the protection is renewed only when pages were written
+            # beyond as many as the last restore copied (the written set moved), or
+            # after DEFERRED_RESTORES restores without it (the set may have shrunk): a loop
+            # that writes the same pages each round pays one walk per restore.
+            written = sum(end - start for start, end in ranges)
+            if written > region.last_copied or region.deferred >= DEFERRED_RESTORES:
+                try:
+                    tracker.reprotect(region, ranges, walk)
+                except BaseException:
+                    tracker.forget()
+                    raise
+                region.deferred = 0
+            else:
+                region.deferred += 1
+            region.last_copied = written
 
     def _restore_all(self, tracker: Tracker) -> None:
         tracker.forget()

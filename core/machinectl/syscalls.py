@@ -617,6 +617,13 @@ def memmove(dest: int, src: int, size: int) -> None:
     ctypes.memmove(dest, src, size)
 
 
+def view_at(addr: int, size: int) -> memoryview:
+    """A writable unsigned-byte view of ``size`` bytes at ``addr``, owning nothing: the caller
+    keeps the memory mapped while the view is used. Slice assignment between two such views
+    copies with one memmove and costs less per call than :func:`memmove`."""
+    return memoryview((ctypes.c_char * size).from_address(addr)).cast("B")
+
+
 def memset(dest: int, value: int, size: int) -> None:
     """Fill ``size`` bytes at address ``dest`` with the byte ``value`` (memset(3))."""
     ctypes.memset(dest, value, size)
