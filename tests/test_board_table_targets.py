@@ -50,10 +50,20 @@ def test_each_target_builds_its_own_board() -> None:
     with pytest.raises(MachineError, match=r"exists for several targets: t32 .*; t64 "):
         registry.board("board")
     # A target the name does not exist for: QEMU's message, and where the name does exist.
-    with pytest.raises(MachineError) as info:
-        registry.board("board", "t16")
-    assert str(info.value) == "unsupported machine type"
-    assert info.value.suggestion == "'board' is a machine type of t32, t64, not of 't16'"
+    for target in ("riscv64", "x86_64"):  # QEMU's targets, without a board here
+        with pytest.raises(MachineError) as info:
+            registry.board("board", target)
+        assert str(info.value) == "unsupported machine type"
+        assert info.value.suggestion == f"'board' is a machine type of t32, t64, not of '{target}'"
+    # A target neither QEMU nor a board has is a mistake, even for `none` (every target).
+    for name in ("board", "none"):
+        with pytest.raises(MachineError) as info:
+            registry.board(name, "t16")
+        assert str(info.value) == "unknown target 't16'"
+        assert info.value.hint is not None
+        assert info.value.hint.startswith("did you mean 't64'?")
+        assert "t32, t64" in info.value.hint and "x86_64" in info.value.hint
+    assert registry.board("none", "riscv64").name == "none"
 
 
 def test_the_command_line_names_the_targets_of_a_name_asked_for_another(tmp_path: Path) -> None:
@@ -81,3 +91,35 @@ def test_the_command_line_names_the_targets_of_a_name_asked_for_another(tmp_path
 def test_a_shared_target_is_declared_twice(other: tuple[str, ...]) -> None:
     with pytest.raises(MachineError, match="machine type 'board' is declared twice"):
         BoardTable([NARROW, _record(other, 32 * MiB)])
+
+
+def test_the_command_line_refuses_an_unknown_target(tmp_path: Path) -> None:
+    """From the board index: run and describe refuse a target no one has, list-boards too;
+    a QEMU target without boards here still has `none`."""
+    env = {**os.environ, "MACHINECTL_CACHE_DIR": str(tmp_path)}
+    cli = [sys.executable, "-m", "machinectl.cli"]
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*cli, *args], capture_output=True, text=True, env={**env, **extra}, check=False
+        )
+
+    for args, extra in (
+        (["run", "--target", "x86-64", "-M", "none", "--dry-run"], {}),
+        (["run", "-M", "none", "--dry-run"], {"MACHINECTL_TARGET": "x86-64"}),
+        (["describe", "none", "--target", "x86-64"], {}),
+    ):
+        proc = run(*args, **extra)
+        assert (proc.returncode, proc.stdout) == (1, "")
+        assert proc.stderr.startswith(
+            "machinectl: unknown target 'x86-64' (did you mean 'x86_64'? known targets: "
+        )
+        assert proc.stderr.count("\n") == 1
+    proc = run("list-boards", "--target", "x86-64")
+    assert proc.returncode == 2 and "no machine type has target 'x86-64'" in proc.stderr
+    proc = run("list-boards", "--target", "tricore")  # QEMU's, no plugin here
+    assert proc.returncode == 0 and [line.split()[0] for line in proc.stdout.splitlines()] == [
+        "NAME",
+        "none",
+    ]
+    assert run("run", "--target", "tricore", "-M", "none", "--dry-run").returncode == 0

@@ -343,7 +343,10 @@ def cmd_list_boards(args: list[str]) -> int:
 
     opts = _parse("list-boards", args)
     index = _index()
-    _check_choice("target", opts.target, index.targets())
+    if opts.target is not None:
+        from .index import QEMU_TARGETS
+
+        _check_choice("target", opts.target, QEMU_TARGETS.union(index.targets()))
     _check_choice("family", opts.family, {b.family for b in index.boards})
     boards = index.boards_for(opts.target)
     if opts.family is not None:

@@ -64,6 +64,56 @@ _ENV_KEYS = ("MACHINECTL_PLUGINS", "MACHINECTL_ENTRY_POINT_GROUP", "MACHINECTL_S
 EVERY_TARGET = "*"
 #: QEMU's advice below "unsupported machine type".
 UNSUPPORTED_HINT = "Use -machine help to list supported machines"
+#: The targets of QEMU 7.2's system emulators (``qemu-system-TARGET``). A ``--target`` is one
+#: of them or one an installed board declares; anything else is a mistake, even where the
+#: machine type (``none``) exists for every target.
+QEMU_TARGETS = frozenset(
+    [
+        "aarch64",
+        "alpha",
+        "arm",
+        "avr",
+        "cris",
+        "hppa",
+        "i386",
+        "loongarch64",
+        "m68k",
+        "microblaze",
+        "microblazeel",
+        "mips",
+        "mips64",
+        "mips64el",
+        "mipsel",
+        "nios2",
+        "or1k",
+        "ppc",
+        "ppc64",
+        "riscv32",
+        "riscv64",
+        "rx",
+        "s390x",
+        "sh4",
+        "sh4eb",
+        "sparc",
+        "sparc64",
+        "tricore",
+        "x86_64",
+        "xtensa",
+        "xtensaeb",
+    ]
+)
+
+
+def check_target(target: str, declared: Iterable[str]) -> None:
+    """Refuse a target that is neither QEMU's nor declared by an installed board."""
+    known = sorted(QEMU_TARGETS.union(declared))
+    if target not in known:
+        from .errors import did_you_mean, with_hint
+
+        raise MachineError(
+            f"unknown target '{target}'",
+            hint=with_hint(did_you_mean(target, known), f"known targets: {', '.join(known)}"),
+        )
 
 
 class _Describes:
@@ -200,16 +250,20 @@ def choose(
     name: str,
     target: str | None,
     known: Callable[[str | None], Iterable[str]] | None = None,
+    targets: Callable[[], Iterable[str]] | None = None,
 ) -> Any:
     """The one board ``-M name`` selects among ``candidates`` (boards answering to ``name``).
 
     Shared by the index and :meth:`machinectl.Registry.board`: with ``target`` (or
     ``MACHINECTL_TARGET``), the board of that target; without, the only candidate, or an
     error naming each candidate's targets and plugin. ``known(target)`` gives the names a
-    near miss is compared with, for a suggestion after QEMU's message.
+    near miss is compared with, for a suggestion after QEMU's message; ``targets()`` the
+    targets the installed boards declare, beside QEMU's (:func:`check_target`).
     """
     if target is None:
         target = os.environ.get(ENV_TARGET) or None
+    if target is not None and targets is not None:
+        check_target(target, targets())
     found = list(candidates)
     if target is not None:
         found = [board for board in found if board.belongs_to(target)]
@@ -280,6 +334,7 @@ class BoardIndex:
             lambda target: (
                 key for b in self.boards_for(target) for key in (b.name, b.alias) if key is not None
             ),
+            self.targets,
         )
         return board
 

@@ -255,6 +255,7 @@ class Registry:
             name,
             target,
             lambda target: {key for b in self.boards_for(target) for key in _keys(b.spec)},
+            self.targets,
         )
         return board
 
