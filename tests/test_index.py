@@ -10,6 +10,7 @@ workspace's own environment, each with a cache directory of its own.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import subprocess
@@ -51,7 +52,7 @@ def names(cache: Path, *args: str, exe: list[str] | None = None, **extra: str) -
 
 
 def index_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("index-*.json"))
+    return sorted(cache.glob("index-*.idx"))
 
 
 # -- the workspace environment ---------------------------------------------------------------
@@ -112,7 +113,9 @@ def test_a_damaged_index_is_rebuilt(tmp_path: Path, damage: bytes | str) -> None
     assert path.read_bytes() == raw  # rebuilt whole
 
 
-@pytest.mark.parametrize("part", [b"[]", b"not json", b'[{"x": 1}]', b""])
+@pytest.mark.parametrize(
+    "part", [marshal.dumps([]), b"not marshal", marshal.dumps([{"x": 1}]), b"", b"[\xff"]
+)
 def test_a_damaged_describe_part_is_built_again(tmp_path: Path, part: bytes) -> None:
     """``describe`` reads its own part of the file, apart from the rest: a part that passed
     the checksum but is not what was written is built again from the plugins."""
@@ -123,8 +126,8 @@ def test_a_damaged_describe_part_is_built_again(tmp_path: Path, part: bytes) -> 
     names(tmp_path)
     (path,) = index_files(tmp_path)
     head, _, body = path.read_bytes().partition(b"\n")
-    record, _, _ = body.partition(b"\n")
-    body = record + b"\n" + part
+    end = 8 + int.from_bytes(body[:8], "little")
+    body = body[:end] + part
     path.write_bytes(f"{zlib.crc32(body):08x}".encode() + head[8:] + b"\n" + body)
     assert run(tmp_path, "describe", "raspi3b", "--json") == expected
     # list-boards never reads that part: the file is used as it is.
@@ -166,14 +169,14 @@ def test_index_files_nobody_can_use_are_pruned(tmp_path: Path) -> None:
         path.write_bytes(crc + b" " + data + b"\n" + body)
         return path
 
-    gone_prefix = sibling("index-00000001.json", prefix=str(tmp_path / "removed-venv"))
-    gone_python = sibling("index-00000002.json", executable=str(tmp_path / "no-python"))
-    old_format = tmp_path / "index-00000003.json"
+    gone_prefix = sibling("index-00000001.idx", prefix=str(tmp_path / "removed-venv"))
+    gone_python = sibling("index-00000002.idx", executable=str(tmp_path / "no-python"))
+    old_format = tmp_path / "index-00000003.json"  # the name and header of older formats
     old_format.write_bytes(crc + b"\n" + body)
-    other_format = sibling("index-00000004.json", format=-1)
-    unused = sibling("index-00000005.json")
+    other_format = sibling("index-00000004.idx", format=-1)
+    unused = sibling("index-00000005.idx")
     _aged(unused, 31)
-    in_use = sibling("index-00000006.json")
+    in_use = sibling("index-00000006.idx")
     _aged(in_use, 29)
     dead_writer = tmp_path / ".index-dead.tmp"
     dead_writer.write_bytes(b"partial")

@@ -18,13 +18,10 @@ a process that SIGPIPE ends.
 
 from __future__ import annotations
 
-import contextlib
 import errno
+import importlib
 import os
-import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 
 from .errors import MachineError, PluginError, UsageError, did_you_mean, with_hint
 from .units import human
@@ -33,7 +30,9 @@ from .units import human
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from types import FrameType
+    import contextlib
+    from collections.abc import Callable, Iterable, Sequence
+    from types import FrameType, TracebackType
     from typing import Any, NoReturn, TextIO
 
     from .index import BoardIndex, IndexedBoard
@@ -98,8 +97,12 @@ class OutputError(Exception):
         self.strerror = error.strerror or str(error)
 
 
+# The C functions of the signal module: the module itself (with enum) costs more to import
+# than a warm ``list-boards``; it is imported only to name a signal that arrived.
+_signal: Any = importlib.import_module("_signal")
+
 #: Exit status of a command whose reader went away, as for a process that SIGPIPE ends.
-BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+BROKEN_PIPE_STATUS = 128 + _signal.SIGPIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,13 +163,13 @@ def _main(args: list[str], received: _Received) -> int:
             _error(f"internal error: {type(exc).__name__}: {exc} (MACHINECTL_DEBUG=1 shows where)")
             status = 1
         except KeyboardInterrupt:
-            received.take(signal.SIGINT)
+            received.take(_signal.SIGINT)
         if received.signum is not None:
             # A signal whose exception was caught on the way (inside a finalizer, or by code
             # that catches everything) still ends the command as the signal asks.
             raise Interrupted(received.signum)
     except Interrupted:
-        signum = received.signum if received.signum is not None else signal.SIGINT
+        signum = received.signum if received.signum is not None else _signal.SIGINT
         _error(_signal_line(signum))
         return 128 + signum
     return status
@@ -302,8 +305,74 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, width=max(columns - 2, 40))
 
 
-def _parse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
+def _parse(command: str, args: list[str], **kwargs: Any) -> Any:
     """``command``'s own arguments; a mistake is a one-line usage error, ``--help`` exits."""
+    opts = _quick_parse(command, args)
+    if opts is None:
+        opts = _parse_with_argparse(command, args, **kwargs)
+    if getattr(opts, "target", None) == "":
+        raise UsageError(f"{command}: --target needs a value")
+    if hasattr(opts, "target"):
+        opts.target = opts.target or os.environ.get("MACHINECTL_TARGET") or None
+    return opts
+
+
+def _quick_parse(command: str, args: list[str]) -> Any:
+    """The arguments of a plain command line, parsed without :mod:`argparse` (importing and
+    setting it up costs more than a warm ``list-boards``): flags, ``--option VALUE``,
+    ``--option=VALUE`` and positionals, each at most once. Anything else (help, a mistake,
+    an unknown or repeated option) gives None, and argparse parses and reports it."""
+    from types import SimpleNamespace
+
+    options: dict[str, dict[str, Any]] = {}
+    positionals: list[tuple[str, dict[str, Any]]] = []
+    groups: list[set[str]] = []
+    for argument in _ARGUMENTS[command][1]:
+        members = argument if isinstance(argument, list) else [argument]
+        if isinstance(argument, list):
+            groups.append({name for name, _ in members})
+        for name, spec in members:
+            if name.startswith("-"):
+                options[name] = spec
+            else:
+                positionals.append((name, spec))
+    values: dict[str, Any] = {name: None for name, _ in positionals}
+    for name, spec in options.items():
+        values[name[2:].replace("-", "_")] = False if spec.get("action") == "store_true" else None
+    seen: set[str] = set()
+    given = 0
+    items = iter(args)
+    for arg in items:
+        if not arg.startswith("-"):
+            if given == len(positionals):
+                return None
+            values[positionals[given][0]] = arg
+            given += 1
+            continue
+        name, equals, text = arg.partition("=")
+        spec = options.get(name)
+        if spec is None or name in seen:
+            return None
+        seen.add(name)
+        value: str | bool | None = text
+        if spec.get("action") == "store_true":
+            if equals:
+                return None
+            value = True
+        elif not equals:
+            value = next(items, None)
+            if value is None or value.startswith("-"):
+                return None
+        values[name[2:].replace("-", "_")] = value
+    if any(spec.get("nargs") != "?" for _, spec in positionals[given:]):
+        return None
+    if any(len(group & seen) > 1 for group in groups):
+        return None
+    return SimpleNamespace(**values)
+
+
+def _parse_with_argparse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
+    """:func:`_parse` for every command line: help, usage errors and all."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
@@ -327,12 +396,7 @@ def _parse(command: str, args: list[str], **kwargs: Any) -> argparse.Namespace:
         group = parser.add_mutually_exclusive_group() if isinstance(argument, list) else parser
         for name, options in argument if isinstance(argument, list) else [argument]:
             group.add_argument(name, **options)
-    opts = parser.parse_args(args)
-    if getattr(opts, "target", None) == "":
-        raise UsageError(f"{command}: --target needs a value")
-    if hasattr(opts, "target"):
-        opts.target = opts.target or os.environ.get("MACHINECTL_TARGET") or None
-    return opts
+    return parser.parse_args(args)
 
 
 # -- list-boards -----------------------------------------------------------------------------
@@ -492,6 +556,8 @@ def cmd_run(args: list[str]) -> int:
         return {*GENERIC_PROPERTIES, *NUMA_PROPERTIES, *declared}
 
     ram, more = drop_foreign_machine_properties(split.ram, modelled)
+    import contextlib
+
     owner = contextlib.ExitStack()  # the QMP monitors' sockets, bound before the build
     monitors = _bind_qmp_monitors(ram, owner)
     # A monitor answers for every machine type of the target (query-machines): all plugins.
@@ -570,7 +636,7 @@ def _hold(machine: Any) -> None:
         # A reader may signal as soon as it has read the lines: that is a release too.
         _write_stderr("\n".join(lines) + "\n")
         while True:
-            signal.pause()
+            _signal.pause()
     except Interrupted as exc:
         # The signal that ends a hold is its normal end; another one ends the command.
         _RECEIVED[-1].consume(exc.signum)
@@ -661,9 +727,11 @@ def _write_stderr(text: str) -> None:
     """Write to standard error; when that fails too, nothing is left to tell."""
     if sys.stderr is None:
         return
-    with contextlib.suppress(OSError, ValueError):
+    try:
         sys.stderr.write(text)
         sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 class _GuardedOutput:
@@ -695,12 +763,14 @@ def _silence_stdout() -> None:
     if isinstance(stream, _GuardedOutput):
         stream = stream._stream
     sys.stdout = stream
-    with contextlib.suppress(OSError, ValueError, AttributeError):
+    try:
         null = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(null, stream.fileno())
         finally:
             os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _reserve_standard_fds() -> None:
@@ -710,14 +780,18 @@ def _reserve_standard_fds() -> None:
         try:
             os.fstat(fd)
         except OSError:
-            with contextlib.suppress(OSError):
+            try:
                 null = os.open(os.devnull, os.O_RDWR)
                 if null != fd:  # pragma: no cover - the lowest free number is the closed one
                     os.dup2(null, fd)
                     os.close(null)
+            except OSError:
+                pass
 
 
 def _signal_name(signum: int) -> str:
+    import signal
+
     try:
         return signal.Signals(signum).name
     except ValueError:
@@ -725,9 +799,9 @@ def _signal_name(signum: int) -> str:
 
 
 def _signal_line(signum: int) -> str:
-    if signum == signal.SIGINT:
+    if signum == _signal.SIGINT:
         return "interrupted"
-    if signum in (signal.SIGTERM, signal.SIGHUP):
+    if signum in (_signal.SIGTERM, _signal.SIGHUP):
         return "terminated"
     return f"terminated by {_signal_name(signum)}"
 
@@ -758,7 +832,7 @@ class _Received:
 
     def consume(self, signum: int) -> None:
         """``signum`` did what it asked (it ended a hold); one that came meanwhile remains."""
-        with contextlib.suppress(ValueError):
+        if signum in self.signums:
             self.signums.remove(signum)
         self.raising = False
 
@@ -772,47 +846,66 @@ def _handled_signals() -> list[int]:
     SIGPIPE and SIGXFSZ, which Python ignores so that the write that fails reports them."""
     from .signals import TERMINATING
 
-    return sorted(TERMINATING - {signal.SIGPIPE, signal.SIGXFSZ})
+    return sorted(TERMINATING - {_signal.SIGPIPE, _signal.SIGXFSZ})
 
 
-@contextmanager
-def _signals_as_exceptions(received: _Received, final_block: bool = False) -> Iterator[None]:
+class _signals_as_exceptions:
     """Each signal that ends a process becomes :class:`Interrupted`, so every owner releases
     what it holds (a terminal that closes under ``--hold`` or a preallocation is a release
-    too). The first one is the one the command ends with; later ones are only recorded."""
+    too). The first one is the one the command ends with; later ones are only recorded.
+    Use it as ``with _signals_as_exceptions(received):``."""
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if received.take(signum):
-            raise Interrupted(signum)
+    def __init__(self, received: _Received, final_block: bool = False):
+        self.received = received
+        self.final_block = final_block
+        self.handled = _handled_signals()
+        self.previous: dict[int, Any] = {}
+        self.previous_hook = sys.unraisablehook
 
-    def unraisable(hook: Any) -> None:
+    def __enter__(self) -> None:
+        received = self.received
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if received.take(signum):
+                raise Interrupted(signum)
+
+        _RECEIVED.append(received)
+        try:
+            for signum in self.handled:
+                self.previous[signum] = _signal.signal(signum, handler)
+            sys.unraisablehook = self._unraisable
+        except BaseException:
+            self._restore()
+            raise
+
+    def _unraisable(self, hook: Any) -> None:
         # An Interrupted raised inside a finalizer cannot leave it: its signal is recorded,
         # and main ends the command with it.
         if not isinstance(hook.exc_value, Interrupted):
-            previous_hook(hook)
+            self.previous_hook(hook)
 
-    handled = _handled_signals()
-    previous_hook = sys.unraisablehook
-    previous: dict[int, Any] = {}
-    _RECEIVED.append(received)
-    try:
-        for signum in handled:
-            previous[signum] = signal.signal(signum, handler)
-        sys.unraisablehook = unraisable
-        yield
-    finally:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
+        received, handled = self.received, self.handled
         received.closed = True
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, handled)
-        sys.unraisablehook = previous_hook
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, handled)
+        sys.unraisablehook = self.previous_hook
+        for signum, old in self.previous.items():
+            _signal.signal(signum, old)
         _RECEIVED.pop()
-        if not final_block:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if not self.final_block:
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
         else:
             # A signal that came after the last check is told too; from now on, the status
             # is decided and a signal waits for the exit.
-            pending = signal.sigpending() & set(handled)
+            pending = _signal.sigpending() & set(handled)
             if pending:
                 received.take(min(pending))
 

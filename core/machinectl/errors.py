@@ -7,7 +7,10 @@ including QEMU's habit of naming the offending option first (``-m foo: ...``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+# Not typing.TYPE_CHECKING (nor collections.abc): every command imports this module.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class MachineError(Exception):

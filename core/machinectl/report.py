@@ -6,26 +6,23 @@ Only the standard library is imported here; the commands hand in the data.
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .units import human
 
 # Not typing.TYPE_CHECKING: importing typing costs more than printing a listing.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any, TextIO
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Columns padded to their widest cell, two spaces apart."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    sys.stdout.write("\n".join(lines) + "\n")
+    table = [tuple(map(str, row)) for row in [header, *rows]]
+    line = "  ".join(f"{{:<{max(map(len, column))}}}" for column in zip(*table, strict=True))
+    sys.stdout.write("".join(line.format(*row).rstrip() + "\n" for row in table))
 
 
 def print_json(data: Any) -> None:
@@ -154,6 +151,8 @@ def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
     (``NAME-machine``). ``(default)`` marks the default machine type of ``target``.
     """
     lines = ["Supported machines are:"]
+    import functools
+
     for board in sorted(boards, key=functools.cmp_to_key(_machine_class_cmp)):
         spec = board.spec
         if spec.alias:

@@ -11,19 +11,20 @@ signal whose action is the default one ends the process after it.
 from __future__ import annotations
 
 import importlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
 
 # Not typing.TYPE_CHECKING: the command line imports this module, and typing costs more.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from signal import Handlers
+    from types import FrameType, TracebackType
     from typing import Any
 
-# The C functions: signal's wrappers turn every number of a mask into an enum member, which
-# costs more than the system calls (a release holds signals back several times).
+    Handler = Callable[[int, FrameType | None], object] | int | Handlers | None
+
+# The C functions, not the signal module: its wrappers turn every number of a mask into an
+# enum member, which costs more than the system calls (a release holds signals back several
+# times), and importing it (with enum) costs more than a warm ``list-boards``.
 _signal: Any = importlib.import_module("_signal")
 
 __all__ = ["TERMINATING", "held"]
@@ -39,16 +40,14 @@ def _terminating() -> frozenset[int]:
         *("SIGTERM", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR"),
         "SIGSTKFLT",
     ]
-    found = {int(getattr(signal, name)) for name in names if hasattr(signal, name)}
-    low, high = getattr(signal, "SIGRTMIN", 0), getattr(signal, "SIGRTMAX", -1)
-    found |= {int(s) for s in signal.valid_signals() if low <= s <= high}
+    found = {int(getattr(_signal, name)) for name in names if hasattr(_signal, name)}
+    low, high = getattr(_signal, "SIGRTMIN", 0), getattr(_signal, "SIGRTMAX", -1)
+    found |= {int(s) for s in _signal.valid_signals() if low <= s <= high}
     return frozenset(found)
 
 
 #: The signals :func:`held` holds back.
 TERMINATING = _terminating()
-
-Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 
 class _Sections:
@@ -56,53 +55,69 @@ class _Sections:
     depth = 0
 
 
-@contextmanager
-def held() -> Iterator[None]:
+class held:
     """Hold back :data:`TERMINATING` signals during the block; deliver them after it.
 
     In the main thread the Python handlers are also replaced for the length of the block, so
     that a signal whose handler was due to run when the block began waits too. Other threads
-    only block the signals (Python runs handlers in the main thread anyway).
+    only block the signals (Python runs handlers in the main thread anyway). Use it as
+    ``with held():``.
     """
-    mask = _signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATING)
-    if _Sections.depth or threading.current_thread() is not threading.main_thread():
-        try:
-            yield
-        finally:
-            _signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        return
-    _Sections.depth = 1
-    caught: list[int] = []
-    previous: dict[int, Handler] = {}
-    #: An exception a handler raised while the handlers were being swapped.
-    interrupt: BaseException | None = None
 
-    def hold(signum: int, frame: FrameType | None) -> None:
-        caught.append(signum)
+    __slots__ = ("_caught", "_interrupt", "_mask", "_outermost", "_previous")
 
-    try:
+    def __enter__(self) -> None:
+        self._mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, TERMINATING)
+        self._outermost = not _Sections.depth and _in_main_thread()
+        if not self._outermost:
+            return
+        _Sections.depth = 1
+        caught: list[int] = []
+        self._caught = caught
+        self._previous: dict[int, Handler] = {}
+        #: An exception a handler raised while the handlers were being swapped.
+        self._interrupt: BaseException | None = None
+
+        def hold(signum: int, frame: FrameType | None) -> None:
+            caught.append(signum)
+
         for signum in sorted(TERMINATING):
             try:
                 handler = _signal.getsignal(signum)
                 if callable(handler):
-                    previous[signum] = handler
+                    self._previous[signum] = handler
                     _signal.signal(signum, hold)
             except BaseException as exc:  # a signal that came before the block: delivered after
-                interrupt = interrupt or exc
-        yield
-    finally:
+                self._interrupt = self._interrupt or exc
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._outermost:
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, self._mask)
+            return
+        interrupt = self._interrupt
         _Sections.depth = 0
-        for signum, handler in previous.items():
+        for signum, handler in self._previous.items():
             try:
                 _signal.signal(signum, handler)
             except BaseException as exc:
                 interrupt = interrupt or exc
-        for signum in dict.fromkeys(caught):
+        for signum in dict.fromkeys(self._caught):
             # Still blocked here: raised now, each is delivered when the mask is restored.
-            signal.raise_signal(signum)
+            _signal.raise_signal(signum)
         try:
-            _signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, self._mask)
         except BaseException as exc:
             interrupt = interrupt or exc
         if interrupt is not None:
             raise interrupt
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
