@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.message
 import importlib.metadata
-import json
 import os
 import subprocess
 import sys
