@@ -343,6 +343,21 @@ def test_a_pasted_qemu_command_line_builds_and_names_what_it_ignored() -> None:
     assert run("run", "-M", "none", "-nographic", "--quiet", "--dry-run").stderr == ""
 
 
+def test_objects_machinectl_models_are_not_ignored() -> None:
+    """Thread contexts and memory backends are built, whatever other objects are ignored."""
+    proc = run(
+        *("run", "-M", "none", "-object", "iothread,id=io0"),
+        *("-object", "thread-context,id=tc,cpu-affinity=0"),
+        *("-object", "memory-backend-ram,id=m0,size=8M,prealloc=on,prealloc-context=tc"),
+        *("-object", "memory-backend-memfd,id=m1,size=8M"),
+        *("-machine", "memory-backend=m0", "-m", "8M", "--json"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "machinectl: warning: ignored, not about RAM: -object iothread,id=io0\n"
+    memdevs = {m["id"]: m for m in json.loads(proc.stdout)["memdev"]}
+    assert set(memdevs) == {"m0", "m1"} and memdevs["m0"]["prealloc"] is True
+
+
 @pytest.mark.parametrize(
     ("args", "line"),
     [

@@ -2,8 +2,8 @@
 
 ``tests/data/qemu72_help.json`` holds what the binaries printed (``tools/record_qemu_help.py``).
 machinectl prints QEMU's lines for the properties it has, in QEMU's order and format; QEMU's
-lines for properties machinectl does not model (``-machine acpi=``, ``-object
-prealloc-context=``, object types that are no memory backend) are left out. Those left-out
+lines for properties machinectl does not model (``-machine acpi=``, object types that are
+neither memory backends nor thread contexts) are left out. Those left-out
 lines are checked too: each names a property or type machinectl really lacks.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from machinectl import threadctx
 from machinectl.boards import NUMA_PROPERTIES
 from machinectl.hostmem import BACKEND_TYPES, HostMemoryBackend
 from machinectl.machine import GENERIC_PROPERTIES
@@ -76,7 +77,10 @@ def test_backend_properties_as_qemu_prints_them(record: dict[str, Any]) -> None:
     qom_type = record["args"][1].removesuffix(",help")
     ours = machinectl(*record["args"])
     assert ours.returncode == 0 == record["status"], ours.stderr
-    modelled = set(BACKEND_TYPES[qom_type].properties)
+    if qom_type == "thread-context":
+        modelled = set(threadctx.PROPERTIES)
+    else:
+        modelled = set(BACKEND_TYPES[qom_type].properties)
     qemu_lines = record["stdout"].splitlines()
     expected = [qemu_lines[0], *(line for line in qemu_lines[1:] if _property(line) in modelled)]
     assert ours.stdout.splitlines() == expected
@@ -90,7 +94,10 @@ def test_object_types_as_qemu_lists_them() -> None:
     ours = machinectl("-object", "help")
     assert ours.returncode == 0, ours.stderr
     qemu_lines = record["stdout"].splitlines()
-    expected = [qemu_lines[0], *(f"  {name}" for name in sorted(BACKEND_TYPES))]
+    expected = [
+        qemu_lines[0],
+        *(f"  {name}" for name in sorted([*BACKEND_TYPES, "thread-context"])),
+    ]
     assert ours.stdout.splitlines() == expected
     assert set(expected) <= set(qemu_lines)
     assert machinectl("-object", "?").stdout == ours.stdout
@@ -133,6 +140,6 @@ def test_help_for_an_ignored_object_type_says_so() -> None:
     proc = machinectl("-object", "iothread,help")
     assert proc.returncode == 2
     assert proc.stderr.startswith(
-        "machinectl: -object iothread,help: 'iothread' is no memory backend: machinectl "
-        "ignores it, and has no help for it"
+        "machinectl: -object iothread,help: 'iothread' is neither a memory backend nor a "
+        "thread context: machinectl ignores it, and has no help for it"
     )

@@ -22,6 +22,7 @@ CASES = [
     ("x86_64", ["-object", "memory-backend-ram,help"]),
     ("x86_64", ["-object", "memory-backend-file,help"]),
     ("x86_64", ["-object", "memory-backend-memfd,help"]),
+    ("x86_64", ["-object", "thread-context,help"]),
 ]
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from . import qemu_options
 from .errors import MachineError, UsageError, did_you_mean
-from .options import option_takes_value, split_keyval, split_qemu_opts
+from .options import THREAD_CONTEXT, option_takes_value, split_keyval, split_qemu_opts
 
 if TYPE_CHECKING:
     from typing import Any
@@ -173,13 +173,15 @@ def _known_options() -> list[str]:
 
 
 def _foreign_object(value: str | None) -> bool:
-    """Whether ``-object value`` is a QEMU object that is no memory backend (``iothread``)."""
+    """Whether ``-object value`` is a QEMU object machinectl does not model (``iothread``):
+    neither a memory backend nor a thread context."""
     if value is None:
         return False
     if any(item in ("help", "?") for item in _raw_items(value)):
         return False  # the help form answers
     qom_type = _first_item(value, "qom-type")
-    return qom_type in qemu_options.OBJECT_TYPES and not qom_type.startswith("memory-backend")
+    modelled = qom_type.startswith("memory-backend") or qom_type == THREAD_CONTEXT
+    return qom_type in qemu_options.OBJECT_TYPES and not modelled
 
 
 def _foreign_device(value: str | None) -> bool:
@@ -274,7 +276,11 @@ def answer_help(
     from .hostmem import BACKEND_TYPES, HostMemoryBackend
 
     if request.kind == "objects":
-        return object_types_help(BACKEND_TYPES)
+        return object_types_help([*BACKEND_TYPES, THREAD_CONTEXT])
+    if request.name == THREAD_CONTEXT:
+        from .threadctx import PROPERTIES
+
+        return object_help(THREAD_CONTEXT, PROPERTIES)
     types: dict[str, type[HostMemoryBackend]] = {
         HostMemoryBackend.qom_type: HostMemoryBackend,
         **BACKEND_TYPES,
@@ -284,8 +290,8 @@ def answer_help(
         return object_help(request.name, backend.properties)
     if request.name in qemu_options.OBJECT_TYPES:
         raise UsageError(
-            f"{location}: '{request.name}' is no memory backend: machinectl ignores it, "
-            "and has no help for it"
+            f"{location}: '{request.name}' is neither a memory backend nor a thread context: "
+            "machinectl ignores it, and has no help for it"
         )
     raise MachineError(
         f"Parameter 'qom-type' does not accept value '{request.name}'",
@@ -326,6 +332,9 @@ BACKEND_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
     "align": ("int", None),
     "discard-data": ("bool", None),
     "dump": ("bool", "Set to 'off' to exclude from core dump"),
+    # thread-context's (QEMU's help shows its lists of numbers as int).
+    "cpu-affinity": ("int", None),
+    "node-affinity": ("int", None),
     "host-nodes": ("int", "Binds memory to the list of NUMA host nodes"),
     "hugetlb": ("bool", "Use huge pages"),
     "hugetlbsize": ("int", "Huge pages size (ex: 2M, 1G)"),
