@@ -16,6 +16,7 @@ import attrs
 
 from .errors import MachineError
 from .hooks import hookimpl
+from .topology import CpuSlots
 from .units import MiB, human, size_to_str
 
 if TYPE_CHECKING:
@@ -140,6 +141,21 @@ class BoardSpec:
     #: Without ``cpus=``, CPU ``i`` goes to node ``i % nodes`` whatever the topology (sbsa-ref)
     #: rather than by socket.
     numa_cpus_by_index: bool = False
+    #: The most CPUs ``-smp`` may ask for, ``maxcpus`` included (QEMU's ``max_cpus``, shown
+    #: as ``cpu-max`` by ``query-machines``). None: no limit of the board's own, only
+    #: machinectl's bound of 4096.
+    max_cpus: int | None = None
+    #: The fewest CPUs ``-smp`` may ask for (QEMU's ``min_cpus``; 0: no minimum).
+    min_cpus: int = 0
+    #: ``-smp dies=`` above 1 is accepted (QEMU's ``smp_props.dies_supported``: pc, q35).
+    smp_dies_supported: bool = False
+    #: ``-smp clusters=`` above 1 is accepted (``smp_props.clusters_supported``: arm virt).
+    smp_clusters_supported: bool = False
+    #: The board's possible CPUs and the ids each slot carries (QEMU's
+    #: ``possible_cpu_arch_ids``), which ``-numa cpu`` and ``-numa node,cpus=`` place on
+    #: nodes. None: the board maps no CPU slots, so ``-numa cpu`` is refused and ``cpus=``
+    #: places CPU indexes directly.
+    cpu_slots: CpuSlots | None = None
     #: Without ``-numa``, the guest gets one node that holds all RAM (QEMU's
     #: ``auto_enable_numa``: pseries) ...
     auto_numa: bool = False

@@ -311,9 +311,8 @@ def check_id(text: str) -> str:
 
 #: ``-smp`` members in QEMU's schema order (the order their errors come in).
 SMP_KEYS = ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")
-#: The most CPUs machinectl accepts: more than any QEMU 7.2 board with a fixed limit allows.
-#: machinectl models no CPU topology; the count only sizes NUMA placement and the default
-#: number of preallocation threads.
+#: The most CPUs machinectl accepts, and the limit of ``maxcpus`` on boards that declare no
+#: limit of their own (:attr:`BoardSpec.max_cpus`): as many as QEMU 7.2's largest boards.
 MAX_SMP_CPUS = 4096
 SMP_ZERO = (
     "Deprecated CPU topology (considered invalid): CPU topology parameters must be greater "
@@ -562,6 +561,8 @@ class CommandLine:
     cpu_pm: bool = False
     #: Merged ``-smp`` keyval items as written.
     smp: dict[str, str] = attrs.field(factory=dict)
+    #: The merged ``-smp`` members as numbers (name -> value), for the board's topology.
+    smp_config: dict[str, int] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
     #: ``-chardev`` sockets by id, and the QMP monitors of ``-qmp`` and ``-mon``.
     chardevs: dict[str, MonitorOption] = attrs.field(factory=dict)
@@ -673,6 +674,7 @@ class CommandLine:
             for key in ("sockets", "dies", "clusters", "cores", "threads"):
                 cpus *= counts.get(key, 0) % (1 << 32) or 1
         self.smp_cpus = check_smp_cpus(cpus)
+        self.smp_config = counts
         self.smp_given = True
 
     def _overcommit(self, value: str, warn: Warn) -> None:
