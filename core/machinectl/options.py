@@ -336,17 +336,6 @@ def _smp_integer(key: str, text: str) -> int:
     return sign * value
 
 
-def check_smp_cpus(cpus: int) -> int:
-    """The CPU count of ``-smp`` (an unsigned int, as in QEMU), refused above MAX_SMP_CPUS."""
-    if not 0 < cpus <= MAX_SMP_CPUS:
-        # QEMU prints the unsigned count with %d.
-        shown = cpus - (1 << 32) if 1 << 31 <= cpus < 1 << 32 else cpus
-        raise MachineError(
-            f"Invalid SMP CPUs {shown}. machinectl supports at most {MAX_SMP_CPUS}", location=""
-        )
-    return cpus
-
-
 # -- option strings ----------------------------------------------------------------------------
 
 
@@ -673,7 +662,8 @@ class CommandLine:
             cpus = 1
             for key in ("sockets", "dies", "clusters", "cores", "threads"):
                 cpus *= counts.get(key, 0) % (1 << 32) or 1
-        self.smp_cpus = check_smp_cpus(cpus)
+        # Bounded by the board's limit (or MAX_SMP_CPUS) once the board is known.
+        self.smp_cpus = cpus
         self.smp_config = counts
         self.smp_given = True
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 RAM_ID = "s390.ram"
 FAMILY = "s390x"
+#: QEMU 7.2's CPU limit of every s390-ccw-virtio type (``cpu-max``).
+MAX_CPUS = 248
 DEFAULT_RAM_SIZE = 128 * MiB
 #: The most storage increments SCLP describes on the 4.2 and older machine types.
 MAX_STORAGE_INCREMENTS = 1020
@@ -99,6 +101,8 @@ def machine_type(text: str) -> BoardFacts:
             targets=(FAMILY,),
             default_for=(FAMILY,) if text == VERSIONS[-1] else (),
             canonical_ramblock_ids=QemuCompat.for_version(text).canonical_ramblock_ids,
+            smp_prefers_sockets=QemuCompat.for_version(text).smp_prefers_sockets,
+            max_cpus=MAX_CPUS,
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,
