@@ -12,9 +12,12 @@ test_random_lines_match_qemu runs generated command lines through both.
 from __future__ import annotations
 
 import json
+import math
+import random
 import shlex
 import shutil
 import subprocess
+import time
 from typing import NamedTuple
 
 import pytest
@@ -728,3 +731,76 @@ def test_qemu_info_numa(record: Runs, registry: Registry) -> None:
         record.info_numa,
         record.warnings,
     )
+
+
+# -- generated command lines, through QEMU and machinectl --------------------------------------
+
+#: (target, machine type, RAM and node 0's backend) of the boards the generator picks from.
+BOARDS = (
+    (X, "pc", RAM),
+    (X, "pc-i440fx-6.1", RAM),
+    (X, "q35", RAM),
+    (X, "microvm", RAM),
+    (A, "virt", RAM),
+    (A, "virt-6.1", RAM),
+    (A, "sbsa-ref", RAM),
+    (P, "pseries", RAM_512),
+    (P, "pseries-6.1", RAM_512),
+)
+SMP_MEMBERS = ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")
+CPU_IDS = ("socket-id", "die-id", "cluster-id", "core-id", "thread-id")
+RANDOM_LINES = 100
+RANDOM_SEED = 7202
+
+
+def random_line(rng: random.Random) -> tuple[str, str]:
+    """A command line with a random -smp topology, nodes and -numa cpu options."""
+    target, machine, ram = rng.choice(BOARDS)
+    hmat = target == X and rng.random() < 0.2
+    args = [f"-M {machine},hmat=on" if hmat else f"-M {machine}"]
+    if rng.random() < 0.3:
+        # Any members, most of them at odds.
+        values = {key: rng.choice((1, 1, 2, 2, 3, 4, 6, 8)) for key in SMP_MEMBERS}
+        keep = 0.3
+    else:
+        # A topology that adds up, the board's own levels only, some members left out.
+        values = {key: rng.randint(1, 2) for key in ("sockets", "cores", "threads")}
+        values["dies"] = rng.randint(1, 2) if machine in ("pc", "q35") else 1
+        values["clusters"] = rng.randint(1, 2) if machine.startswith("virt") else 1
+        values["maxcpus"] = math.prod(values.values())
+        values["cpus"] = rng.randint(1, values["maxcpus"])
+        keep = 0.6
+    members = [f"{key}={values[key]}" for key in SMP_MEMBERS if rng.random() < keep]
+    if members:
+        args.append("-smp " + ",".join(members))
+    args.append(ram)
+    nodes = rng.randint(1, 3)
+    for nodeid in range(nodes):
+        node = f"-numa node,nodeid={nodeid}" + (",memdev=m0" if nodeid == 0 else "")
+        if rng.random() < 0.2:
+            first = rng.randint(0, 5)
+            node += f",cpus={first}" + (f"-{first + 1}" if rng.random() < 0.5 else "")
+        if hmat and rng.random() < 0.4:
+            node += f",initiator={rng.randrange(nodes)}"
+        args.append(node)
+    for _ in range(rng.randint(0, 3)):
+        nodeid = rng.randrange(nodes + (rng.random() < 0.1))
+        ids = "".join(f",{name}={rng.randint(0, 2)}" for name in CPU_IDS if rng.random() < 0.3)
+        args.append(f"-numa cpu,node-id={nodeid}{ids}")
+    return target, " ".join(args)
+
+
+@pytest.mark.skipif(not have_qemu(X, A, P), reason="QEMU 7.2's binaries are not installed")
+def test_random_lines_match_qemu(registry: Registry) -> None:
+    rng = random.Random(RANDOM_SEED)
+    lines = [random_line(rng) for _ in range(RANDOM_LINES)]
+    deadline = time.monotonic() + 60
+    differ = []
+    for target, argv in lines:
+        if time.monotonic() > deadline:
+            break
+        ours = machinectl_outcome(registry, target, argv)
+        theirs = qemu_outcome(target, argv)
+        if ours != theirs:
+            differ.append(f"{target} {argv}\n  QEMU: {theirs}\n  machinectl: {ours}")
+    assert not differ, "\n".join(differ)

@@ -147,6 +147,9 @@ class BoardSpec:
     max_cpus: int | None = None
     #: The fewest CPUs ``-smp`` may ask for (QEMU's ``min_cpus``; 0: no minimum).
     min_cpus: int = 0
+    #: The CPUs of a guest without ``-smp`` (QEMU's ``default_cpus``: 4 on sbsa-ref), each
+    #: in a socket of its own.
+    default_cpus: int = 1
     #: ``-smp dies=`` above 1 is accepted (QEMU's ``smp_props.dies_supported``: pc, q35).
     smp_dies_supported: bool = False
     #: ``-smp clusters=`` above 1 is accepted (``smp_props.clusters_supported``: arm virt).

@@ -191,6 +191,11 @@ def parse_smp(config: Mapping[str, int], spec: BoardSpec, max_smp_cpus: int) -> 
     return topology
 
 
+def default_topology(spec: BoardSpec) -> CpuTopology:
+    """The topology of a guest without ``-smp``: the board's default CPUs, one level each."""
+    return CpuTopology(cpus=spec.default_cpus, max_cpus=spec.default_cpus)
+
+
 def _signed(count: int) -> int:
     """An unsigned count as QEMU's ``%d`` prints it."""
     return count - _U32 if count >= 1 << 31 else count

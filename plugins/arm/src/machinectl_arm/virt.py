@@ -209,6 +209,7 @@ SBSA_REF = arm_board(
     numa=True,
     numa_cpus_by_index=True,
     max_cpus=VIRT_MAX_CPUS,
+    default_cpus=4,
     cpu_slots=SBSA_REF_CPU_SLOTS,
 )
 
