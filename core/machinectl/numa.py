@@ -700,11 +700,12 @@ def distance_table(numa: NumaState) -> list[list[int]]:
 
 
 def default_cpu_node(spec: BoardSpec, cpu: int, nodes: int) -> int:
-    """The node of CPU ``cpu`` when no ``cpus=`` places any CPU (QEMU's board default).
+    """The node of CPU ``cpu`` on a board without CPU slots when no ``cpus=`` places any CPU.
 
-    QEMU's boards put socket ``s`` on node ``s % nodes``. ``-smp N`` means N sockets of one
-    CPU on the machine types that prefer sockets, and N cores of one socket (so node 0 for
-    all) on the others; a few boards go by CPU index instead of socket.
+    QEMU's boards put socket ``s`` on node ``s % nodes``; without slots the socket is taken
+    from ``-smp N`` alone: N sockets of one CPU on the machine types that prefer sockets, and
+    N cores of one socket (so node 0 for all) on the others. A few boards go by CPU index
+    instead of socket.
     """
     if spec.numa_cpus_by_index or spec.smp_prefers_sockets:
         return cpu % nodes
