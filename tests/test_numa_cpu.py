@@ -21,7 +21,16 @@ import time
 from typing import NamedTuple
 
 import pytest
-from machinectl import Machine, MachineError, Registry, create_registry
+from machinectl import (
+    BoardSpec,
+    CpuSlots,
+    CpuTopology,
+    Machine,
+    MachineError,
+    Registry,
+    create_registry,
+)
+from machinectl.topology import parse_smp, possible_cpus
 
 #: The NUMA node 0 memory of each command line: all of RAM (pseries needs 512 MiB).
 RAM = "-m 128M -object memory-backend-ram,id=m0,size=128M"
@@ -731,6 +740,53 @@ def test_qemu_info_numa(record: Runs, registry: Registry) -> None:
         record.info_numa,
         record.warnings,
     )
+
+
+@pytest.mark.parametrize("record", QEMU_RUNS, ids=[r.argv for r in QEMU_RUNS])
+def test_query_shows_the_cpus_of_info_numa(record: Runs, registry: Registry) -> None:
+    argv = shlex.split(record.argv)
+    with Machine.from_argv(argv, registry=registry, allocate=False, target=record.target) as m:
+        nodes = m.query()["numa"]
+    shown = [line.split(":")[1].split() for line in record.info_numa.splitlines()[1::3]]
+    assert [[str(cpu) for cpu in node["cpus"]] for node in nodes] == shown
+
+
+# -- the topology on its own -------------------------------------------------------------------
+
+
+def test_a_topology_that_overflows_is_refused() -> None:
+    spec = BoardSpec(name="wide", numa=True)
+    with pytest.raises(MachineError, match="overflows"):
+        parse_smp({"cpus": 4, "cores": 1 << 16, "threads": 1 << 16}, spec, 4096)
+
+
+def test_a_board_without_limit_stops_at_machinectls() -> None:
+    spec = BoardSpec(name="wide", numa=True)
+    assert parse_smp({"cpus": 4096}, spec, 4096).max_cpus == 4096
+    with pytest.raises(MachineError) as info:
+        parse_smp({"cpus": 2, "maxcpus": 4097}, spec, 4096)
+    assert str(info.value) == "Invalid SMP CPUs 4097. machinectl supports at most 4096"
+
+
+def test_cpu_slot_ids_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown CPU slot ids"):
+        CpuSlots(("socket-id", "book-id"))
+    with pytest.raises(ValueError, match="order"):
+        CpuSlots(("core-id", "socket-id"))
+
+
+def test_slots_of_a_topology() -> None:
+    topology = CpuTopology(cpus=4, sockets=2, dies=1, clusters=2, cores=1, threads=2, max_cpus=8)
+    slots = possible_cpus(CpuSlots(("socket-id", "cluster-id", "core-id", "thread-id")), topology)
+    assert [slot.describe() for slot in slots[5:7]] == [
+        "socket-id: 1, cluster-id: 0, core-id: 0, thread-id: 1",
+        "socket-id: 1, cluster-id: 1, core-id: 0, thread-id: 0",
+    ]
+    per_core = possible_cpus(CpuSlots(("core-id",), per_core=True, flat=True), topology)
+    assert [(list(slot.cpus), slot.describe()) for slot in per_core[:2]] == [
+        ([0, 1], "core-id: 0"),
+        ([2, 3], "core-id: 2"),
+    ]
 
 
 # -- generated command lines, through QEMU and machinectl --------------------------------------
