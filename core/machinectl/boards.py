@@ -536,6 +536,29 @@ class BoardFacts:
         return self.spec.name
 
 
+def _cpu_words(spec: BoardSpec) -> list[str]:
+    """The board's CPU facts in words, for ``describe`` (none for a board that declares none)."""
+    if spec.max_cpus is None and spec.cpu_slots is None:
+        return []
+    levels = [
+        name
+        for name, has in (
+            ("dies", spec.smp_dies_supported),
+            ("clusters", spec.smp_clusters_supported),
+        )
+        if has
+    ]
+    text = f"at most {spec.max_cpus} CPUs, maxcpus included" if spec.max_cpus else "CPUs"
+    if spec.default_cpus != 1:
+        text += f"; {spec.default_cpus} without -smp"
+    if levels:
+        text += "; -smp " + " and ".join(levels) + " accepted"
+    lines = [text]
+    if spec.cpu_slots is not None:
+        lines.append(spec.cpu_slots.words())
+    return lines
+
+
 def _share_a_target(a: BoardSpec, b: BoardSpec) -> bool:
     ta, tb = set(a.resolved_targets), set(b.resolved_targets)
     return bool(ta & tb) or EVERY_TARGET in ta | tb
@@ -651,5 +674,6 @@ class BoardTable:
             )
         lines.append(f"RAM base {facts.ram_base:#x}")
         lines.extend(w.words() for w in facts.windows)
+        lines.extend(_cpu_words(facts.spec))
         lines.extend(facts.notes)
         return lines

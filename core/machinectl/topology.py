@@ -58,6 +58,18 @@ class CpuSlots:
     #: ``die-id`` is carried only when ``-smp`` has more than one die (x86).
     die_id_with_dies_only: bool = False
 
+    def words(self) -> str:
+        """The layout in one line, for ``describe``."""
+        names = [
+            f"{name} (with dies > 1)" if name == "die-id" and self.die_id_with_dies_only else name
+            for name in self.ids
+        ]
+        text = "CPU slots for -numa cpu: one per " + ("core" if self.per_core else "thread")
+        text += ", with " + ", ".join(names)
+        if self.flat:
+            text += " (the index of the slot's first CPU)"
+        return text
+
 
 @attrs.frozen
 class CpuTopology:
