@@ -38,6 +38,7 @@ RAM_512 = "-m 512M -object memory-backend-ram,id=m0,size=512M"
 N0 = "-numa node,nodeid=0,memdev=m0"
 N01 = f"{N0} -numa node,nodeid=1"
 N012 = f"{N01} -numa node,nodeid=2"
+X2APIC = "current -smp configuration requires kernel irqchip and X2APIC API support."
 PARTIAL = (
     "warning: All CPU(s) up to maxcpus should be described in NUMA config, ability to start "
     "up with partial NUMA mappings is obsoleted and will be removed in future"
@@ -444,6 +445,12 @@ QEMU_ERRORS: list[Refused] = [
         ),
         "-numa cpu,node-id=1,core-id=1: CPU is already assigned to node-id: 2",
     ),
+    # x86 without x2APIC: every APIC id below 255 (odd counts leave gaps in the ids).
+    Refused(X, "-M pc -smp 240,sockets=16,cores=5,threads=3", X2APIC),
+    Refused(X, f"-M pc -smp 2,maxcpus=240,sockets=16,cores=5,threads=3 {RAM} {N0}", X2APIC),
+    Refused(X, "-M q35 -smp 256", X2APIC),
+    Refused(X, "-M microvm -smp 256", X2APIC),
+    Refused(X, "-M q35 -smp 4,dies=3,sockets=16,cores=5,maxcpus=240", X2APIC),
 ]
 QEMU_RUNS: list[Runs] = [
     Runs(
@@ -652,6 +659,8 @@ QEMU_RUNS: list[Runs] = [
     Runs(P, f"-M pseries -smp 4,sockets=2 {RAM_512} {N01}", _info(("0 1", 512), ("2 3", 0))),
     Runs(P, f"-M pseries-6.1 -smp 4 {RAM_512} {N012}", _info(("0 3", 512), ("1", 0), ("2", 0))),
     Runs(P, f"-M pseries -smp 3 {RAM_512}", _info(("0 1 2", 512))),
+    Runs(X, "-M pc -smp 128,sockets=2,cores=64", _info()),
+    Runs(X, "-M pc -smp 192,sockets=3,cores=64", _info()),
 ]
 
 

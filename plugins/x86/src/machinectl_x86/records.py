@@ -15,6 +15,7 @@ from machinectl.boards import BoardFacts, BoardSpec, QemuCompat, machine_version
 from machinectl.topology import CpuSlots
 from machinectl.units import GiB, KiB, MiB
 
+from .apic import APIC_RULE
 from .firmware import Firmware
 from .microvm import MicrovmModel
 from .pc import I486, MAX_RAM_BELOW_4G, Chipset, PcModel
@@ -230,6 +231,7 @@ def microvm() -> BoardFacts:
         spec=spec,
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id="microvm.ram",
+        rules=(APIC_RULE,),
         layout=model.layout,
         notes=model.notes(),
         extra=_extra(model),
