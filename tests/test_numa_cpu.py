@@ -451,6 +451,8 @@ QEMU_ERRORS: list[Refused] = [
     Refused(X, "-M q35 -smp 256", X2APIC),
     Refused(X, "-M microvm -smp 256", X2APIC),
     Refused(X, "-M q35 -smp 4,dies=3,sockets=16,cores=5,maxcpus=240", X2APIC),
+    # s390x: threads only up to s390-ccw-virtio-7.1.
+    Refused(S, "-M s390-ccw-virtio -smp 2,threads=2", "S390 does not support more than 1 threads."),
 ]
 QEMU_RUNS: list[Runs] = [
     Runs(
@@ -661,6 +663,7 @@ QEMU_RUNS: list[Runs] = [
     Runs(P, f"-M pseries -smp 3 {RAM_512}", _info(("0 1 2", 512))),
     Runs(X, "-M pc -smp 128,sockets=2,cores=64", _info()),
     Runs(X, "-M pc -smp 192,sockets=3,cores=64", _info()),
+    Runs(S, "-M s390-ccw-virtio-7.1 -smp 2,threads=2", _info()),
 ]
 
 

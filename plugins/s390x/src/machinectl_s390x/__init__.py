@@ -17,6 +17,7 @@ from machinectl.boards import (
     BoardFacts,
     BoardSpec,
     BoardTable,
+    Check,
     MultipleOf,
     QemuCompat,
     machine_version,
@@ -80,6 +81,16 @@ def _fixup(machine: MachineState, size: int) -> int:
 WHOLE_MIB = MultipleOf("ram size must be multiples of 1 MiB", step=MiB)
 
 
+def _check_threads(machine: MachineState) -> MachineError | None:
+    topology = machine.topology
+    if topology is not None and topology.threads > 1:
+        return MachineError("S390 does not support more than 1 threads.")
+    return None
+
+
+ONE_THREAD = Check("one thread per core (-smp threads=1)", test=_check_threads)
+
+
 def machine_type(text: str) -> BoardFacts:
     """``s390-ccw-virtio-<text>`` as QEMU 7.2 defines it."""
     fixup = machine_version(text) <= (4, 2)
@@ -106,7 +117,8 @@ def machine_type(text: str) -> BoardFacts:
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,
-        rules=(WHOLE_MIB,),
+        # Only the newest machine type refuses threads (older ones keep accepting them).
+        rules=(WHOLE_MIB, ONE_THREAD) if machine_version(text) >= (7, 2) else (WHOLE_MIB,),
         fixup=_fixup if fixup else None,
         notes=notes,
     )
