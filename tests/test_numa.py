@@ -296,10 +296,12 @@ QEMU_INFO_NUMA = [
         f"-M pc-i440fx-5.0 {RAM_128} -smp 8 -numa node,nodeid=0,memdev=ram,cpus=0-1 "
         "-numa node,nodeid=1,cpus=4-5",
         _info(("0 1 2 3 6 7", 128), ("4 5", 0)),
-        # QEMU follows each CPU with its topology ("CPU 2 [socket-id: 2, core-id: 0,
-        # thread-id: 0]"); machinectl models no topology and names the CPU only.
         (
-            "warning: CPU(s) not present in any NUMA nodes: CPU 2, CPU 3, CPU 6, CPU 7",
+            "warning: CPU(s) not present in any NUMA nodes: "
+            "CPU 2 [socket-id: 2, core-id: 0, thread-id: 0], "
+            "CPU 3 [socket-id: 3, core-id: 0, thread-id: 0], "
+            "CPU 6 [socket-id: 6, core-id: 0, thread-id: 0], "
+            "CPU 7 [socket-id: 7, core-id: 0, thread-id: 0]",
             f"warning: {PARTIAL}",
         ),
     ),
@@ -386,10 +388,10 @@ QEMU_INFO_NUMA = [
     Runs(
         "-M pc-i440fx-5.0 -smp 2 -numa node,cpus=0,cpus=0,mem=128M",
         _info(("0 1", 128)),
-        # QEMU: "CPU 1 [socket-id: 1, core-id: 0, thread-id: 0]".
         (
             f"-numa node,cpus=0,cpus=0,mem=128M: {MEM_DEPRECATED}",
-            "warning: CPU(s) not present in any NUMA nodes: CPU 1",
+            "warning: CPU(s) not present in any NUMA nodes: "
+            "CPU 1 [socket-id: 1, core-id: 0, thread-id: 0]",
             f"warning: {PARTIAL}",
         ),
     ),
@@ -755,10 +757,16 @@ def test_hmat_initiators(test_registry: Registry, nodes: str, message: str | Non
 # -- other kinds of -numa, output ----------------------------------------------------------------
 
 
-def test_numa_cpu_is_refused_clearly(test_registry: Registry) -> None:
+def test_numa_cpu_needs_cpu_slots(test_registry: Registry) -> None:
+    """A board that declares no CPU slots refuses ``-numa cpu`` with QEMU's message for a
+    machine without possible CPUs; ``cpus=`` still places CPU indexes."""
     kind = "cpu,node-id=0,socket-id=0"
-    message, _ = outcome(test_registry, f"-M testnuma-1.0 -numa node,mem=128 -numa {kind}")
-    assert message.startswith(f"-numa {kind}: '-numa cpu' is not supported")
+    message, _ = outcome(test_registry, f"-M testnuma-noram -numa node,mem=128 -numa {kind}")
+    assert message == f"-numa {kind}: mapping of CPUs to NUMA node is not supported"
+    with build(test_registry, "-M testnuma-noram -smp 2 -numa node,mem=128,cpus=1") as machine:
+        assert machine.query()["numa"][0]["cpus"] == [0, 1]
+    with build(test_registry, f"-M testnuma-1.0 -smp 2 -numa node,mem=128 -numa {kind}") as machine:
+        assert machine.query()["numa"][0]["cpus"] == [0, 1]
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .plugins import Registry, create_registry, default_registry, reset_default_registry
     from .snapshot import Snapshot
     from .state import MachineState
+    from .topology import CpuSlots, CpuTopology
     from .units import GiB, KiB, MiB, TiB
 
 #: Every public name, imported from its module on first use: ``machinectl list-boards`` and a
@@ -79,6 +80,7 @@ _LAZY = {
     "MemoryRegion": "memory",
     "FlatRange": "memory",
     "MachineState": "state",
+    **dict.fromkeys(("CpuSlots", "CpuTopology"), "topology"),
     **dict.fromkeys(
         ("Registry", "create_registry", "default_registry", "reset_default_registry"), "plugins"
     ),
@@ -107,6 +109,8 @@ __all__ = [
     "BoardSpec",
     "BoardTable",
     "Check",
+    "CpuSlots",
+    "CpuTopology",
     "DeviceMemory",
     "FixedSize",
     "FlatRange",

@@ -16,6 +16,7 @@ import attrs
 
 from .errors import MachineError
 from .hooks import hookimpl
+from .topology import CpuSlots
 from .units import MiB, human, size_to_str
 
 if TYPE_CHECKING:
@@ -140,6 +141,24 @@ class BoardSpec:
     #: Without ``cpus=``, CPU ``i`` goes to node ``i % nodes`` whatever the topology (sbsa-ref)
     #: rather than by socket.
     numa_cpus_by_index: bool = False
+    #: The most CPUs ``-smp`` may ask for, ``maxcpus`` included (QEMU's ``max_cpus``, shown
+    #: as ``cpu-max`` by ``query-machines``). None: no limit of the board's own, only
+    #: machinectl's bound of 4096.
+    max_cpus: int | None = None
+    #: The fewest CPUs ``-smp`` may ask for (QEMU's ``min_cpus``; 0: no minimum).
+    min_cpus: int = 0
+    #: The CPUs of a guest without ``-smp`` (QEMU's ``default_cpus``: 4 on sbsa-ref), each
+    #: in a socket of its own.
+    default_cpus: int = 1
+    #: ``-smp dies=`` above 1 is accepted (QEMU's ``smp_props.dies_supported``: pc, q35).
+    smp_dies_supported: bool = False
+    #: ``-smp clusters=`` above 1 is accepted (``smp_props.clusters_supported``: arm virt).
+    smp_clusters_supported: bool = False
+    #: The board's possible CPUs and the ids each slot carries (QEMU's
+    #: ``possible_cpu_arch_ids``), which ``-numa cpu`` and ``-numa node,cpus=`` place on
+    #: nodes. None: the board maps no CPU slots, so ``-numa cpu`` is refused and ``cpus=``
+    #: places CPU indexes directly.
+    cpu_slots: CpuSlots | None = None
     #: Without ``-numa``, the guest gets one node that holds all RAM (QEMU's
     #: ``auto_enable_numa``: pseries) ...
     auto_numa: bool = False
@@ -517,6 +536,29 @@ class BoardFacts:
         return self.spec.name
 
 
+def _cpu_words(spec: BoardSpec) -> list[str]:
+    """The board's CPU facts in words, for ``describe`` (none for a board that declares none)."""
+    if spec.max_cpus is None and spec.cpu_slots is None:
+        return []
+    levels = [
+        name
+        for name, has in (
+            ("dies", spec.smp_dies_supported),
+            ("clusters", spec.smp_clusters_supported),
+        )
+        if has
+    ]
+    text = f"at most {spec.max_cpus} CPUs, maxcpus included" if spec.max_cpus else "CPUs"
+    if spec.default_cpus != 1:
+        text += f"; {spec.default_cpus} without -smp"
+    if levels:
+        text += "; -smp " + " and ".join(levels) + " accepted"
+    lines = [text]
+    if spec.cpu_slots is not None:
+        lines.append(spec.cpu_slots.words())
+    return lines
+
+
 def _share_a_target(a: BoardSpec, b: BoardSpec) -> bool:
     ta, tb = set(a.resolved_targets), set(b.resolved_targets)
     return bool(ta & tb) or EVERY_TARGET in ta | tb
@@ -632,5 +674,6 @@ class BoardTable:
             )
         lines.append(f"RAM base {facts.ram_base:#x}")
         lines.extend(w.words() for w in facts.windows)
+        lines.extend(_cpu_words(facts.spec))
         lines.extend(facts.notes)
         return lines

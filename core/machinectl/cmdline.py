@@ -37,6 +37,7 @@ QEMU options (as QEMU spells them; each may also be written with two dashes):
   -m [size=]SIZE[,slots=N][,maxmem=SIZE]
   -object memory-backend-{ram,file,memfd},id=ID,size=SIZE[,PROPERTY=VALUE...]
   -numa node[,nodeid=N][,cpus=A[-B]][,memdev=ID][,mem=SIZE][,initiator=N]
+  -numa cpu,node-id=N[,socket-id=N][,die-id=N][,cluster-id=N][,core-id=N][,thread-id=N]
   -smp [cpus=]N[,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N][,maxcpus=N]
   -mem-path PATH, -mem-prealloc
 

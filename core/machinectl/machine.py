@@ -44,6 +44,7 @@ from .memdev import (
 )
 from .memory import FlatRange, MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
+    MAX_SMP_CPUS,
     THREAD_CONTEXT,
     CommandLine,
     ObjectOption,
@@ -56,6 +57,7 @@ from .options import (
 )
 from .plugins import ENV_TARGET, Registry, default_registry
 from .state import MachineState
+from .topology import default_topology, parse_smp
 
 if TYPE_CHECKING:
     from . import threadctx
@@ -281,6 +283,11 @@ class Machine:
             )
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
+        state.topology = (
+            parse_smp(line.smp_config, board.spec, MAX_SMP_CPUS)
+            if line.smp_given
+            else default_topology(board.spec)
+        )
         state.cpu_type, state.firmware = line.cpu, line.bios
         state.target = _resolved_target(board, target)
         size = _ram_size(line, properties, registry, state)

@@ -23,9 +23,16 @@ is the one of the opposite direction, a node's own distance is 10. ``-numa hmat-
 ``-numa hmat-cache`` (with ``-machine hmat=on``) are checked and recorded with QEMU 7.2's
 rules and messages: latencies and bandwidths must fit the table's 16-bit entries over a
 common base, a cache level needs the node's latency and bandwidth and the level above it.
-``-numa cpu`` needs a CPU topology, which machinectl does not model: it is refused once its
-``node-id`` passed QEMU's checks. ``cpus=`` is checked and shown, nothing more.
-``initiator=`` needs a board that declares the ``hmat`` machine property and has it on.
+
+CPUs go to nodes by the board's possible-CPU slots (:attr:`BoardSpec.cpu_slots`, laid out for
+the ``-smp`` topology by :mod:`machinectl.topology`). ``-numa cpu,node-id=N`` places every
+slot whose ids match the ones given (``socket-id=1``: the whole socket); ``cpus=`` places the
+slot of each CPU index below ``maxcpus``. A slot goes to one node only. Once the nodes are
+complete, the slots no option placed go where the board puts them (socket ``s`` on node
+``s % nodes``) when no option placed any, else to node 0 with QEMU's warning. With HMAT a node
+with CPUs is its own initiator. A board without slots refuses ``-numa cpu`` and places
+``cpus=`` by CPU index. ``initiator=`` needs a board that declares the ``hmat`` machine
+property and has it on.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
     from .hostmem import HostMemoryBackend
     from .options import NumaOption
     from .state import MachineState
+    from .topology import CpuSlot
 
 #: QEMU's MAX_NODES: node ids and initiators are below it.
 MAX_NODES = 128
@@ -59,10 +67,10 @@ _U64 = 1 << 64
 TYPES = ("node", "dist", "cpu", "hmat-lb", "hmat-cache")
 #: ``-numa node`` members in QEMU's schema order, which is the order their errors come in.
 NODE_KEYS = ("nodeid", "cpus", "mem", "memdev", "initiator")
-CPU_REFUSED = (
-    "'-numa cpu' is not supported: machinectl models no CPU topology; "
-    "place CPUs with -numa node,cpus= instead"
-)
+#: ``-numa cpu`` on a board without CPU slots.
+CPU_MAPPING_UNSUPPORTED = "mapping of CPUs to NUMA node is not supported"
+#: The ids ``-numa cpu`` may give, in the order QEMU checks that the board has them.
+_CHECKED_IDS = ("thread-id", "core-id", "cluster-id", "socket-id", "die-id")
 #: QEMU's NUMA_DISTANCE_MIN: a node's distance to itself, and the least distance.
 LOCAL_DISTANCE = 10
 #: QEMU's HMAT_LB_LEVELS: memory, then three cache levels.
@@ -199,8 +207,13 @@ class NumaState:
     """The guest's NUMA nodes, in node-id order once :func:`complete` ran."""
 
     nodes: list[NumaNode] = attrs.field(factory=list)
-    #: CPU index -> node id, as ``cpus=`` asked.
+    #: CPU index -> node id, as ``cpus=`` asked (boards without CPU slots).
     cpu_nodes: dict[int, int] = attrs.field(factory=dict)
+    #: The board's possible CPUs (None: it has no slots, ``cpus=`` places CPU indexes).
+    slots: list[CpuSlot] | None = None
+    #: Slot index -> node id, as ``-numa cpu`` and ``cpus=`` placed them (then every slot,
+    #: once :func:`complete` ran).
+    slot_nodes: dict[int, int] = attrs.field(factory=dict)
     #: ``-numa dist``: (src, dst) -> distance, as given.
     distances: dict[tuple[int, int], int] = attrs.field(factory=dict)
     #: The complete distance table, row ``src`` column ``dst`` (once :func:`complete` ran).
@@ -243,7 +256,7 @@ def configure(
     """Read the ``-numa`` options in order; None when there are none."""
     if not options:
         return None
-    numa = NumaState(hmat=state.properties.get("hmat") is True)
+    numa = NumaState(hmat=state.properties.get("hmat") is True, slots=_slots(state))
     for option in options:
 
         def warn(text: str, location: str = option.location) -> None:
@@ -254,6 +267,19 @@ def configure(
         except MachineError as exc:
             raise exc.at(option.location) from None
     return numa
+
+
+def _slots(state: MachineState) -> list[CpuSlot] | None:
+    layout = state.board.spec.cpu_slots
+    if layout is None or state.topology is None:
+        return None
+    from .topology import possible_cpus
+
+    return possible_cpus(layout, state.topology)
+
+
+def _max_cpus(state: MachineState) -> int:
+    return state.topology.max_cpus if state.topology is not None else state.smp_cpus
 
 
 def _add(
@@ -332,17 +358,51 @@ def _add_cpu(numa: NumaState, values: dict[str, Any]) -> None:
     nodeid = values.get("node-id")
     if nodeid is None:
         raise MachineError("Missing mandatory node-id property")
-    if not 0 <= nodeid < MAX_NODES or numa.node(nodeid) is None:
+    node = numa.node(nodeid) if 0 <= nodeid < MAX_NODES else None
+    if node is None:
         raise MachineError(
             f"Invalid node-id={nodeid}, NUMA node must be defined with -numa node,nodeid=ID "
             "before it's used with -numa cpu,node-id=ID"
         )
-    raise MachineError(CPU_REFUSED)
+    ids = {name: values[name] for name in _CHECKED_IDS if name in values}
+    _assign(numa, ids, nodeid, node.initiator)
+    if numa.hmat:
+        node.initiator = nodeid
+
+
+def _assign(numa: NumaState, ids: Mapping[str, int], nodeid: int, initiator: int | None) -> None:
+    """Put every slot whose ids match ``ids`` on node ``nodeid`` (QEMU's
+    ``machine_set_cpu_numa_node``); ``initiator`` is the node's, as declared so far."""
+    if numa.slots is None:
+        raise MachineError(CPU_MAPPING_UNSUPPORTED)
+    found = False
+    for slot in numa.slots:
+        for name in _CHECKED_IDS:
+            if name in ids and name not in slot.ids:
+                raise MachineError(f"{name} is not supported")
+        if any(slot.ids[name] != value for name, value in ids.items()):
+            continue
+        found = True
+        _put(numa, slot, nodeid, initiator)
+    if not found:
+        raise MachineError("no match found")
+
+
+def _put(numa: NumaState, slot: CpuSlot, nodeid: int, initiator: int | None) -> None:
+    """Put one slot on node ``nodeid``."""
+    owner = numa.slot_nodes.get(slot.index)
+    if owner is not None and owner != nodeid:
+        raise MachineError(f"CPU is already assigned to node-id: {owner}")
+    numa.slot_nodes[slot.index] = nodeid
+    if numa.hmat and initiator is not None and initiator != nodeid:
+        raise MachineError(
+            f"The initiator of CPU NUMA node {nodeid} should be itself (got {initiator})"
+        )
 
 
 def _has_cpu(numa: NumaState, nodeid: int) -> bool:
     """A node with CPUs so far: an initiator proximity domain."""
-    return nodeid in numa.cpu_nodes.values()
+    return nodeid in numa.cpu_nodes.values() or nodeid in numa.slot_nodes.values()
 
 
 def _add_hmat_lb(numa: NumaState, values: dict[str, Any]) -> None:
@@ -477,11 +537,15 @@ def _add_node(
             raise MachineError(
                 f"The initiator id {initiator} expects an integer between 0 and {MAX_NODES - 1}"
             )
+    max_cpus = _max_cpus(state)
     for cpu in options.cpus:
-        if cpu >= state.smp_cpus:
-            raise MachineError(
-                f"CPU index ({cpu}) should be smaller than maxcpus ({state.smp_cpus})"
-            )
+        if cpu >= max_cpus:
+            raise MachineError(f"CPU index ({cpu}) should be smaller than maxcpus ({max_cpus})")
+        if numa.slots is not None:
+            _put(numa, numa.slots[cpu // len(numa.slots[0].cpus)], nodeid, initiator)
+            if numa.hmat:
+                initiator = nodeid
+            continue
         owner = numa.cpu_nodes.setdefault(cpu, nodeid)
         if owner != nodeid:
             raise MachineError(f"CPU is already assigned to node-id: {owner}")
@@ -551,7 +615,11 @@ def automatic_node(numa: NumaState | None, state: MachineState) -> NumaState | N
     )
     if not wanted:
         return None
-    return NumaState(nodes=[NumaNode(0, state.ram_size)], hmat=state.properties.get("hmat") is True)
+    return NumaState(
+        nodes=[NumaNode(0, state.ram_size)],
+        hmat=state.properties.get("hmat") is True,
+        slots=_slots(state),
+    )
 
 
 def complete(
@@ -632,19 +700,54 @@ def distance_table(numa: NumaState) -> list[list[int]]:
 
 
 def default_cpu_node(spec: BoardSpec, cpu: int, nodes: int) -> int:
-    """The node of CPU ``cpu`` when no ``cpus=`` places any CPU (QEMU's board default).
+    """The node of CPU ``cpu`` on a board without CPU slots when no ``cpus=`` places any CPU.
 
-    QEMU's boards put socket ``s`` on node ``s % nodes``. ``-smp N`` means N sockets of one
-    CPU on the machine types that prefer sockets, and N cores of one socket (so node 0 for
-    all) on the others; a few boards go by CPU index instead of socket.
+    QEMU's boards put socket ``s`` on node ``s % nodes``; without slots the socket is taken
+    from ``-smp N`` alone: N sockets of one CPU on the machine types that prefer sockets, and
+    N cores of one socket (so node 0 for all) on the others. A few boards go by CPU index
+    instead of socket.
     """
     if spec.numa_cpus_by_index or spec.smp_prefers_sockets:
         return cpu % nodes
     return 0
 
 
+def _place_slots(numa: NumaState, slots: Sequence[CpuSlot], state: MachineState) -> None:
+    """Slots no option placed: the board's default when none was placed, else node 0."""
+    count = len(numa.nodes)
+    by_index = state.board.spec.numa_cpus_by_index
+    default = not numa.slot_nodes
+    missing = []
+    for slot in slots:
+        if slot.index in numa.slot_nodes:
+            continue
+        nodeid = (slot.index if by_index else slot.socket) % count
+        if not default:
+            missing.append(f"CPU {slot.index} [{slot.describe()}]")
+            nodeid = 0
+        node = numa.node(nodeid)
+        _put(numa, slot, nodeid, node.initiator if node is not None else None)
+        if numa.hmat and node is not None:
+            node.initiator = nodeid
+    if missing:
+        state.warn("CPU(s) not present in any NUMA nodes: " + ", ".join(missing))
+        state.warn(PARTIAL_MAPPING)
+    present = state.topology.cpus if state.topology is not None else state.smp_cpus
+    for node in numa.nodes:
+        node.cpus = tuple(
+            cpu
+            for slot in slots
+            if numa.slot_nodes[slot.index] == node.nodeid
+            for cpu in slot.cpus
+            if cpu < present
+        )
+
+
 def _place_cpus(numa: NumaState, state: MachineState) -> None:
     """CPUs without ``cpus=``: the board's default when no node names any, else node 0."""
+    if numa.slots is not None:
+        _place_slots(numa, numa.slots, state)
+        return
     count = len(numa.nodes)
     if not numa.cpu_nodes:
         spec = state.board.spec
@@ -676,7 +779,7 @@ def _check_initiators(numa: NumaState) -> None:
             raise MachineError(
                 f"NUMA node {initiator} is missing, use '-numa node' option to declare it first"
             )
-        if not target.cpus:
+        if not target.cpus and not _has_cpu(numa, initiator):
             raise MachineError(f"The initiator of NUMA node {node.nodeid} is invalid")
 
 

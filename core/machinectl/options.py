@@ -311,9 +311,8 @@ def check_id(text: str) -> str:
 
 #: ``-smp`` members in QEMU's schema order (the order their errors come in).
 SMP_KEYS = ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")
-#: The most CPUs machinectl accepts: more than any QEMU 7.2 board with a fixed limit allows.
-#: machinectl models no CPU topology; the count only sizes NUMA placement and the default
-#: number of preallocation threads.
+#: The most CPUs machinectl accepts, and the limit of ``maxcpus`` on boards that declare no
+#: limit of their own (:attr:`BoardSpec.max_cpus`): as many as QEMU 7.2's largest boards.
 MAX_SMP_CPUS = 4096
 SMP_ZERO = (
     "Deprecated CPU topology (considered invalid): CPU topology parameters must be greater "
@@ -335,17 +334,6 @@ def _smp_integer(key: str, text: str) -> int:
     except SizeSyntaxError:
         raise MachineError(f"Parameter 'smp.{key}' expects integer", location="") from None
     return sign * value
-
-
-def check_smp_cpus(cpus: int) -> int:
-    """The CPU count of ``-smp`` (an unsigned int, as in QEMU), refused above MAX_SMP_CPUS."""
-    if not 0 < cpus <= MAX_SMP_CPUS:
-        # QEMU prints the unsigned count with %d.
-        shown = cpus - (1 << 32) if 1 << 31 <= cpus < 1 << 32 else cpus
-        raise MachineError(
-            f"Invalid SMP CPUs {shown}. machinectl supports at most {MAX_SMP_CPUS}", location=""
-        )
-    return cpus
 
 
 # -- option strings ----------------------------------------------------------------------------
@@ -562,6 +550,8 @@ class CommandLine:
     cpu_pm: bool = False
     #: Merged ``-smp`` keyval items as written.
     smp: dict[str, str] = attrs.field(factory=dict)
+    #: The merged ``-smp`` members as numbers (name -> value), for the board's topology.
+    smp_config: dict[str, int] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
     #: ``-chardev`` sockets by id, and the QMP monitors of ``-qmp`` and ``-mon``.
     chardevs: dict[str, MonitorOption] = attrs.field(factory=dict)
@@ -672,7 +662,9 @@ class CommandLine:
             cpus = 1
             for key in ("sockets", "dies", "clusters", "cores", "threads"):
                 cpus *= counts.get(key, 0) % (1 << 32) or 1
-        self.smp_cpus = check_smp_cpus(cpus)
+        # Bounded by the board's limit (or MAX_SMP_CPUS) once the board is known.
+        self.smp_cpus = cpus
+        self.smp_config = counts
         self.smp_given = True
 
     def _overcommit(self, value: str, warn: Warn) -> None:

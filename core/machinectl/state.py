@@ -11,6 +11,7 @@ from .memory import ADDRESS_SPACE_END, MemoryRegion
 if TYPE_CHECKING:
     from .boards import Board
     from .numa import NumaState
+    from .topology import CpuTopology
 
 
 def _system_memory() -> MemoryRegion:
@@ -39,6 +40,8 @@ class MachineState:
     properties: dict[str, Any] = attrs.field(factory=dict)
     #: Number of CPUs (``-smp``); boards use it only for topology facts.
     smp_cpus: int = 1
+    #: ``-smp`` completed for the board (None until the machine pipeline set it).
+    topology: CpuTopology | None = None
     #: ``-cpu`` model name, as given (None: the board's default).
     cpu_type: str | None = None
     #: ``-bios`` file, as given (None: the board's default).

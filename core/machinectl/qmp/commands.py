@@ -269,7 +269,7 @@ def query_machines(machine: Machine, args: dict[str, Any]) -> Any:
             entry["is-default"] = True
         if "default-cpu-type" in known:
             entry["default-cpu-type"] = known["default-cpu-type"]
-        entry["cpu-max"] = known.get("cpu-max", 1)
+        entry["cpu-max"] = known.get("cpu-max", spec.max_cpus or 1)
         entry["deprecated"] = spec.deprecated
         ram_id = registry.default_ram_id(board)
         if ram_id is not None:

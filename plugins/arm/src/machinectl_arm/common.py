@@ -18,6 +18,7 @@ from machinectl.boards import (
 if TYPE_CHECKING:
     from machinectl.memdev import DeviceMemory
     from machinectl.state import MachineState
+    from machinectl.topology import CpuSlots
 
 FAMILY = "arm"
 #: Both arm binaries list most machine types ...
@@ -53,6 +54,10 @@ def arm_board(
     canonical_ramblock_ids: bool = False,
     smp_prefers_sockets: bool = False,
     numa_cpus_by_index: bool = False,
+    max_cpus: int | None = None,
+    default_cpus: int = 1,
+    smp_clusters_supported: bool = False,
+    cpu_slots: CpuSlots | None = None,
     auto_numa_with_slots: bool = False,
     auto_numa_with_maxmem: bool = False,
     device_memory: Callable[[MachineState], DeviceMemory | None] | None = None,
@@ -77,6 +82,10 @@ def arm_board(
         canonical_ramblock_ids=canonical_ramblock_ids,
         smp_prefers_sockets=smp_prefers_sockets,
         numa_cpus_by_index=numa_cpus_by_index,
+        max_cpus=max_cpus,
+        default_cpus=default_cpus,
+        smp_clusters_supported=smp_clusters_supported,
+        cpu_slots=cpu_slots,
         auto_numa_with_slots=auto_numa_with_slots,
         auto_numa_with_maxmem=auto_numa_with_maxmem,
     )

@@ -9,6 +9,7 @@ from machinectl.boards import BoardFacts, Check, QemuCompat, machine_version
 from machinectl.errors import MachineError
 from machinectl.memdev import DeviceMemory
 from machinectl.state import MachineState
+from machinectl.topology import CpuSlots
 from machinectl.units import GiB, MiB, TiB
 
 from .common import arm_board
@@ -104,6 +105,22 @@ def _check_firmware(machine: MachineState) -> MachineError | None:
 
 FIRMWARE_RULE = Check("-bios must name a firmware file that exists", test=_check_firmware)
 
+#: The CPUs the default interrupt controller (GICv2, without KVM) serves.
+GIC_V2_CPUS = 8
+
+
+def _check_gic_cpus(machine: MachineState) -> MachineError | None:
+    topology = machine.topology
+    if topology is not None and topology.max_cpus > GIC_V2_CPUS:
+        return MachineError(
+            f"Number of SMP CPUs requested ({topology.max_cpus}) exceeds max CPUs supported "
+            f"by machine 'mach-virt' ({GIC_V2_CPUS})"
+        )
+    return None
+
+
+GIC_RULE = Check(f"at most {GIC_V2_CPUS} CPUs, maxcpus included (GICv2)", test=_check_gic_cpus)
+
 
 def virt_device_memory(version: tuple[int, ...]) -> Callable[[MachineState], DeviceMemory]:
     """The hotplug area: from the 1 GiB boundary after RAM, maxmem - RAM + 1 GiB per slot.
@@ -128,6 +145,15 @@ def virt_device_memory(version: tuple[int, ...]) -> Callable[[MachineState], Dev
     return declare
 
 
+#: QEMU 7.2's CPU limits (``cpu-max``): virt from 3.0 and sbsa-ref 512, older virt 255.
+VIRT_MAX_CPUS = 512
+GIC_V2_MAX_CPUS = 255
+#: virt's CPU slots: one per thread, placed in the socket/cluster/core/thread hierarchy.
+VIRT_CPU_SLOTS = CpuSlots(("socket-id", "cluster-id", "core-id", "thread-id"))
+#: sbsa-ref's CPU slots: one per CPU, its thread-id the CPU index.
+SBSA_REF_CPU_SLOTS = CpuSlots(("thread-id",), flat=True)
+
+
 def _virt(version: str, newest: bool) -> BoardFacts:
     number = machine_version(version)
     compat = QemuCompat.for_version(number)
@@ -143,7 +169,7 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         default_ram_size=128 * MiB,
         default_ram_id="mach-virt.ram",
         ram_base=VIRT_RAM_BASE,
-        rules=[MEMORY_MAP_RULE, FIRMWARE_RULE],
+        rules=[MEMORY_MAP_RULE, FIRMWARE_RULE, GIC_RULE],
         notes=(
             "RAM at 1 GiB; flash and devices below it; with maxmem or slots, hotplug memory "
             "follows from the next 1 GiB boundary after RAM, and the high I/O regions after that",
@@ -157,6 +183,9 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         properties={"highmem": "bool", "acpi": "str", "nvdimm": "bool"},
         canonical_ramblock_ids=compat.canonical_ramblock_ids,
         smp_prefers_sockets=compat.smp_prefers_sockets,
+        max_cpus=VIRT_MAX_CPUS if number >= (3, 0) else GIC_V2_MAX_CPUS,
+        smp_clusters_supported=True,
+        cpu_slots=VIRT_CPU_SLOTS,
         auto_numa_with_slots=number >= FIRST_AUTO_NUMA_WITH_SLOTS,
         auto_numa_with_maxmem=number >= FIRST_AUTO_NUMA_WITH_MAXMEM,
         device_memory=virt_device_memory(number),
@@ -179,6 +208,9 @@ SBSA_REF = arm_board(
     ),
     numa=True,
     numa_cpus_by_index=True,
+    max_cpus=VIRT_MAX_CPUS,
+    default_cpus=4,
+    cpu_slots=SBSA_REF_CPU_SLOTS,
 )
 
 RECORDS: tuple[BoardFacts, ...] = (

@@ -31,6 +31,7 @@ from machinectl import (
     TiB,
 )
 from machinectl.boards import QemuCompat
+from machinectl.topology import CpuSlots
 
 if TYPE_CHECKING:
     from machinectl import MachineState
@@ -143,6 +144,21 @@ def _check_slots(machine: MachineState) -> MachineError | None:
     return None
 
 
+#: QEMU 7.2's CPU limit of every pseries type (``cpu-max``).
+MAX_CPUS = 4096
+#: One CPU slot per core; its core-id is the index of the core's first thread.
+CPU_SLOTS = CpuSlots(("core-id",), per_core=True, flat=True)
+TCG_THREADS = "TCG cannot support more than 1 thread/core on a pseries machine"
+
+
+def _check_threads(machine: MachineState) -> MachineError | None:
+    """Without KVM (machinectl emulates QEMU under TCG) a core has one thread."""
+    topology = machine.topology
+    if topology is not None and topology.threads > 1:
+        return MachineError(TCG_THREADS)
+    return None
+
+
 def map_spapr(machine: MachineState, facts: BoardFacts) -> None:
     """RAM at 0 (the core maps the hotplug area this board declares)."""
     machine.map_ram(0)
@@ -173,7 +189,10 @@ def _device_memory(lmb: bool) -> Callable[[MachineState], DeviceMemory]:
 
 
 def record(version: Version) -> BoardFacts:
-    rules: list[RamRule] = [_check_rma(version.rma_limit)]
+    rules: list[RamRule] = [
+        _check_rma(version.rma_limit),
+        Check("one thread per core (-smp threads=1)", test=_check_threads),
+    ]
     if version.lmb:
         rules += [
             MultipleOf("Memory size 0x{size:x} is not aligned to 256 MiB", step=LMB_SIZE),
@@ -213,6 +232,8 @@ def record(version: Version) -> BoardFacts:
             smp_prefers_sockets=version.smp_prefers_sockets,
             # Every version gives a guest without -numa one node of all RAM.
             auto_numa=True,
+            max_cpus=MAX_CPUS,
+            cpu_slots=CPU_SLOTS,
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,

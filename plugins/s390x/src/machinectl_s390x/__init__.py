@@ -17,6 +17,7 @@ from machinectl.boards import (
     BoardFacts,
     BoardSpec,
     BoardTable,
+    Check,
     MultipleOf,
     QemuCompat,
     machine_version,
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 RAM_ID = "s390.ram"
 FAMILY = "s390x"
+#: QEMU 7.2's CPU limit of every s390-ccw-virtio type (``cpu-max``).
+MAX_CPUS = 248
 DEFAULT_RAM_SIZE = 128 * MiB
 #: The most storage increments SCLP describes on the 4.2 and older machine types.
 MAX_STORAGE_INCREMENTS = 1020
@@ -78,6 +81,16 @@ def _fixup(machine: MachineState, size: int) -> int:
 WHOLE_MIB = MultipleOf("ram size must be multiples of 1 MiB", step=MiB)
 
 
+def _check_threads(machine: MachineState) -> MachineError | None:
+    topology = machine.topology
+    if topology is not None and topology.threads > 1:
+        return MachineError("S390 does not support more than 1 threads.")
+    return None
+
+
+ONE_THREAD = Check("one thread per core (-smp threads=1)", test=_check_threads)
+
+
 def machine_type(text: str) -> BoardFacts:
     """``s390-ccw-virtio-<text>`` as QEMU 7.2 defines it."""
     fixup = machine_version(text) <= (4, 2)
@@ -99,10 +112,13 @@ def machine_type(text: str) -> BoardFacts:
             targets=(FAMILY,),
             default_for=(FAMILY,) if text == VERSIONS[-1] else (),
             canonical_ramblock_ids=QemuCompat.for_version(text).canonical_ramblock_ids,
+            smp_prefers_sockets=QemuCompat.for_version(text).smp_prefers_sockets,
+            max_cpus=MAX_CPUS,
         ),
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id=RAM_ID,
-        rules=(WHOLE_MIB,),
+        # Only the newest machine type refuses threads (older ones keep accepting them).
+        rules=(WHOLE_MIB, ONE_THREAD) if machine_version(text) >= (7, 2) else (WHOLE_MIB,),
         fixup=_fixup if fixup else None,
         notes=notes,
     )

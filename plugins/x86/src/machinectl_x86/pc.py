@@ -23,6 +23,7 @@ from machinectl.memory import MemoryRegion
 from machinectl.state import MachineState
 from machinectl.units import GiB, MiB, TiB
 
+from .apic import APIC_RULE
 from .firmware import FOUR_GIB, Firmware
 
 MASK64 = (1 << 64) - 1
@@ -180,6 +181,7 @@ class PcModel:
                 test=self._check_max_ram_below_4g,
             ),
             Check(self._split_warning_words(), test=self._warn_split),
+            APIC_RULE,
         ]
         if self.checks_phys_bits:
             rules.append(

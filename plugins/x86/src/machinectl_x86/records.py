@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from machinectl.boards import BoardFacts, BoardSpec, QemuCompat, machine_version
+from machinectl.topology import CpuSlots
 from machinectl.units import GiB, KiB, MiB
 
+from .apic import APIC_RULE
 from .firmware import Firmware
 from .microvm import MicrovmModel
 from .pc import I486, MAX_RAM_BELOW_4G, Chipset, PcModel
@@ -51,6 +53,13 @@ I440FX_HOLE64 = 2 * GiB
 Q35_HOLE64 = 32 * GiB
 SEABIOS_256K = Firmware(256 * KiB)
 SEABIOS_128K = Firmware(128 * KiB)
+#: QEMU's x86 CPU slots: one per thread, with its die only when there are several dies.
+X86_CPU_SLOTS = CpuSlots(
+    ("socket-id", "die-id", "core-id", "thread-id"), die_id_with_dies_only=True
+)
+#: QEMU 7.2's CPU limits (``cpu-max``): pc-i440fx and q35 up to 2.7 keep 255, later q35 288.
+PC_MAX_CPUS = 255
+Q35_MAX_CPUS = 288
 
 
 def _v(text: str) -> Version:
@@ -70,6 +79,7 @@ def _pc_spec(
     alias: str | None = None,
     deprecated: bool = False,
     default: bool = False,
+    max_cpus: int = PC_MAX_CPUS,
 ) -> BoardSpec:
     compat = QemuCompat.for_version(version)
     return BoardSpec(
@@ -90,6 +100,9 @@ def _pc_spec(
         smp_prefers_sockets=compat.smp_prefers_sockets,
         auto_numa_with_slots=version >= (2, 11),
         auto_numa_with_maxmem=version >= (5, 1),
+        max_cpus=max_cpus,
+        smp_dies_supported=True,
+        cpu_slots=X86_CPU_SLOTS,
     )
 
 
@@ -147,7 +160,12 @@ def q35(text: str, *, alias: str | None = None) -> BoardFacts:
         enforce_amd_1tb_hole=version >= (7, 1),
     )
     spec = _pc_spec(
-        f"pc-q35-{text}", Q35_DESCRIPTION, version, machine_family=Q35_FAMILY, alias=alias
+        f"pc-q35-{text}",
+        Q35_DESCRIPTION,
+        version,
+        machine_family=Q35_FAMILY,
+        alias=alias,
+        max_cpus=Q35_MAX_CPUS if version >= (2, 8) else PC_MAX_CPUS,
     )
     return _pc_facts(spec, model)
 
@@ -188,6 +206,9 @@ def isapc() -> BoardFacts:
         numa=True,
         memory_devices=True,
         properties=PC_PROPERTIES,
+        max_cpus=1,
+        smp_dies_supported=True,
+        cpu_slots=X86_CPU_SLOTS,
     )
     notes = ("its 486 CPU addresses only 32 bits, so the phys-bits check never refuses it",)
     return _pc_facts(spec, model, notes)
@@ -203,11 +224,14 @@ def microvm() -> BoardFacts:
         machine_family=MICROVM_FAMILY,
         numa=True,
         memory_devices=True,
+        max_cpus=Q35_MAX_CPUS,
+        cpu_slots=X86_CPU_SLOTS,
     )
     return BoardFacts(
         spec=spec,
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id="microvm.ram",
+        rules=(APIC_RULE,),
         layout=model.layout,
         notes=model.notes(),
         extra=_extra(model),

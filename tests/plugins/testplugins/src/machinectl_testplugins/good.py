@@ -1,6 +1,9 @@
 """A well-behaved board plugin: two boards, a fixed-size rule and NUMA-capable types."""
 
-from machinectl import BoardFacts, BoardSpec, BoardTable, FixedSize, MiB
+from machinectl import BoardFacts, BoardSpec, BoardTable, CpuSlots, FixedSize, MiB
+
+#: The CPU slots of QEMU's pc machine types, which the testnuma boards stand in for.
+PC_CPU_SLOTS = CpuSlots(("socket-id", "die-id", "core-id", "thread-id"), die_id_with_dies_only=True)
 
 plugin = BoardTable(
     [
@@ -20,6 +23,9 @@ plugin = BoardTable(
                 numa=True,
                 numa_mem_supported=True,
                 smp_prefers_sockets=True,
+                max_cpus=255,
+                smp_dies_supported=True,
+                cpu_slots=PC_CPU_SLOTS,
             ),
             default_ram_size=128 * MiB,
             default_ram_id="testnuma.ram",
@@ -38,6 +44,9 @@ numa_variants = BoardTable(
                 family="test",
                 numa=True,
                 numa_mem_supported=False,
+                max_cpus=255,
+                smp_dies_supported=True,
+                cpu_slots=PC_CPU_SLOTS,
             ),
             default_ram_size=128 * MiB,
             default_ram_id="testnuma.ram",
