@@ -20,14 +20,15 @@ It also renders QEMU 7.2's help forms: ``-machine TYPE,help``, ``-object help`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
-
 from . import qemu_options
 from .errors import MachineError, UsageError, did_you_mean
 from .options import THREAD_CONTEXT, option_takes_value, split_keyval, split_qemu_opts
 
+# Not typing.TYPE_CHECKING (nor NamedTuple): QEMU's help forms are answered from here, and
+# importing typing costs more than answering them.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
     from typing import Any
 
 #: QEMU's options of run, for 'run --help'.
@@ -74,13 +75,14 @@ MEMORY_DEVICES = ("pc-dimm", "nvdimm", "virtio-mem", "virtio-pmem", "sgx-epc", "
 NOT_MODELLED = "machinectl does not model it yet"
 
 
-class RunArgs(NamedTuple):
+class RunArgs:
     """``run``'s arguments, sorted."""
 
-    own: list[str]
-    ram: list[str]
-    #: The ignored options as written, one string each (``-cpu max``).
-    ignored: list[str]
+    def __init__(self, own: list[str], ram: list[str], ignored: list[str]) -> None:
+        self.own = own
+        self.ram = ram
+        #: The ignored options as written, one string each (``-cpu max``).
+        self.ignored = ignored
 
 
 def split_run_args(args: Sequence[str]) -> RunArgs:
@@ -211,15 +213,16 @@ def _first_item(value: str, implied: str) -> str:
 # -- help requests ---------------------------------------------------------------------------
 
 
-class HelpRequest(NamedTuple):
+class HelpRequest:
     """``-machine help`` and its kin, found among the RAM options."""
 
-    #: ``machines``, ``machine``, ``objects`` or ``object``.
-    kind: str
-    #: The machine type or object type asked about.
-    name: str
-    #: Where the asking option is: the options before it are checked first, as in QEMU.
-    position: int
+    def __init__(self, kind: str, name: str, position: int) -> None:
+        #: ``machines``, ``machine``, ``objects`` or ``object``.
+        self.kind = kind
+        #: The machine type or object type asked about.
+        self.name = name
+        #: Where the asking option is: the options before it are checked first, as in QEMU.
+        self.position = position
 
 
 def help_request(ram: Sequence[str]) -> HelpRequest | None:

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
-
-import attrs
 
 from .errors import MachineError, UsageError, did_you_mean
 
+# Not typing.TYPE_CHECKING, and no attrs here: QEMU's help forms need this module, and
+# importing either costs more than answering them.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
+
     from .memdev import DeviceOption
+
+    Warn = Callable[[str], None]
 
 U64_LIMIT = 1 << 64
 SIZE_HINT = (
@@ -43,8 +47,6 @@ _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 _KEYVAL_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.(?:[A-Za-z][A-Za-z0-9_-]*|[0-9]+))*")
 #: Digits of 2**64 - 1 in each base strtoull is used with.
 _U64_DIGITS = {10: 20, 16: 16}
-
-Warn = Callable[[str], None]
 
 
 class SizeSyntaxError(ValueError):
@@ -425,44 +427,91 @@ def _first_of(text: str, pos: int, chars: str) -> int:
 # -- the command line --------------------------------------------------------------------------
 
 
-@attrs.frozen
-class ObjectOption:
+class _Value:
+    """A small immutable value: its fields are its ``__slots__``, given in order to the
+    constructor, and it compares, hashes and shows itself by them."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Value)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({values})"
+
+
+class ObjectOption(_Value):
     """One ``-object TYPE,id=ID,...`` as written: validated later by the backend type."""
 
+    __slots__ = ("qom_type", "id", "props", "text")  # noqa: RUF023 (the order of __init__)
     qom_type: str
     id: str
     props: tuple[tuple[str, str], ...]
     text: str
+
+    def __init__(
+        self, qom_type: str, id: str, props: tuple[tuple[str, str], ...], text: str
+    ) -> None:
+        super().__init__(qom_type, id, props, text)
 
     @property
     def location(self) -> str:
         return f"-object {self.text}"
 
 
-@attrs.frozen
-class NumaOption:
+class NumaOption(_Value):
     """One ``-numa TYPE,...`` as written; the NUMA module gives it meaning."""
 
+    __slots__ = ("props", "text")
     props: tuple[tuple[str, str], ...]
     text: str
+
+    def __init__(self, props: tuple[tuple[str, str], ...], text: str) -> None:
+        super().__init__(props, text)
 
     @property
     def location(self) -> str:
         return f"-numa {self.text}"
 
 
-@attrs.frozen
-class MonitorOption:
+class MonitorOption(_Value):
     """A QMP monitor (``-qmp``, or ``-chardev`` with ``-mon mode=control``): where it listens.
 
     ``transport`` is ``unix`` (``address`` a path), ``tcp`` (``address`` a host, ``port``) or
     ``stdio``; ``location`` the option that asked for it, for error messages.
     """
 
+    __slots__ = ("transport", "address", "port", "location")  # noqa: RUF023 (the order of __init__)
     transport: str
-    address: str = ""
-    port: int = 0
-    location: str = ""
+    address: str
+    port: int
+    location: str
+
+    def __init__(
+        self, transport: str, address: str = "", port: int = 0, location: str = ""
+    ) -> None:
+        super().__init__(transport, address, port, location)
+
+    def at(self, location: str) -> MonitorOption:
+        """The same monitor, asked for by the option ``location``."""
+        return MonitorOption(self.transport, self.address, self.port, location)
 
 
 #: Socket options of a listening chardev machinectl takes (others are refused).
@@ -524,40 +573,40 @@ def parse_qmp_address(text: str) -> MonitorOption:
     return parse_chardev(items, text)
 
 
-@attrs.define
 class CommandLine:
     """QEMU's RAM-related options, parsed but not yet interpreted against a board."""
 
-    #: Merged ``-machine`` keyval items (``type`` and properties), later ones win.
-    machine: dict[str, str] = attrs.field(factory=dict)
-    #: Merged ``-m`` items: ``size``, ``slots``, ``maxmem`` as strings (validated).
-    memory: dict[str, str] = attrs.field(factory=dict)
-    objects: list[ObjectOption] = attrs.field(factory=list)
-    numa: list[NumaOption] = attrs.field(factory=list)
-    #: ``-device`` options of memory devices, in command-line order.
-    devices: list[DeviceOption] = attrs.field(factory=list)
-    #: ``-cpu`` (the model name) and ``-bios``: some boards plug memory devices only with
-    #: firmware and a 64-bit CPU (arm ``virt``).
-    cpu: str | None = None
-    bios: str | None = None
-    mem_path: str | None = None
-    mem_prealloc: bool = False
-    smp_cpus: int = 1
-    smp_given: bool = False
-    #: ``-overcommit mem-lock=``: ``off``, ``on`` or ``on-fault``.
-    mem_lock: str = "off"
-    #: ``-overcommit cpu-pm=`` (accepted; it concerns no memory).
-    cpu_pm: bool = False
-    #: Merged ``-smp`` keyval items as written.
-    smp: dict[str, str] = attrs.field(factory=dict)
-    #: The merged ``-smp`` members as numbers (name -> value), for the board's topology.
-    smp_config: dict[str, int] = attrs.field(factory=dict)
-    warnings: list[str] = attrs.field(factory=list)
-    #: ``-chardev`` sockets by id, and the QMP monitors of ``-qmp`` and ``-mon``.
-    chardevs: dict[str, MonitorOption] = attrs.field(factory=dict)
-    monitors: list[MonitorOption] = attrs.field(factory=list)
-    #: ``-mon`` options as written: (chardev id, location), resolved once all are read.
-    mons: list[tuple[str, str]] = attrs.field(factory=list)
+    def __init__(self) -> None:
+        #: Merged ``-machine`` keyval items (``type`` and properties), later ones win.
+        self.machine: dict[str, str] = {}
+        #: Merged ``-m`` items: ``size``, ``slots``, ``maxmem`` as strings (validated).
+        self.memory: dict[str, str] = {}
+        self.objects: list[ObjectOption] = []
+        self.numa: list[NumaOption] = []
+        #: ``-device`` options of memory devices, in command-line order.
+        self.devices: list[DeviceOption] = []
+        #: ``-cpu`` (the model name) and ``-bios``: some boards plug memory devices only with
+        #: firmware and a 64-bit CPU (arm ``virt``).
+        self.cpu: str | None = None
+        self.bios: str | None = None
+        self.mem_path: str | None = None
+        self.mem_prealloc = False
+        self.smp_cpus = 1
+        self.smp_given = False
+        #: ``-overcommit mem-lock=``: ``off``, ``on`` or ``on-fault``.
+        self.mem_lock = "off"
+        #: ``-overcommit cpu-pm=`` (accepted; it concerns no memory).
+        self.cpu_pm = False
+        #: Merged ``-smp`` keyval items as written.
+        self.smp: dict[str, str] = {}
+        #: The merged ``-smp`` members as numbers (name -> value), for the board's topology.
+        self.smp_config: dict[str, int] = {}
+        self.warnings: list[str] = []
+        #: ``-chardev`` sockets by id, and the QMP monitors of ``-qmp`` and ``-mon``.
+        self.chardevs: dict[str, MonitorOption] = {}
+        self.monitors: list[MonitorOption] = []
+        #: ``-mon`` options as written: (chardev id, location), resolved once all are read.
+        self.mons: list[tuple[str, str]] = []
 
     @classmethod
     def from_argv(cls, argv: Sequence[str]) -> CommandLine:
@@ -599,7 +648,7 @@ class CommandLine:
             found = self.chardevs.get(chardev_id)
             if found is None:
                 raise MachineError(f'chardev "{chardev_id}" not found').at(location)
-            self.monitors.append(attrs.evolve(found, location=location))
+            self.monitors.append(found.at(location))
         if sum(m.transport == "stdio" for m in self.monitors) > 1:
             raise MachineError("cannot use stdio by multiple character devices")
 
@@ -700,7 +749,7 @@ class CommandLine:
         self.mem_prealloc = True
 
     def _qmp(self, value: str, warn: Warn) -> None:
-        self.monitors.append(attrs.evolve(parse_qmp_address(value), location=f"-qmp {value}"))
+        self.monitors.append(parse_qmp_address(value).at(f"-qmp {value}"))
 
     def _chardev(self, value: str, warn: Warn) -> None:
         items = split_qemu_opts(value, "backend")
