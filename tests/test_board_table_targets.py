@@ -108,6 +108,7 @@ def test_the_command_line_refuses_an_unknown_target(tmp_path: Path) -> None:
         (["run", "--target", "x86-64", "-M", "none", "--dry-run"], {}),
         (["run", "-M", "none", "--dry-run"], {"MACHINECTL_TARGET": "x86-64"}),
         (["describe", "none", "--target", "x86-64"], {}),
+        (["run", "--target", "x86-64", "-M", "help"], {}),
     ):
         proc = run(*args, **extra)
         assert (proc.returncode, proc.stdout) == (1, "")

@@ -269,6 +269,10 @@ def answer_help(
     if request.kind in ("machines", "machine"):
         boards = registry()
         report(boards)
+        if target is not None:
+            from .index import check_target
+
+            check_target(target, boards.targets())
         if request.kind == "machine" and boards.candidates(request.name):
             from .machine import GENERIC_PROPERTIES
 

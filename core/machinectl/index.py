@@ -28,8 +28,9 @@ Each file's first line is the checksum of the rest and, in JSON, the interpreter
 environment the file belongs to. The rest is in :mod:`marshal`'s format (the file belongs to
 one interpreter, and reading it takes a fraction of parsing JSON, without importing
 ``json``): the length of the record, the record, and the ``describe`` part of every board,
-which only ``describe`` reads. Whenever an
-index is written, the other index files of the directory are pruned: those whose
+which only ``describe`` reads.
+
+Whenever an index is written, the other index files of the directory are pruned: those whose
 environment is gone (its prefix or interpreter no longer exists, as with a removed virtual
 environment), those left unused for :data:`UNUSED_DAYS` days (a file in use has its
 modification time refreshed at most once a day), those of an older format, and the
@@ -134,7 +135,7 @@ class _Describes:
         if self._parsed is None:
             try:
                 parsed = marshal.loads(self._raw)
-            except (ValueError, EOFError, TypeError):
+            except (ValueError, EOFError, TypeError, MemoryError, RecursionError):
                 parsed = None
             ok = isinstance(parsed, list) and len(parsed) == len(self._boards)
             self._parsed = parsed if ok else []
