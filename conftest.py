@@ -1,7 +1,9 @@
 """Set-up shared by every test of the repository (the core's, the plugins' and the examples').
 
 The board index of every command the tests run goes to a cache directory of the test session,
-removed at its end: a test run leaves nothing in the user's own cache.
+removed at its end: a test run leaves nothing in the user's own cache. With
+``PYTHONDONTWRITEBYTECODE`` set, a run that leaves bytecode in the source tree (a test that
+started a process without the variable) fails, naming the directories.
 """
 
 from __future__ import annotations
@@ -9,17 +11,43 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
 _CACHE = "MACHINECTL_CACHE_DIR"
 _saved: list[tuple[str | None, str]] = []
+_ROOT = Path(__file__).resolve().parent
+#: The source trees of the repository (not its environments).
+_SOURCES = ("core", "plugins", "tests", "examples", "tools", "benchmarks")
+_bytecode_before: set[Path] = set()
+
+
+def _bytecode_dirs() -> set[Path]:
+    found = set()
+    for top in _SOURCES:
+        for folder, subfolders, _ in os.walk(_ROOT / top):
+            if "__pycache__" in subfolders:
+                found.add(Path(folder, "__pycache__"))
+            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+    return found
 
 
 def pytest_configure(config: pytest.Config) -> None:
     directory = tempfile.mkdtemp(prefix="machinectl-test-cache-")
     _saved.append((os.environ.get(_CACHE), directory))
     os.environ[_CACHE] = directory
+    _bytecode_before.update(_bytecode_dirs())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    written = sorted(_bytecode_dirs() - _bytecode_before)
+    if written:
+        names = ", ".join(str(path.relative_to(_ROOT)) for path in written)
+        print(f"\nbytecode written into the source tree despite PYTHONDONTWRITEBYTECODE: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

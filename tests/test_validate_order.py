@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from freshenv import clean_env
 from machinectl import GiB, Machine, MachineError, MiB, Registry, create_registry
 from machinectl_testplugins import good, policies
 
@@ -82,7 +83,7 @@ def test_the_command_line_prints_the_board_message() -> None:
         text=True,
         timeout=60,
         check=False,
-        env={"MACHINECTL_ENTRY_POINT_GROUP": GROUP, "PATH": "/usr/bin:/bin"},
+        env=clean_env(MACHINECTL_ENTRY_POINT_GROUP=GROUP),
     )
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == f"machinectl: {BOARD_RULE}\n"
