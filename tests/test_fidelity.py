@@ -27,6 +27,7 @@ from machinectl import (
 )
 from machinectl.memory import mtree_text
 from machinectl.report import machine_list
+from qemu_targets import target_of
 
 CLI = [sys.executable, "-m", "machinectl.cli"]
 
@@ -36,24 +37,12 @@ def registry() -> Registry:
     return create_registry()
 
 
-#: The binaries the expected texts come from, in the order a name is looked up in.
-TARGETS = ("x86_64", "aarch64", "ppc64", "s390x")
-
-
-def target_of(registry: Registry, machine: str) -> str:
-    """The first of :data:`TARGETS` with the machine type (``virt`` is also m68k's)."""
-    for target in TARGETS:
-        try:
-            registry.board(machine, target)
-        except MachineError:
-            continue
-        return target
-    pytest.skip(f"no plugin provides {machine}")
-
-
 def build(registry: Registry, argv: str) -> Machine:
     args = shlex.split(argv)
-    target = target_of(registry, args[1].partition(",")[0])
+    machine = args[1].partition(",")[0]
+    target = target_of(registry, machine)
+    if target is None:
+        pytest.skip(f"no plugin provides {machine}")
     return Machine.from_argv(args, registry=registry, allocate=False, target=target)
 
 

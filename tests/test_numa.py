@@ -21,6 +21,7 @@ from machinectl import Machine, MachineError, MiB, Registry, create_registry
 from machinectl.hostmem import HostMemoryBackend
 from machinectl.report import summary as run_summary
 from machinectl_testplugins.good import numa_variants
+from qemu_targets import target_of
 
 TEST_GROUP = "machinectl.tests"
 #: Test boards standing in for the QEMU machine types the records were taken on.
@@ -425,7 +426,7 @@ def real_registry() -> Registry:
 
 def build(registry: Registry, argv: str | list[str], allocate: bool = False) -> Machine:
     args = shlex.split(argv) if isinstance(argv, str) else argv
-    target = target_of(registry, args)
+    target = machine_target(registry, args)
     return Machine.from_argv(args, registry=registry, allocate=allocate, target=target)
 
 
@@ -445,26 +446,15 @@ def renamed(text: str) -> str:
     return text.replace("pc.ram", "testnuma.ram")
 
 
-#: The binaries the expected texts come from, in the order a name is looked up in.
-TARGETS = ("x86_64", "aarch64", "ppc64", "s390x")
-
-
-def target_of(registry: Registry, argv: str | list[str]) -> str | None:
-    """The first of :data:`TARGETS` with the machine type of ``argv`` (``virt`` is also
-    m68k's), or None when none has it (the registry then says why)."""
-    args = shlex.split(argv) if isinstance(argv, str) else argv
-    machine = args[args.index("-M") + 1].partition(",")[0] if "-M" in args else None
-    for target in TARGETS if machine is not None else ():
-        try:
-            registry.board(machine, target)
-        except MachineError:
-            continue
-        return target
-    return None
+def machine_target(registry: Registry, args: list[str]) -> str | None:
+    """The target the record's machine type (``-M``) is built for, if any has it."""
+    if "-M" not in args:
+        return None
+    return target_of(registry, args[args.index("-M") + 1].partition(",")[0])
 
 
 def on_real_board(registry: Registry, argv: str) -> str:
-    if target_of(registry, argv) is None:
+    if machine_target(registry, shlex.split(argv)) is None:
         pytest.skip(f"no plugin provides {shlex.split(argv)[1].partition(',')[0]}")
     return argv
 
