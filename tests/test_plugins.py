@@ -99,6 +99,25 @@ def test_validate_ram_runs_every_implementation() -> None:
         Machine.from_argv(["-M", "testboard", "-m", "32M"], registry=registry, allocate=False)
 
 
+def test_a_plugin_added_after_machines_were_built_takes_part_in_the_next() -> None:
+    """What a registry worked out about its hooks for one machine is not kept past a plugin
+    added later: the next machine asks the new plugin too."""
+    from machinectl import Machine
+
+    registry = create_registry(load_entrypoints=False)
+    for _ in range(2):
+        Machine.from_argv(["-M", "none", "-m", "128M"], registry=registry, allocate=False)
+    assert registry.default_ram_size(registry.board("none")) == 0
+    assert registry.add(SitePolicy(), "policy")
+    assert registry.add(Override(), "override")
+    with pytest.raises(MachineError, match="site policy"):
+        Machine.from_argv(["-M", "none", "-m", "128M"], registry=registry, allocate=False)
+    assert registry.default_ram_size(registry.board("none")) == 32 * MiB
+    # A plugin that cannot be added leaves the hooks as they were.
+    assert not registry.add(Override(), "override")
+    assert registry.default_ram_size(registry.board("none")) == 32 * MiB
+
+
 class Override:
     """Answers before the built-in fallbacks: defaults are overridable."""
 

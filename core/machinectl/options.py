@@ -109,6 +109,12 @@ def _strtod_fraction(text: str, pos: int) -> tuple[float, int] | None:
 
 def parse_size(text: str, default_suffix: str = "B", warn: Warn | None = None) -> int:
     """``qemu_strtosz``: a byte count, or :class:`SizeSyntaxError`."""
+    # The usual form, decimal digits and perhaps a suffix ("64M", "4096"), directly.
+    digits, suffix = (text[:-1], text[-1].upper()) if text[-1:].isalpha() else (text, "")
+    if len(digits) < 19 and digits.isascii() and digits.isdigit():
+        shift = _SUFFIXES.get(suffix or default_suffix)
+        if shift is not None and (size := int(digits) << (10 * shift)) < U64_LIMIT:
+            return size
     value, end = _strtou64(text, 0, 10)
     if "-" in text[:end]:
         raise SizeSyntaxError()

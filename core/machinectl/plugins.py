@@ -47,7 +47,6 @@ ENV_ONLY = "MACHINECTL_PLUGINS"
 ENV_STRICT = "MACHINECTL_STRICT"
 ENV_GROUP = "MACHINECTL_ENTRY_POINT_GROUP"
 ENV_TARGET = "MACHINECTL_TARGET"
-_ENV_NAMES = (ENV_ONLY, ENV_GROUP, ENV_STRICT)
 
 
 @attrs.frozen
@@ -101,6 +100,10 @@ class Registry:
         #: boards, so no hook of theirs is called for another plugin's board.
         self._tables: set[str] = set()
         self.failures: list[PluginFailure] = []
+        #: (hook, board's plugin) -> the implementations to call, in call order, or None when
+        #: a wrapper needs pluggy's own loop. Worked out once: building a machine calls
+        #: several hooks, and a program may build thousands of machines.
+        self._plans: dict[tuple[str, str], Any] = {}
 
     # -- registration --------------------------------------------------------------------------
 
@@ -119,6 +122,7 @@ class Registry:
         again: the board index loads only the plugins a command needs.
         """
         source = _Source(name, distribution, version, entry_point)
+        self._plans.clear()
         if name in self._sources or self._pm.has_plugin(name):
             error = PluginError(f"a plugin named '{name}' is already registered")
             return self._fail(source, _describe(error))
@@ -131,7 +135,9 @@ class Registry:
             # pluggy registers hook by hook: one that fails validation leaves the earlier ones.
             if self._pm.get_plugin(name) is plugin:
                 self._pm.unregister(plugin, name=name)
+            self._plans.clear()
             return self._fail(source, _describe(exc))
+        self._plans.clear()
         self._sources[name] = source
         if type(plugin) is BoardTable:
             self._tables.add(name)
@@ -292,20 +298,32 @@ class Registry:
         reported, so the outcome never depends on entry-point or distribution names.
         """
         board = machine.board
-        impls = self._pm.hook.validate_ram.get_hookimpls()
-        if any(impl.wrapper or impl.hookwrapper for impl in impls):
+        groups = self._validate_groups(board.plugin)
+        if groups is None:
             for value, who in self._all(board, "validate_ram", machine=machine):
                 raise self._bad_validate_result(board, value, who)
             return
-        own = [impl for impl in impls if impl.plugin_name == board.plugin]
-        tiers: list[list[Any]] = [[], [], []]
-        for impl in impls:
-            if impl.plugin_name != board.plugin and impl.plugin_name not in self._tables:
-                tiers[0 if impl.tryfirst else 2 if impl.trylast else 1].append(impl)
-        for group in ([impl] for impl in own):
+        for group in groups:
             self._validate_group(board, group, machine)
-        for group in tiers:
-            self._validate_group(board, group, machine)
+
+    def _validate_groups(self, board_plugin: str) -> list[list[Any]] | None:
+        """The ``validate_ram`` implementations for a board of ``board_plugin``, in the groups
+        :meth:`validate_ram` runs them in; None when one is a wrapper."""
+        key = ("validate_ram/groups", board_plugin)
+        if key in self._plans:
+            cached: list[list[Any]] | None = self._plans[key]
+            return cached
+        impls = self._pm.hook.validate_ram.get_hookimpls()
+        groups: list[list[Any]] | None = None
+        if not any(impl.wrapper or impl.hookwrapper for impl in impls):
+            groups = [[impl] for impl in impls if impl.plugin_name == board_plugin]
+            tiers: list[list[Any]] = [[], [], []]
+            for impl in impls:
+                if impl.plugin_name != board_plugin and impl.plugin_name not in self._tables:
+                    tiers[0 if impl.tryfirst else 2 if impl.trylast else 1].append(impl)
+            groups += [tier for tier in tiers if tier]
+        self._plans[key] = groups
+        return groups
 
     def _validate_group(self, board: Board, impls: list[Any], machine: MachineState) -> None:
         refusals: list[MachineError] = []
@@ -370,12 +388,11 @@ class Registry:
         A plugin's exception (other than :class:`MachineError`, which is a refusal) becomes a
         :class:`PluginError` that names that plugin, whichever board is being built.
         """
-        caller = getattr(self._pm.hook, hook_name)
-        impls = caller.get_hookimpls()
-        if any(impl.wrapper or impl.hookwrapper for impl in impls):
+        plan = self._plan(hook_name, board.plugin)
+        if plan is None:
             # Wrappers need pluggy's own loop; an error is then blamed on the board's plugin.
             try:
-                outcome = caller(**kwargs)
+                outcome = getattr(self._pm.hook, hook_name)(**kwargs)
             except MachineError:
                 raise
             except PLUGIN_BUGS as exc:
@@ -383,15 +400,32 @@ class Registry:
             answers = [outcome] if first else list(outcome)
             return [(a, _who(board)) for a in answers if a is not None]
         results = []
-        for impl in reversed(impls):
-            if impl.plugin_name in self._tables and impl.plugin_name != board.plugin:
-                continue  # a plain BoardTable answers only for its own boards
+        for impl in plan:
             value = self._call(board, hook_name, impl, kwargs)
             if value is not None:
                 results.append((value, self._who_impl(impl.plugin_name)))
                 if first:
                     break
         return results
+
+    def _plan(self, hook_name: str, board_plugin: str) -> list[Any] | None:
+        """The implementations of ``hook_name`` to call for a board of ``board_plugin``, in
+        pluggy's call order; None when one is a wrapper."""
+        key = (hook_name, board_plugin)
+        if key in self._plans:
+            cached: list[Any] | None = self._plans[key]
+            return cached
+        impls = getattr(self._pm.hook, hook_name).get_hookimpls()
+        plan: list[Any] | None = None
+        if not any(impl.wrapper or impl.hookwrapper for impl in impls):
+            # A plain BoardTable answers only for its own boards.
+            plan = [
+                impl
+                for impl in reversed(impls)
+                if impl.plugin_name == board_plugin or impl.plugin_name not in self._tables
+            ]
+        self._plans[key] = plan
+        return plan
 
     def _call(self, board: Board, hook_name: str, impl: Any, kwargs: dict[str, Any]) -> Any:
         """One implementation; a plugin's bug (not a refusal) becomes a PluginError."""
@@ -625,15 +659,23 @@ def default_registry(*, refresh: bool = False) -> Registry:
     one.
     """
     global _default, _default_checked  # noqa: PLW0603 - the one process-wide cache
+    environ = os.environ
+    cheap = (
+        tuple(sys.path),
+        environ.get(ENV_ONLY),
+        environ.get(ENV_GROUP),
+        environ.get(ENV_STRICT),
+    )
+    now = time.monotonic()
+    current = _default
+    if not refresh and current is not None and now - _default_checked < RECHECK_INTERVAL:
+        # The common case, without the lock: the registry of a moment ago, same settings.
+        key, registry = current
+        if isinstance(key, tuple) and key[0] == cheap:
+            return registry
     from .index import environment_state
 
     with _default_lock:
-        cheap = (tuple(sys.path), *(os.environ.get(name) for name in _ENV_NAMES))
-        now = time.monotonic()
-        if not refresh and _default is not None and now - _default_checked < RECHECK_INTERVAL:
-            key, registry = _default
-            if isinstance(key, tuple) and key[0] == cheap:
-                return registry
         key = (cheap, environment_state())
         _default_checked = now
         if refresh or _default is None or _default[0] != key:
