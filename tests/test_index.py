@@ -332,6 +332,14 @@ def test_installs_upgrades_edits_and_removals_are_seen_at_once(tmp_path: Path) -
     assert '"widget-1.0"' in text
     source.write_text(text.replace('"widget-1.0"', '"widget-2.0"'))
     assert names(cache, exe=exe) == {"none", "widget-2.0"}
+    # A plugin that fails to import, then is fixed: the fix is seen (its files are watched
+    # although none of its modules could be loaded).
+    fixed = source.read_text()
+    source.write_text(fixed + '\nraise ImportError("broken on purpose")\n')
+    status, out, err = run(cache, "list-boards", exe=exe)
+    assert status == 0 and "broken on purpose" in err and "widget-2.0" not in out
+    source.write_text(fixed)
+    assert names(cache, exe=exe) == {"none", "widget-2.0"}
     # A regular install replacing it (an upgrade of the same distribution), then a removal.
     source.write_text(text.replace('"widget-1.0"', '"widget-3.0"'))
     _uv_run(

@@ -112,8 +112,17 @@ ERRORS = [
         "Memory backend 'x' not found",
     ),
     (
-        ["-M", "none,memory-backend=", "-object", "memory-backend-ram,id=m,size=1G"],
+        # An empty path names every backend: two are ambiguous (one alone is taken).
+        [
+            *("-M", "none,memory-backend="),
+            *("-object", "memory-backend-ram,id=m,size=1G"),
+            *("-object", "memory-backend-ram,id=n,size=1G"),
+        ],
         "Memory backend '' not found",
+    ),
+    (
+        ["-M", "none,memory-backend=/objects/m/n", "-object", "memory-backend-ram,id=m,size=1G"],
+        "Memory backend '/objects/m/n' not found",
     ),
     (
         [

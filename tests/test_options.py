@@ -128,8 +128,17 @@ def test_qemu_opts_flags_warn() -> None:
     items = split_qemu_opts("memory-backend-ram,prealloc,nomerge", "qom-type", seen.append)
     assert items[1:] == [("prealloc", "on"), ("merge", "off")]
     assert seen == [
-        "short-form boolean option 'prealloc' deprecated",
-        "short-form boolean option 'merge' deprecated",
+        "short-form boolean option 'prealloc' deprecated (Please use prealloc=on instead)",
+        "short-form boolean option 'nomerge' deprecated (Please use merge=off instead)",
+    ]
+    seen.clear()
+    assert split_qemu_opts("x,nodelay,delay", "qom-type", seen.append)[1:] == [
+        ("delay", "off"),
+        ("delay", "on"),
+    ]
+    assert seen == [
+        "short-form boolean option 'nodelay' deprecated (Please use nodelay=on instead)",
+        "short-form boolean option 'delay' deprecated (Please use nodelay=off instead)",
     ]
 
 

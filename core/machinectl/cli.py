@@ -143,6 +143,9 @@ def _main(args: list[str], received: _Received) -> int:
             sys.stdout.flush()
         except MachineError as exc:
             if received.signum is None:
+                # QEMU prints a warning when it is given: before an error that comes later.
+                for warning in exc.warnings:
+                    _warn(warning)
                 _error(_one_line(exc))
             status = exc.exit_status
         except OutputError as exc:
@@ -220,9 +223,12 @@ def _registry_for(ram: Sequence[str], target: str | None) -> Registry | None:
     from .options import CommandLine
 
     name = CommandLine.from_argv(ram).machine.get("type")
-    if name is None:
-        return None
     index = _index()
+    if name is None:
+        # The target's default machine type, if it has one (the pipeline says when not).
+        wanted = target if target is not None else os.environ.get("MACHINECTL_TARGET") or None
+        found = [b for b in index.boards_for(wanted) if wanted in b.default_for] if wanted else []
+        return index.registry_for(found[0]) if len(found) == 1 else None
     return index.registry_for(index.board(name, target))
 
 
@@ -407,6 +413,8 @@ def cmd_list_boards(args: list[str]) -> int:
 
     opts = _parse("list-boards", args)
     index = _index()
+    # First: a --family or --target refused may be that of a plugin that failed to load.
+    _report_failures(index)
     if opts.target is not None:
         from .index import QEMU_TARGETS
 
@@ -442,7 +450,6 @@ def cmd_list_boards(args: list[str]) -> int:
                 "distribution": board.distribution,
             }
         )
-    _report_failures(index)
     for error in broken:
         _error(f"warning: {error}")
     (print_json if opts.json else print_boards)(rows)
@@ -463,6 +470,20 @@ def _check_choice(what: str, value: str | None, choices: Iterable[str]) -> None:
             f"list-boards: no machine type has {what} '{value}'",
             hint=with_hint(did_you_mean(value, choices), f"known: {known}"),
         )
+
+
+def _fail_with_reports(exc: MachineError, failures: Any) -> NoReturn:
+    """Raise ``exc`` after its warnings and the plugins that failed to load, in that order."""
+    for warning in exc.warnings:
+        _warn(warning)
+    exc.warnings = ()
+    _report_failures(failures)
+    raise exc
+
+
+def _warn(text: str) -> None:
+    """A warning line: ``-m 0x10: warning: ...`` as it stands, else after ``warning:``."""
+    _error(text if ": warning: " in text else f"warning: {text}")
 
 
 def _report_failures(source: Any) -> None:
@@ -560,8 +581,13 @@ def cmd_run(args: list[str]) -> int:
 
     owner = contextlib.ExitStack()  # the QMP monitors' sockets, bound before the build
     monitors = _bind_qmp_monitors(ram, owner)
-    # A monitor answers for every machine type of the target (query-machines): all plugins.
-    registry = None if monitors else _registry_for(ram, opts.target)
+    try:
+        # A monitor answers for every machine type of the target (query-machines): all plugins.
+        registry = None if monitors else _registry_for(ram, opts.target)
+    except MachineError as exc:
+        # The board asked for may be one of a plugin that failed to load: say so too.
+        owner.close()
+        _fail_with_reports(exc, _index())
     ignored = [*split.ignored, *more]
     if ignored and not opts.quiet:
         _error(f"warning: ignored, not about RAM: {'; '.join(ignored)}")
@@ -575,6 +601,9 @@ def cmd_run(args: list[str]) -> int:
             allocate=not opts.dry_run,
             progress=progress,
         )
+    except MachineError as exc:
+        owner.close()
+        _fail_with_reports(exc, registry if registry is not None else _index())
     except BaseException:
         owner.close()
         raise
@@ -583,7 +612,7 @@ def cmd_run(args: list[str]) -> int:
             progress.finish()
     with owner, machine:
         for warning in machine.warnings:
-            _error(warning if ": warning: " in warning else f"warning: {warning}")
+            _warn(warning)
         _report_failures(machine.registry)
         if any(m.option.transport == "stdio" for m in monitors):
             pass  # standard output carries QMP

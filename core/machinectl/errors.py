@@ -24,6 +24,9 @@ class MachineError(Exception):
     """
 
     exit_status = 1
+    #: Warnings given before the error (QEMU prints them as they come, so before it); the
+    #: command line prints them first.
+    warnings: tuple[str, ...] = ()
 
     def __init__(
         self,

@@ -912,6 +912,24 @@ BACKEND_TYPES: dict[str, type[HostMemoryBackend]] = {
 }
 
 
+def resolve_backend(path: str, backends: Sequence[HostMemoryBackend]) -> HostMemoryBackend | None:
+    """The backend a QOM path names, as QEMU resolves a path to a memory backend (``-machine
+    memory-backend=``, ``-numa node,memdev=``, a device's ``memdev``).
+
+    Backends live in ``/objects``: an absolute path is ``/objects/ID``; a partial one
+    (``ID``, ``objects/ID``) names the one backend whose path ends with it. None when it
+    names none, or several (an empty path names every backend). Empty components
+    (``/objects//m0/``) are skipped.
+    """
+    parts = [part for part in path.split("/") if part]
+    if path.startswith("/"):
+        if len(parts) != 2 or parts[0] != "objects":
+            return None
+        return next((b for b in backends if b.id == parts[1]), None)
+    matches = [b for b in backends if not parts or ["objects", b.id][-len(parts) :] == parts]
+    return matches[0] if len(matches) == 1 else None
+
+
 def create_default_backend(
     backend_id: str, size: int, mem_path: str | None, defaults: BackendDefaults
 ) -> HostMemoryBackend:

@@ -584,6 +584,7 @@ def load_index(*, rebuild: bool = False) -> BoardIndex:
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass  # a damaged file that passed its checksum: rebuild it
     data = build_index_data()
+    failed_files = data.pop("failed_files")
     index = BoardIndex(data)
     if directory is not None:
         # The state is read after the build: what the build imported is what is watched.
@@ -592,7 +593,10 @@ def load_index(*, rebuild: bool = False) -> BoardIndex:
         record = {
             "key": key,
             "paths": _path_state(),
-            "files": [[p, _mtime(p)] for p in _watched_files(list(sys.modules.values()))],
+            "files": [
+                [p, _mtime(p)]
+                for p in sorted({*_watched_files(list(sys.modules.values())), *failed_files})
+            ],
             "index": {**data, "boards": boards},
         }
         _write(directory, name, record, [b["describe"] for b in data["boards"]])
@@ -616,6 +620,8 @@ def build_index_data() -> dict[str, Any]:
             for f in registry.failures
         ],
         "strict": registry.strict,
+        # Not stored in the index: what :func:`load_index` watches besides the modules.
+        "failed_files": sorted(registry._failed_files),
     }
 
 

@@ -29,7 +29,14 @@ from . import numa as numa_mod
 from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
-from .hostmem import BACKEND_TYPES, BackendDefaults, HostMemoryBackend, create_default_backend
+from .hostmem import (
+    BACKEND_TYPES,
+    BackendDefaults,
+    HostMemoryBackend,
+    create_default_backend,
+    resolve_backend,
+)
+from .index import check_target
 from .memdev import (
     TARGET_DEVICES,
     VIRTIO_MEM,
@@ -51,9 +58,9 @@ from .options import (
     check_id,
     keyval_size,
     keyval_uint,
+    opts_number,
     opts_size,
     parse_bool,
-    visitor_uint,
 )
 from .plugins import ENV_TARGET, Registry, default_registry
 from .state import MachineState
@@ -273,9 +280,30 @@ class Machine:
         *,
         target: str | None = None,
     ) -> Machine:
-        """Run the pipeline on parsed options. Nothing is allocated unless every check passed."""
+        """Run the pipeline on parsed options. Nothing is allocated unless every check passed.
+
+        A :class:`MachineError` carries the warnings given before it (``warnings``).
+        """
+        given: list[list[str]] = []
+        try:
+            return cls._build(line, registry, allocate, progress, target, given)
+        except MachineError as exc:
+            exc.warnings = (*(text for texts in given for text in texts), *exc.warnings)
+            raise
+
+    @classmethod
+    def _build(
+        cls,
+        line: CommandLine,
+        registry: Registry | None,
+        allocate: bool,
+        progress: Progress | None,
+        target: str | None,
+        given: list[list[str]],
+    ) -> Machine:
         registry = registry if registry is not None else default_registry()
         warnings = list(line.warnings)
+        given.append(warnings)
         board = _select_board(line, registry, target)
         if board.spec.deprecated and board.spec.deprecation_reason:
             warnings.append(
@@ -283,6 +311,7 @@ class Machine:
             )
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
+        given.append(state.warnings)
         state.topology = (
             parse_smp(line.smp_config, board.spec, MAX_SMP_CPUS)
             if line.smp_given
@@ -1102,12 +1131,19 @@ def _resolved_target(board: Board, target: str | None) -> str | None:
 
 def _select_board(line: CommandLine, registry: Registry, target: str | None) -> Board:
     name = line.machine.get("type")
-    if name is None:
-        raise MachineError(
-            "No machine specified, and there is no default",
-            hint="Use -machine help to list supported machines",
-        )
-    return registry.board(name, target)
+    if name is not None:
+        return registry.board(name, target)
+    # No -M: the target's default machine type, as the QEMU binary of that target has one.
+    wanted = target if target is not None else os.environ.get(ENV_TARGET) or None
+    if wanted is not None:
+        check_target(wanted, registry.targets())
+        defaults = [b for b in registry.boards_for(wanted) if wanted in b.spec.default_for]
+        if len(defaults) == 1:
+            return defaults[0]
+    raise MachineError(
+        "No machine specified, and there is no default",
+        hint="Use -machine help to list supported machines",
+    )
 
 
 def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
@@ -1146,7 +1182,8 @@ def _ram_size(
         max_size = opts_size("maxmem", line.memory["maxmem"])
     slots: int | None = props.get("memory.slots")
     if "slots" in line.memory:
-        slots = visitor_uint("slots", line.memory["slots"], 64)
+        # Checked as a QemuOpts number already; negative numbers wrap, as strtoull does.
+        slots = opts_number("slots", line.memory["slots"])
     custom = size is not None
     if size is None:
         size = registry.default_ram_size(state.board)
@@ -1294,8 +1331,7 @@ def _resolve_memory_backend(
     name = props.get("memory-backend")
     if name is None:
         return None
-    wanted = name.removeprefix("/objects/")
-    backend = next((b for b in backends if b.id == wanted and wanted), None)
+    backend = resolve_backend(name, backends)
     if backend is None:
         raise MachineError(f"Memory backend '{name}' not found")
     if not size.custom:

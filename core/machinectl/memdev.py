@@ -404,7 +404,8 @@ class Placer:
             option.driver in self.area.drivers or option.driver in self.area.refusals
         )
         memdev = props.get("memdev")
-        backend = self._backend(memdev) if memdev is not None else None
+        # An empty path unsets the link, as in QEMU.
+        backend = self._backend(memdev) if memdev else None
         if handled:
             assert self.area is not None
             device = self._pre_plug(option.driver, device_id, props, backend, self.area)
@@ -430,8 +431,9 @@ class Placer:
         self.busy.discard(device.backend.id)
 
     def _backend(self, memdev: str) -> HostMemoryBackend:
-        wanted = memdev.removeprefix("/objects/")
-        backend = next((b for b in self.backends if b.id == wanted), None)
+        from .hostmem import resolve_backend
+
+        backend = resolve_backend(memdev, self.backends)
         if backend is None:
             raise MachineError(f"Device '{memdev}' not found")
         return backend

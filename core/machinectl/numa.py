@@ -572,26 +572,13 @@ def _add_node(
         size = options.mem
         warn(MEM_DEPRECATED)
     if options.memdev is not None:
-        backend = resolve_memdev(options.memdev, backends)
+        from .hostmem import resolve_backend
+
+        backend = resolve_backend(options.memdev, backends)
         if backend is None:
             raise MachineError(f"memdev={options.memdev} is ambiguous")
         size = backend.size
     numa.nodes.append(NumaNode(nodeid, size, backend, initiator=initiator))
-
-
-def resolve_memdev(path: str, backends: Sequence[HostMemoryBackend]) -> HostMemoryBackend | None:
-    """A backend by QOM path: ``/objects/ID`` or a partial path (``ID``, ``objects/ID``).
-
-    A partial path names the one backend whose path ends with it; none or several give None
-    (an empty path matches every backend).
-    """
-    parts = [part for part in path.split("/") if part]
-    if path.startswith("/"):
-        if len(parts) != 2 or parts[0] != "objects":
-            return None
-        return next((b for b in backends if b.id == parts[1]), None)
-    matches = [b for b in backends if not parts or ["objects", b.id][-len(parts) :] == parts]
-    return matches[0] if len(matches) == 1 else None
 
 
 # -- step 2: completion ------------------------------------------------------------------------

@@ -204,7 +204,9 @@ def opts_number(name: str, text: str) -> int:
     """A QemuOpts number (``-m slots=``): strtoull with base detection."""
     try:
         value, end = _strtou64_auto(text)
-    except SizeSyntaxError:
+    except SizeSyntaxError as exc:
+        if exc.out_of_range:
+            raise MachineError(f"Value '{text}' is too large for parameter '{name}'") from None
         raise MachineError(f"Parameter '{name}' expects a number") from None
     if end != len(text):
         raise MachineError(f"Parameter '{name}' expects a number")
@@ -362,6 +364,21 @@ def _take_value(text: str, pos: int) -> tuple[str, int]:
     return "".join(out), pos
 
 
+def _check_object_type(qom_type: str) -> None:
+    """An ``-object`` type QEMU does not have is refused before anything else is looked at."""
+    from .hostmem import BACKEND_TYPES
+
+    if qom_type in BACKEND_TYPES or qom_type == THREAD_CONTEXT:
+        return
+    from . import qemu_options  # only now: the usual types need no module loaded
+
+    if qom_type not in qemu_options.OBJECT_TYPES:
+        raise MachineError(
+            f"Parameter 'qom-type' does not accept value '{qom_type}'",
+            suggestion=did_you_mean(qom_type, BACKEND_TYPES),
+        )
+
+
 def split_qemu_opts(
     text: str, implied: str | None, warn: Warn | None = None
 ) -> list[tuple[str, str]]:
@@ -380,11 +397,18 @@ def split_qemu_opts(
         else:
             key = text[pos:name_end]
             pos = name_end
-            value = "on"
+            value, prefix = "on", ""
             if key.startswith("no"):
-                key, value = key[2:], "off"
+                key, value, prefix = key[2:], "off", "no"
             if key not in ("help", "?") and warn is not None:
-                warn(f"short-form boolean option '{key}' deprecated")
+                # QEMU's advice, on a line of its own there, is kept on the same line here.
+                advice = f"{key}={value}"
+                if key == "delay":  # QEMU names the option as it is really spelt
+                    advice = f"nodelay={'on' if prefix else 'off'}"
+                warn(
+                    f"short-form boolean option '{prefix}{key}' deprecated "
+                    f"(Please use {advice} instead)"
+                )
         items.append((key, value))
         first = False
         if pos < len(text):
@@ -618,7 +642,15 @@ class CommandLine:
     def from_argv(cls, argv: Sequence[str]) -> CommandLine:
         """Parse QEMU-style arguments; every error names its option as QEMU does."""
         line = cls()
-        args = list(argv)
+        try:
+            line._parse(list(argv))
+        except MachineError as exc:
+            exc.warnings = (*line.warnings, *exc.warnings)
+            raise
+        return line
+
+    def _parse(self, args: list[str]) -> None:
+        line = self
         i = 0
         while i < len(args):
             arg = args[i]
@@ -647,7 +679,6 @@ class CommandLine:
                 i += 1
                 method(line, "", line.warnings.append)
         line._resolve_monitors()
-        return line
 
     def _resolve_monitors(self) -> None:
         for chardev_id, location in self.mons:
@@ -688,6 +719,7 @@ class CommandLine:
                 raise MachineError(f"Duplicate ID '{object_id}' for object")
         if qom_type is None:
             raise MachineError("Parameter 'qom-type' is missing")
+        _check_object_type(qom_type)
         if object_id is None:
             raise MachineError("Parameter 'id' is missing")
         self.objects.append(ObjectOption(qom_type, object_id, tuple(props), value))

@@ -100,6 +100,9 @@ class Registry:
         #: boards, so no hook of theirs is called for another plugin's board.
         self._tables: set[str] = set()
         self.failures: list[PluginFailure] = []
+        #: Source files of plugins that failed to import (the board index watches them: a
+        #: fix to one of them must be seen, though no module of the plugin got loaded).
+        self._failed_files: set[str] = set()
         #: (hook, board's plugin) -> the implementations to call, in call order, or None when
         #: a wrapper needs pluggy's own loop. Worked out once: building a machine calls
         #: several hooks, and a program may build thousands of machines.
@@ -601,6 +604,7 @@ def create_registry(
         try:
             plugin = _instantiate(ep.load())
         except PLUGIN_BUGS as exc:
+            registry._failed_files.update(_files_of(exc))
             registry._fail(_Source(ep.name, dist_name, version), _describe(exc))
             continue
         registry.add(plugin, ep.name, distribution=dist_name, version=version, entry_point=ep.value)
@@ -712,10 +716,29 @@ def create_registry_from(
         try:
             plugin = _instantiate(_load(value))
         except PLUGIN_BUGS as exc:
+            registry._failed_files.update(_files_of(exc))
             registry._fail(_Source(name, distribution, version), _describe(exc))
             continue
         registry.add(plugin, name, distribution=distribution, version=version, entry_point=value)
     return registry
+
+
+def _files_of(exc: BaseException) -> set[str]:
+    """The source files an exception went through (and the file a SyntaxError is in), with
+    those of the exceptions it chains to."""
+    files: set[str] = set()
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, SyntaxError) and current.filename:
+            files.add(current.filename)
+        tb = current.__traceback__
+        while tb is not None:
+            files.add(tb.tb_frame.f_code.co_filename)
+            tb = tb.tb_next
+        current = current.__cause__ or current.__context__
+    return {f for f in files if os.path.isabs(f) and os.path.exists(f)}
 
 
 def _load(value: str) -> object:

@@ -1,0 +1,166 @@
+"""Edge cases of the RAM options, each run by machinectl and by the QEMU 7.2 binary of its
+target: the same outcome, the same errors, and the warnings QEMU gives before them.
+
+QEMU prints a warning when it is given, so before an error found later; its hint lines (no
+program name) are folded into the line above by machinectl (``... (Please use x=on instead)``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from machinectl import Machine, MachineError
+
+CLI = [sys.executable, "-m", "machinectl.cli"]
+QMP_QUIT = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n'
+
+ONE_BACKEND = ["-object", "memory-backend-ram,id=m0,size=64M"]
+
+CASES: list[tuple[str, list[str]]] = [
+    # warnings given before the error
+    ("x86_64", ["-M", "none", "-m", "0x10,maxmem=8"]),
+    ("x86_64", ["-M", "none", "-m", "64M,slots"]),
+    ("aarch64", ["-M", "virt-5.0", "-m", "128M", "-numa", "node,mem=64M", "-numa", "node,mem=32M"]),
+    # short-form booleans, with QEMU's advice
+    (
+        "x86_64",
+        [
+            *("-M", "none", "-m", "64M"),
+            *("-object", "memory-backend-ram,id=m0,size=64M,nomerge,prealloc"),
+            *("-object", "memory-backend-ram,id=m1,size=4M,nodelay"),
+        ],
+    ),
+    # -m slots= is a QemuOpts number: strtoull's wrap-around, and its range
+    ("x86_64", ["-M", "none", "-m", "128M,slots=-1,maxmem=1G"]),
+    ("x86_64", ["-M", "pc", "-m", "128M,slots=-1,maxmem=1G"]),
+    ("x86_64", ["-M", "none", "-m", "128M,slots=18446744073709551616,maxmem=1G"]),
+    ("x86_64", ["-M", "none", "-m", "128M,slots=-0,maxmem=1G"]),
+    # QOM paths of memory backends
+    *(
+        ("x86_64", ["-M", f"none,memory-backend={path}", "-m", "64M", *ONE_BACKEND])
+        for path in ("", "m0", "objects/m0", "/objects/m0", "//objects//m0/", "/m0", "objects")
+    ),
+    (
+        "x86_64",
+        [
+            *("-M", "none,memory-backend=", "-m", "64M"),
+            *("-object", "memory-backend-ram,id=m0,size=64M"),
+            *("-object", "memory-backend-ram,id=m1,size=64M"),
+        ],
+    ),
+    *(
+        (
+            "x86_64",
+            [
+                *("-M", "pc", "-m", "64M,slots=2,maxmem=1G"),
+                *("-object", "memory-backend-ram,id=m0,size=64M"),
+                *("-device", f"pc-dimm,id=d0,memdev={path}"),
+            ],
+        )
+        for path in ("", "objects/m0", "/objects/m0/")
+    ),
+    # the target's default machine type, for no -M and an empty one
+    ("x86_64", ["-m", "64M"]),
+    ("x86_64", ["-M", "", "-m", "64M"]),
+    ("mips", ["-m", "64M"]),
+    ("sparc64", ["-m", "256M"]),
+    ("aarch64", ["-m", "64M"]),
+    # the object's type is checked before its id
+    ("x86_64", ["-M", "none", "-m", "64M", "-object", "memory-backend-bogus,size=64M"]),
+    ("x86_64", ["-M", "none", "-m", "64M", "-object", "memory-backend-ram,,id=m0,size=64M"]),
+]
+
+
+def _qemu(target: str, argv: list[str]) -> tuple[int, list[str]]:
+    binary = shutil.which(f"qemu-system-{target}")
+    if binary is None:
+        pytest.skip(f"qemu-system-{target} is not installed")
+    proc = subprocess.run(
+        [binary, *argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"],
+        input=QMP_QUIT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    prefix = f"{os.path.basename(binary)}: "
+    # Lines without the program name are hints; machinectl keeps them on the line above.
+    lines = [
+        line.removeprefix(prefix) for line in proc.stderr.splitlines() if line.startswith(prefix)
+    ]
+    return proc.returncode, lines
+
+
+def _ours(target: str, argv: list[str]) -> tuple[int, list[str]]:
+    proc = subprocess.run(
+        [*CLI, "run", "--quiet", "--dry-run", "--target", target, *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")},
+    )
+    return proc.returncode, [line.removeprefix("machinectl: ") for line in proc.stderr.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("target", "argv"), CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else v
+)
+def test_edge_cases_end_as_in_qemu(target: str, argv: list[str]) -> None:
+    status, expected = _qemu(target, argv)
+    our_status, ours = _ours(target, argv)
+    assert our_status == status, (expected, ours)
+    assert len(ours) == len(expected), (expected, ours)
+    for mine, theirs in zip(ours, expected, strict=True):
+        # The same line; a hint QEMU prints below it is folded in here, in parentheses.
+        assert mine == theirs or mine.startswith(f"{theirs} ("), (expected, ours)
+
+
+def test_an_error_carries_the_warnings_given_before_it() -> None:
+    with pytest.raises(MachineError) as info:
+        Machine.from_argv(["-M", "none", "-m", "0x10,maxmem=8"], allocate=False)
+    assert "maximum memory size (0x8)" in str(info.value)
+    assert info.value.warnings == ("Using a multiplier suffix on hex numbers is deprecated: 0x10M",)
+    with pytest.raises(MachineError, match="expects a number") as info:
+        Machine.from_argv(["-M", "none", "-m", "64M,slots"], allocate=False)
+    assert info.value.warnings == (
+        "-m 64M,slots: warning: short-form boolean option 'slots' deprecated "
+        "(Please use slots=on instead)",
+    )
+
+
+def test_the_library_takes_the_target_s_default_machine_type() -> None:
+    with Machine.from_argv(["-m", "64M"], target="x86_64", allocate=False) as machine:
+        assert machine.state.board.name == "pc-i440fx-7.2"
+    with pytest.raises(MachineError, match=r"^No machine specified, and there is no default$"):
+        Machine.from_argv(["-m", "64M"], target="aarch64", allocate=False)
+    with pytest.raises(MachineError, match=r"^unknown target 'x86-64'"):
+        Machine.from_argv(["-m", "64M"], target="x86-64", allocate=False)
+
+
+def test_plugins_that_failed_are_reported_when_their_board_is_not_found(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")}
+    env |= {
+        "MACHINECTL_ENTRY_POINT_GROUP": "machinectl.tests",
+        "MACHINECTL_CACHE_DIR": str(tmp_path),
+    }
+    for command in (
+        ["run", "-M", "no-such-board", "-m", "64M"],
+        ["list-boards", "--family", "no-such-family"],
+        ["list-boards", "--target", "no-such-target"],
+    ):
+        proc = subprocess.run(
+            [*CLI, *command], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+        assert proc.returncode in (1, 2), proc.stderr
+        lines = proc.stderr.splitlines()
+        assert any("plugin broken-import" in line and "skipped" in line for line in lines), lines
+        # The reports come first, the error last.
+        assert "skipped" not in lines[-1]
