@@ -195,3 +195,16 @@ def test_an_unknown_plugin_name_is_reported_once(monkeypatch: pytest.MonkeyPatch
     # Distribution names select too, and are not reported.
     monkeypatch.setenv("MACHINECTL_PLUGINS", "machinectl-arm")
     assert create_registry().failures == []
+
+
+def test_a_rule_template_with_a_field_it_does_not_have_is_refused_when_made() -> None:
+    from machinectl import AtMost, Check, OneOf
+
+    with pytest.raises(ValueError, match=r"OneOf template .*KeyError: 'value_str'"):
+        OneOf("Invalid RAM size, should be {value_str}", sizes=[MiB])
+    with pytest.raises(ValueError, match="expected '}' before end of string"):
+        AtMost("at most {value_str", limit=MiB)
+    with pytest.raises(ValueError, match="KeyError: 'limit'"):
+        AtMost("fine", hint="at most {limit}", limit=MiB)
+    AtMost("at most {value_str}, not {size_str}", hint="{value_hex} {size_mib}", limit=MiB)
+    Check("free words {like this}", test=lambda machine: None)

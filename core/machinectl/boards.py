@@ -223,7 +223,10 @@ class Board:
 
 
 def _format(template: str, machine: MachineState, value: int | None) -> str:
-    size = machine.ram_size
+    return template.format(**_fields(machine.ram_size, value))
+
+
+def _fields(size: int, value: int | None) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "size": size,
         "size_str": size_to_str(size),
@@ -237,7 +240,7 @@ def _format(template: str, machine: MachineState, value: int | None) -> str:
             "value_mib": value // MiB,
             "value_hex": f"{value:#x}",
         }
-    return template.format(**fields)
+    return fields
 
 
 @attrs.frozen
@@ -245,13 +248,30 @@ class RamRule:
     """A check of ``MachineState.ram_size``; ``message`` is a ``str.format`` template.
 
     Template fields: ``size``, ``size_str`` (QEMU's ``size_to_str``), ``size_mib``,
-    ``size_hex`` and the same with ``value`` for the rule's own number.
+    ``size_hex`` (the size asked for), and for a rule with a number of its own
+    (:class:`FixedSize`, :class:`AtMost`, :class:`AtLeast`, :class:`MultipleOf`) the same
+    with ``value``: ``value``, ``value_str``, ``value_mib``, ``value_hex``. :class:`OneOf`
+    has no ``value`` fields. A template that names another field is a ``ValueError`` when
+    the rule is made, so a plugin with one fails to load instead of failing later.
     """
 
     #: The error message when the rule refuses (a template, see above).
     message: str
     #: Lines shown after the message (QEMU's hint lines), a template too.
     hint: str | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        fields = _fields(0, self.value())
+        for template in (self.message, self.hint):
+            if template is None:
+                continue
+            try:
+                template.format(**fields)
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
+                raise ValueError(
+                    f"{type(self).__name__} template {template!r}: {type(exc).__name__}: {exc} "
+                    f"(its fields: {', '.join(fields)})"
+                ) from None
 
     def accepts(self, machine: MachineState) -> bool:
         """Whether ``machine.ram_size`` passes the rule."""
@@ -368,6 +388,9 @@ class Check(RamRule):
 
     #: The rule: returns the error to raise, or None to accept.
     test: Callable[[MachineState], MachineError | None] = attrs.field(kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        pass  # the message is plain words, not a template
 
     def accepts(self, machine: MachineState) -> bool:
         return self.test(machine) is None
@@ -673,6 +696,9 @@ class BoardTable:
                 "accepted, its size becomes that size, and the backend stays unmapped"
             )
         lines.append(f"RAM base {facts.ram_base:#x}")
+        if facts.layout is not map_at_base:
+            # The board maps RAM itself (split, aliased): the memory map shows where.
+            lines.append("RAM placed by the board's own layout: the memory map shows where")
         lines.extend(w.words() for w in facts.windows)
         lines.extend(_cpu_words(facts.spec))
         lines.extend(facts.notes)
