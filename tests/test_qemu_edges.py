@@ -164,3 +164,63 @@ def test_plugins_that_failed_are_reported_when_their_board_is_not_found(
         assert any("plugin broken-import" in line and "skipped" in line for line in lines), lines
         # The reports come first, the error last.
         assert "skipped" not in lines[-1]
+
+
+# -- CPU counts of every machine type ----------------------------------------------------------
+
+#: ``tools/record_qemu_cpus.py`` run over the QEMU 7.2 binaries of the shipped targets.
+CPUS = Path(__file__).parent / "data" / "qemu72_cpus.json"
+
+
+def _recorded_cpus() -> list[tuple[str, str, dict[str, int]]]:
+    import json
+
+    from machinectl import create_registry
+
+    recorded = json.loads(CPUS.read_text())
+    rows = []
+    for board in create_registry().boards:
+        for target in board.targets:
+            entry = recorded.get(target, {}).get(board.name)
+            if entry is not None:
+                rows.append((target, board.name, entry))
+    return rows
+
+
+def test_every_machine_type_has_qemu_s_cpu_counts() -> None:
+    from machinectl import create_registry
+
+    registry = create_registry()
+    rows = _recorded_cpus()
+    assert len(rows) > 250
+    wrong = []
+    for target, name, entry in rows:
+        spec = registry.board(name, target).spec
+        # A minimum of 0 and of 1 are the same: -smp asks for one CPU at least.
+        ours = (max(spec.min_cpus, 1), spec.max_cpus)
+        if ours != (max(entry.get("min", 1), 1), entry["max"]):
+            wrong.append((target, name, ours, entry))
+        # QEMU's x-remote creates no CPU at all, whatever -smp says.
+        if "default" in entry and name != "x-remote" and spec.default_cpus != entry["default"]:
+            wrong.append((target, name, spec.default_cpus, entry))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("step", range(2))
+def test_cpu_limits_are_refused_as_qemu_refuses_them(step: int) -> None:
+    """A sample of machine types (every 16th of each target's list, from another start at
+    each step), each asked for one CPU more than its maximum and, where it has one, one fewer
+    than its minimum."""
+    by_target: dict[str, list[tuple[str, dict[str, int]]]] = {}
+    for target, name, entry in _recorded_cpus():
+        by_target.setdefault(target, []).append((name, entry))
+    for target, boards in sorted(by_target.items()):
+        for name, entry in sorted(boards)[step::16]:
+            smps = [str(entry["max"] + 1)]
+            if entry.get("min", 0) > 1:
+                smps.append(str(entry["min"] - 1))
+            for smp in smps:
+                argv = ["-M", name, "-smp", smp]
+                status, expected = _qemu(target, argv)
+                our_status, ours = _ours(target, argv)
+                assert (our_status, ours[-1:]) == (status, expected[-1:]), (target, argv)

@@ -510,6 +510,24 @@ def with_windows(
     return tuple(out)
 
 
+def with_cpus(
+    records: Iterable[BoardFacts], cpus: Mapping[str, tuple[int, int, int]]
+) -> tuple[BoardFacts, ...]:
+    """The records, each whose machine type ``cpus`` names given the CPU counts there:
+    ``(min_cpus, max_cpus, default_cpus)`` (the :class:`BoardSpec` fields), as recorded from
+    QEMU (``tools/record_qemu_cpus.py``)."""
+    out = []
+    for facts in records:
+        counts = cpus.get(facts.name)
+        if counts is None:
+            out.append(facts)
+            continue
+        low, high, default = counts
+        spec = attrs.evolve(facts.spec, min_cpus=low, max_cpus=high, default_cpus=default)
+        out.append(attrs.evolve(facts, spec=spec))
+    return tuple(out)
+
+
 def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 

@@ -7,9 +7,10 @@ that only QEMU 5.0 had (``swift-bmc``, ``raspi2``, ``raspi3``) follow QEMU 5.0.
 
 from __future__ import annotations
 
-from machinectl.boards import BoardFacts, BoardTable, with_windows
+from machinectl.boards import BoardFacts, BoardTable, with_cpus, with_windows
 
 from . import aspeed, fixed, imx, misc, raspi, soc_boards, virt, xilinx
+from .qemu_cpus import CPUS
 from .windows_qemu72 import OWN_MEMORY
 
 RECORDS: tuple[BoardFacts, ...] = (
@@ -26,7 +27,8 @@ RECORDS: tuple[BoardFacts, ...] = (
 
 RECORDS = with_windows(RECORDS, OWN_MEMORY)
 
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))
 
 
 def _not_recorded(what: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, BoardFacts, BoardSpec, BoardTable
+from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, BoardFacts, BoardSpec, BoardTable, with_cpus
+
+from .qemu_cpus import CPUS
 
 AXIS_DEV88 = BoardFacts(
     spec=BoardSpec(
@@ -29,4 +31,5 @@ NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
 QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))

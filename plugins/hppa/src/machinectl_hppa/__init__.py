@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from machinectl.boards import AtMost, BoardFacts, BoardSpec, BoardTable, Window
+from machinectl.boards import AtMost, BoardFacts, BoardSpec, BoardTable, Window, with_cpus
 from machinectl.units import GiB, MiB
+
+from .qemu_cpus import CPUS
 
 #: Main RAM yields to anything else mapped over it (the firmware at 0xf0000000, I/O).
 RAM_PRIORITY = -1
@@ -39,4 +41,5 @@ NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
 QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))

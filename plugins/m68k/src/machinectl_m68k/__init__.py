@@ -14,9 +14,12 @@ from machinectl.boards import (
     BoardSpec,
     BoardTable,
     Window,
+    with_cpus,
     with_windows,
 )
 from machinectl.units import GiB, MiB
+
+from .qemu_cpus import CPUS
 
 #: ``qemu-system-m68k`` and its default machine type.
 TARGETS = ("m68k",)
@@ -119,4 +122,5 @@ NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
 QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))

@@ -5,14 +5,16 @@ Facts are QEMU 7.2's; ``mips``, which 7.2 no longer has, keeps QEMU 5.0's.
 """
 
 from machinectl import BoardTable
-from machinectl.boards import with_windows
+from machinectl.boards import with_cpus, with_windows
 
 from . import loongson3
 from .boards import RECORDS as _BOARDS
+from .qemu_cpus import CPUS
 from .windows_qemu72 import OWN_MEMORY
 
 RECORDS = list(with_windows([*_BOARDS, *loongson3.RECORDS], OWN_MEMORY))
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))
 
 #: Machine types the mips binaries list that this plugin does not ship, with why.
 NOT_SHIPPED: dict[str, str] = {}

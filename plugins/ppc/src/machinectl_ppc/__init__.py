@@ -7,16 +7,18 @@ QEMU 5.0's.
 """
 
 from machinectl import BoardTable
-from machinectl.boards import with_windows
+from machinectl.boards import with_cpus, with_windows
 
 from . import chrp_prep
 from .boards import RECORDS as BOARD_RECORDS
+from .qemu_cpus import CPUS
 from .spapr import RECORDS as SPAPR_RECORDS
 from .windows_qemu72 import OWN_MEMORY
 
 RECORDS = with_windows((*BOARD_RECORDS, *SPAPR_RECORDS, *chrp_prep.RECORDS), OWN_MEMORY)
 
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))
 
 _NOT_RECORDED = "its RAM facts are not recorded yet"
 #: Machine types the ppc binaries list that this plugin does not ship, with why.

@@ -16,9 +16,12 @@ from machinectl.boards import (
     BoardSpec,
     BoardTable,
     Window,
+    with_cpus,
     with_windows,
 )
 from machinectl.units import GiB, MiB, human
+
+from .qemu_cpus import CPUS
 
 if TYPE_CHECKING:
     from machinectl.state import MachineState
@@ -38,6 +41,7 @@ _SS10_DEVICES = (
     Window("lance-mmio", 0xE_F0C0_0000, 4),
     Window("apc", 0xE_FA00_0000, 1),
 )
+
 _SS600MP_DEVICES = (
     *_FW_CFG,
     Window("lance-mmio", 0xE_F006_0000, 4),
@@ -200,4 +204,5 @@ NOT_SHIPPED: dict[str, str] = {}
 #: Machine types shipped from QEMU 5.0 that QEMU 7.2 no longer lists: none.
 QEMU_5_0_ONLY: frozenset[str] = frozenset()
 
-plugin = BoardTable(RECORDS)
+
+plugin = BoardTable(with_cpus(RECORDS, CPUS))

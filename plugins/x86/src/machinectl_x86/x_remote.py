@@ -16,6 +16,7 @@ X_REMOTE = BoardFacts(
         family="x86",
         targets=("i386", "x86_64"),
         memory_devices=True,
+        max_cpus=1,
     ),
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id=None,
