@@ -340,6 +340,13 @@ def test_installs_upgrades_edits_and_removals_are_seen_at_once(tmp_path: Path) -
     assert status == 0 and "broken on purpose" in err and "widget-2.0" not in out
     source.write_text(fixed)
     assert names(cache, exe=exe) == {"none", "widget-2.0"}
+    # An edit that keeps the size and the modification time (cp -p, touch -r) is seen too.
+    kept = source.stat()
+    source.write_text(fixed.replace('"widget-2.0"', '"widget-4.0"'))
+    os.utime(source, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert source.stat().st_size == kept.st_size
+    assert names(cache, exe=exe) == {"none", "widget-4.0"}
+    source.write_text(fixed)
     # A regular install replacing it (an upgrade of the same distribution), then a removal.
     source.write_text(text.replace('"widget-1.0"', '"widget-3.0"'))
     _uv_run(

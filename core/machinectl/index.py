@@ -406,11 +406,14 @@ def _base_key() -> dict[str, Any]:
 
 
 def _mtime(path: str) -> list[int] | None:
+    """What changes when a file is written or replaced: its modification time and size, and
+    also its change time and inode (a copy that keeps the modification time, ``cp -p`` or
+    ``touch -r``, cannot set those back)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size]
+    return [st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino]
 
 
 def _path_state() -> dict[str, list[int] | None]:
