@@ -80,6 +80,46 @@ def test_listing_every_plugin_parses_no_metadata_and_builds_no_machine(tmp_path:
     assert not modules & heavy
 
 
+#: Runs a command in a fresh interpreter and writes the names of the modules it loaded.
+RUN_PROBE = """
+import sys
+from machinectl.cli import main
+status = main(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    out.write(" ".join(sorted(sys.modules)))
+sys.exit(status)
+"""
+
+
+def test_a_machine_without_nodes_or_devices_loads_no_numa_model(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")}
+    env["MACHINECTL_CACHE_DIR"] = str(tmp_path / "cache")
+    out = tmp_path / "modules"
+
+    def modules(*command: str) -> set[str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", RUN_PROBE, str(out), *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return set(out.read_text().split())
+
+    modules("list-boards")  # the index, warm from now on
+    plain = modules("run", "--quiet", "-M", "none", "-m", "64M")
+    assert "machinectl.machine" in plain and "machinectl.numa" not in plain
+    assert not [m for m in plain if m.startswith("machinectl_")]  # none is built in
+    # NUMA nodes load it.
+    with_nodes = (
+        *("run", "--quiet", "--target", "x86_64", "-M", "pc", "-m", "128M"),
+        *("-object", "memory-backend-ram,id=n0,size=128M", "-numa", "node,memdev=n0"),
+    )
+    assert "machinectl.numa" in modules(*with_nodes)
+
+
 class _Dist(importlib.metadata.Distribution):
     """A distribution whose metadata file is given as text."""
 

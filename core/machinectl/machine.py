@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import numa as numa_mod
 from . import signals
 from .boards import EVERY_TARGET, Board
 from .errors import MachineError, did_you_mean
@@ -330,15 +329,25 @@ class Machine:
         contexts = _create_thread_contexts(line)
         backends = _create_backends(line, properties, board, warnings, contexts)
         memdev = _resolve_memory_backend(properties, backends, state, size)
-        state.numa = numa_mod.configure(line.numa, state, backends)
+        # machinectl.numa is loaded only for a machine with NUMA nodes (most have none).
+        if line.numa:
+            from . import numa
+
+            state.numa = numa.configure(line.numa, state, backends)
         _check_backend_size(memdev, state)
         ram_id = registry.default_ram_id(board)
         default = _create_default_backend(line, properties, backends, memdev, state, ram_id)
         if default is not None:
             backends.append(default)
             memdev = default
-        state.numa = numa_mod.automatic_node(state.numa, state)
-        numa_mod.complete(state.numa, state, memdev, ram_id)
+        if state.numa is None and board.spec.numa:
+            from . import numa
+
+            state.numa = numa.automatic_node(None, state)
+        if state.numa is not None:
+            from . import numa
+
+            numa.complete(state.numa, state, memdev, ram_id)
         registry.validate_ram(state)
         # Checks of the backends' own properties: a dry run refuses what a real run refuses.
         for backend in backends:
@@ -575,7 +584,7 @@ class Machine:
             "memdev": [backend.query() for backend in self.backends],
             "memory-size-summary": summary,
             "memory-devices": self.query_memory_devices(),
-            "numa": numa_mod.query(self.state.numa),
+            "numa": self._numa_query(),
             "thread-contexts": [context.query() for context in self.contexts],
             "mem-lock": self.mem_lock,
             "mtree": mtree_dict(self.state.system_memory),
@@ -802,13 +811,24 @@ class Machine:
         root = self.state.system_memory
         return mtree_flat_text(root) if flat else mtree_text(root)
 
+    def _numa_query(self) -> list[dict[str, Any]]:
+        if self.state.numa is None:
+            return []
+        from . import numa
+
+        return numa.query(self.state.numa)
+
     def numa_text(self) -> str:
         """The guest NUMA nodes in the format of QEMU's ``info numa``."""
+        if self.state.numa is None:
+            return "0 nodes\n"  # what numa.info_text says, without loading it
         plugged: dict[int, int] = {}
         for device in self.memory_devices:
             if device.driver != "virtio-pmem-pci":
                 plugged[device.node] = plugged.get(device.node, 0) + device.plugged_size
-        return numa_mod.info_text(self.state.numa, plugged)
+        from . import numa
+
+        return numa.info_text(self.state.numa, plugged)
 
     def qmp(self, command: str, **arguments: Any) -> Any:
         """Run a QMP command in-process: ``machine.qmp("query-memdev")``.
