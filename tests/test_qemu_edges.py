@@ -224,3 +224,58 @@ def test_cpu_limits_are_refused_as_qemu_refuses_them(step: int) -> None:
                 status, expected = _qemu(target, argv)
                 our_status, ours = _ours(target, argv)
                 assert (our_status, ours[-1:]) == (status, expected[-1:]), (target, argv)
+
+
+# -- QMP ------------------------------------------------------------------------------------------
+
+QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
+    (
+        ["-M", "none"],
+        [
+            '{"execute":"nosuch","execute":"query-memory-size-summary"}',
+            '{"execute":"query-memdev","arguments":{},"arguments":{}}',
+            '{"execute":"human-monitor-command","arguments":{"command-line":"info numa",'
+            '"cpu-index":0}}',
+        ],
+    ),
+    (
+        ["-M", "pc", "-smp", "2", "-m", "512M,slots=4,maxmem=4G"],
+        [
+            *(
+                '{"execute":"human-monitor-command","arguments":{"command-line":"info numa",'
+                f'"cpu-index":{index}}}}}'
+                for index in (0, 1, 2, -1)
+            ),
+            '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d3","memdev":"no"}}',
+        ],
+    ),
+]
+
+
+def _replies(command: list[str], lines: list[str]) -> list[object]:
+    import json
+
+    script = "".join(f"{line}\n" for line in ['{"execute":"qmp_capabilities"}', *lines])
+    proc = subprocess.run(
+        command,
+        input=script + '{"execute":"quit"}\n',
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")},
+    )
+    messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return [m for m in messages if "return" in m or "error" in m]
+
+
+@pytest.mark.parametrize(("argv", "lines"), QMP_SESSIONS)
+def test_qmp_replies_as_qemu(argv: list[str], lines: list[str]) -> None:
+    binary = shutil.which("qemu-system-x86_64")
+    if binary is None:
+        pytest.skip("qemu-system-x86_64 is not installed")
+    qemu = [binary, *argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
+    ours = [*CLI, "run", "--quiet", "--target", "x86_64", *argv, "-qmp", "stdio"]
+    expected = _replies(qemu, lines)
+    assert len(expected) == len(lines) + 2  # qmp_capabilities, each line, quit
+    assert _replies(ours, lines) == expected

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import MachineError
+from ..plugins import BUILTIN
 from . import hmp, qom
 
 if TYPE_CHECKING:
@@ -320,7 +321,14 @@ def _device_property(device: MemoryDevice, name: str) -> Any:
 def device_add(machine: Machine, args: dict[str, Any]) -> Any:
     if "driver" not in args:
         raise QmpError("Parameter 'driver' is missing")
-    machine.device_add(args)
+    try:
+        machine.device_add(args)
+    except MachineError as exc:
+        memdev = args.get("memdev")
+        if isinstance(memdev, str) and exc.message == f"Device '{memdev}' not found":
+            # A link to an object that does not exist: QEMU's class for it.
+            raise QmpError(exc.message, "DeviceNotFound") from None
+        raise
     return {}
 
 
@@ -425,7 +433,19 @@ def object_del(machine: Machine, args: dict[str, Any]) -> Any:
 
 @command("human-monitor-command", {"command-line": "str", "cpu-index": "int"}, ("command-line",))
 def human_monitor_command(machine: Machine, args: dict[str, Any]) -> Any:
+    index = args.get("cpu-index")
+    if index is not None and not 0 <= index < _cpus_present(machine):
+        raise QmpError("Parameter 'cpu-index' expects a CPU number")
     return hmp.run(machine, args["command-line"]).replace("\n", "\r\n")
+
+
+def _cpus_present(machine: Machine) -> int:
+    """The CPUs the guest has: those of ``-smp``; the built-in ``none`` creates one only
+    for ``-cpu``, as QEMU's does."""
+    state = machine.state
+    if state.board.plugin == BUILTIN and state.board.name == "none":
+        return 1 if state.cpu_type is not None else 0
+    return state.topology.cpus if state.topology is not None else 1
 
 
 @command("quit")

@@ -318,10 +318,23 @@ class JsonStream:
         return text
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DuplicateKey()
+    return found
+
+
 def parse(text: bytes) -> Any:
     """A JSON text as QEMU's parser takes it, or QEMU's parse error."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey:
+        raise QmpError("JSON parse error, duplicate key") from None
     except (ValueError, RecursionError):
         pass
     word = _KEYWORD.fullmatch(text)
