@@ -10,9 +10,7 @@ signal whose action is the default one ends the process after it.
 
 from __future__ import annotations
 
-import _thread
 import importlib
-from itertools import compress
 
 # Not typing.TYPE_CHECKING: the command line imports this module, and typing costs more.
 TYPE_CHECKING = False
@@ -50,8 +48,6 @@ def _terminating() -> frozenset[int]:
 
 #: The signals :func:`held` holds back.
 TERMINATING = _terminating()
-_ORDER = tuple(sorted(TERMINATING))
-_get_ident = _thread.get_ident
 
 
 class _Sections:
@@ -71,12 +67,8 @@ class held:
     __slots__ = ("_caught", "_interrupt", "_mask", "_outermost", "_previous")
 
     def __enter__(self) -> None:
-        if _Sections.depth and _get_ident() == _main_ident():
-            # Within a section of the main thread: the signals are held already.
-            self._mask = None
-            return
         self._mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, TERMINATING)
-        self._outermost = not _Sections.depth and _get_ident() == _main_ident()
+        self._outermost = not _Sections.depth and _in_main_thread()
         if not self._outermost:
             return
         _Sections.depth = 1
@@ -89,15 +81,12 @@ class held:
         def hold(signum: int, frame: FrameType | None) -> None:
             caught.append(signum)
 
-        # Which signals have a Python handler, found in C (no handler can run meanwhile):
-        # usually only SIGINT does.
-        handlers = list(map(_signal.getsignal, _ORDER))
-        for signum, handler in list(
-            compress(zip(_ORDER, handlers, strict=True), map(callable, handlers))
-        ):
+        for signum in sorted(TERMINATING):
             try:
-                self._previous[signum] = handler
-                _signal.signal(signum, hold)
+                handler = _signal.getsignal(signum)
+                if callable(handler):
+                    self._previous[signum] = handler
+                    _signal.signal(signum, hold)
             except BaseException as exc:  # a signal that came before the block: delivered after
                 self._interrupt = self._interrupt or exc
 
@@ -107,8 +96,6 @@ class held:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._mask is None:
-            return
         if not self._outermost:
             _signal.pthread_sigmask(_signal.SIG_SETMASK, self._mask)
             return
@@ -130,13 +117,7 @@ class held:
             raise interrupt
 
 
-_main: list[int] = []
+def _in_main_thread() -> bool:
+    import threading
 
-
-def _main_ident() -> int:
-    """The main thread's identifier (threading is imported the first time only)."""
-    if not _main:
-        import threading
-
-        _main.append(threading.main_thread().ident or 0)
-    return _main[0]
+    return threading.current_thread() is threading.main_thread()
