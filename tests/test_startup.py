@@ -18,16 +18,33 @@ from pathlib import Path
 import pytest
 from machinectl.plugins import _name_and_version
 
-#: Runs list-boards in a fresh interpreter and writes the names of the loaded modules to a file.
+#: Runs a command (its arguments after the output file) in a fresh interpreter and writes the
+#: names of the modules loaded before it and after it to the file.
 PROBE = """
 import sys
 before = sorted(sys.modules)
 from machinectl.cli import main
-status = main(["list-boards"])
+status = main(sys.argv[2:])
 with open(sys.argv[1], "w") as out:
     out.write(" ".join(before) + "\\n" + " ".join(sorted(sys.modules)))
 sys.exit(status)
 """
+
+
+def probe(out: Path, env: dict[str, str], *command: str) -> tuple[set[str], set[str], str]:
+    """The modules loaded before and after ``machinectl COMMAND``, and what it printed."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    before, after = out.read_text().split("\n")
+    return set(before.split()), set(after.split()), proc.stdout
+
 
 #: What building a machine needs and listing boards does not.
 PIPELINE = ("machinectl.machine", "machinectl.hostmem", "machinectl.numa", "machinectl.options")
@@ -41,18 +58,9 @@ def loaded_modules(tmp_path: Path, plugins: str | None) -> tuple[set[str], str]:
     if plugins is not None:
         env["MACHINECTL_PLUGINS"] = plugins
     out = tmp_path / "modules.json"
-    for _ in range(2):
-        proc = subprocess.run(
-            [sys.executable, "-c", PROBE, str(out)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-        assert proc.returncode == 0, proc.stderr
-    before, after = out.read_text().split("\n")
-    return set(after.split()) - set(before.split()), proc.stdout
+    probe(out, env, "list-boards")  # builds the index
+    before, after, listing = probe(out, env, "list-boards")
+    return after - before, listing
 
 
 def test_core_only_listing_loads_neither_pipeline_nor_memory_model(tmp_path: Path) -> None:
@@ -80,33 +88,13 @@ def test_listing_every_plugin_parses_no_metadata_and_builds_no_machine(tmp_path:
     assert not modules & heavy
 
 
-#: Runs a command in a fresh interpreter and writes the names of the modules it loaded.
-RUN_PROBE = """
-import sys
-from machinectl.cli import main
-status = main(sys.argv[2:])
-with open(sys.argv[1], "w") as out:
-    out.write(" ".join(sorted(sys.modules)))
-sys.exit(status)
-"""
-
-
 def test_a_machine_without_nodes_or_devices_loads_no_numa_model(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")}
     env["MACHINECTL_CACHE_DIR"] = str(tmp_path / "cache")
     out = tmp_path / "modules"
 
     def modules(*command: str) -> set[str]:
-        proc = subprocess.run(
-            [sys.executable, "-c", RUN_PROBE, str(out), *command],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-        assert proc.returncode == 0, proc.stderr
-        return set(out.read_text().split())
+        return probe(out, env, *command)[1]
 
     modules("list-boards")  # the index, warm from now on
     plain = modules("run", "--quiet", "-M", "none", "-m", "64M")

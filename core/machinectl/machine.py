@@ -340,13 +340,10 @@ class Machine:
         if default is not None:
             backends.append(default)
             memdev = default
-        if state.numa is None and board.spec.numa:
+        if state.numa is not None or board.spec.numa:
             from . import numa
 
-            state.numa = numa.automatic_node(None, state)
-        if state.numa is not None:
-            from . import numa
-
+            state.numa = numa.automatic_node(state.numa, state)
             numa.complete(state.numa, state, memdev, ram_id)
         registry.validate_ram(state)
         # Checks of the backends' own properties: a dry run refuses what a real run refuses.
