@@ -21,9 +21,7 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
-import json
 import os
-import re
 import signal
 import socket
 import stat
@@ -39,17 +37,14 @@ import attrs
 
 from ..errors import MachineError
 from ..options import MonitorOption
+from . import qjson
 from .commands import QEMU_VERSION, QmpError, execute, package_version
 
 if TYPE_CHECKING:
     from ..machine import Machine
 
-#: QEMU's limits on one JSON message (``json-streamer.c``).
-MAX_MESSAGE = 64 << 20
-MAX_NESTING = 1024
 #: Bytes read from a client at a time.
 CHUNK = 1 << 16
-_KEYWORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # -- sockets -------------------------------------------------------------------------------------
@@ -196,153 +191,6 @@ def _bind_tcp(option: MonitorOption, warn: Any) -> Listener:
     return Listener(option, sock)
 
 
-# -- the JSON stream -----------------------------------------------------------------------------
-
-
-class JsonStream:
-    """Cuts a byte stream into JSON texts as QEMU's streamer does: by nesting, not by line.
-
-    :meth:`feed` returns, for each complete text, its bytes, or a :class:`QmpError` for a
-    text QEMU refuses before parsing it (too large, too deep).
-    """
-
-    _STRUCTURE = re.compile(rb'["{}\[\]]')
-    _IN_STRING = re.compile(rb'["\\]')
-    _SCALAR_END = re.compile(rb'[\s"{}\[\]]')
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.depth = 0
-        self.in_string = False
-        self.scan = 0
-        #: How far a top-level scalar (a bare word) has been searched for its end.
-        self.scalar_scan = 0
-        #: Discarding the rest of a text that was refused.
-        self.skipping = False
-
-    def feed(self, data: bytes) -> list[bytes | QmpError]:
-        self.buffer += data
-        out: list[bytes | QmpError] = []
-        while True:
-            item = self._next()
-            if item is None:
-                break
-            if item:
-                out.append(item)
-        if len(self.buffer) > MAX_MESSAGE and not self.skipping:
-            out.append(QmpError("JSON token size limit exceeded"))
-            self.skipping = True
-        if self.skipping and self.depth == 0 and not self.in_string:
-            self.skipping = False
-        if self.skipping:
-            del self.buffer[: self.scan]
-            self.scan = 0
-        return out
-
-    def _next(self) -> bytes | QmpError | None:
-        """One complete text (b"" for skipped bytes); None when more input is needed."""
-        buf = self.buffer
-        if self.depth == 0 and not self.in_string:
-            start = self.scan
-            while start < len(buf) and buf[start] in b" \t\r\n":
-                start += 1
-            del buf[:start]
-            self.scan = 0
-            if not buf:
-                return None
-            first = buf[0]
-            if first in b"}]":
-                del buf[:1]
-                return QmpError("JSON parse error, expecting value")
-            if first not in b'{["':
-                match = self._SCALAR_END.search(buf, self.scalar_scan)
-                if match is None:
-                    self.scalar_scan = len(buf)
-                    if len(buf) > MAX_MESSAGE:
-                        del buf[:]
-                        self.scalar_scan = 0
-                        return QmpError("JSON token size limit exceeded")
-                    return None
-                text = bytes(buf[: match.start()])
-                del buf[: match.start()]
-                self.scalar_scan = 0
-                return text
-            if first == ord('"'):
-                self.in_string = True
-                self.scan = 1
-            else:
-                self.depth = 1
-                self.scan = 1
-        while True:
-            if self.in_string:
-                match = self._IN_STRING.search(buf, self.scan)
-                if match is None:
-                    self.scan = len(buf)
-                    return None
-                if buf[match.start()] == ord("\\"):
-                    if match.start() + 1 >= len(buf):
-                        self.scan = match.start()
-                        return None
-                    self.scan = match.start() + 2
-                    continue
-                self.in_string = False
-                self.scan = match.end()
-                if self.depth == 0:
-                    return self._cut(self.scan)
-                continue
-            match = self._STRUCTURE.search(buf, self.scan)
-            if match is None:
-                self.scan = len(buf)
-                return None
-            char = buf[match.start()]
-            self.scan = match.end()
-            if char == ord('"'):
-                self.in_string = True
-            elif char in b"{[":
-                self.depth += 1
-                if self.depth > MAX_NESTING and not self.skipping:
-                    self.skipping = True
-                    return QmpError("JSON nesting depth limit exceeded")
-            else:
-                self.depth -= 1
-                if self.depth == 0:
-                    return self._cut(self.scan)
-
-    def _cut(self, end: int) -> bytes:
-        text = bytes(self.buffer[:end])
-        del self.buffer[:end]
-        self.scan = 0
-        if self.skipping:
-            self.skipping = False
-            return b""
-        return text
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        raise _DuplicateKey()
-    return found
-
-
-def parse(text: bytes) -> Any:
-    """A JSON text as QEMU's parser takes it, or QEMU's parse error."""
-    try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey:
-        raise QmpError("JSON parse error, duplicate key") from None
-    except (ValueError, RecursionError):
-        pass
-    word = _KEYWORD.fullmatch(text)
-    if word is not None:
-        raise QmpError(f"JSON parse error, invalid keyword '{text.decode()}'")
-    raise QmpError("JSON parse error, expecting value")
-
-
 # -- the server ----------------------------------------------------------------------------------
 
 
@@ -369,7 +217,7 @@ class Session:
     quitting: bool = False
 
     def send(self, message: dict[str, Any]) -> None:
-        data = (json.dumps(message) + "\r\n").encode()
+        data = (qjson.dumps(message) + "\r\n").encode()
         if self.writer is None:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -463,15 +311,15 @@ class QmpServer:
         self.sessions.add(session)
         session.send(greeting())
         await self._drain(session)
-        stream = JsonStream()
+        stream = qjson.MessageParser()
         while not self.finished.is_set():
             data = await reader.read(CHUNK)
             if not data:
                 return
-            for text in stream.feed(data):
+            for parsed in stream.feed(data):
                 if self.finished.is_set():
                     return
-                reply = await self._request(session, text)
+                reply = await self._request(session, parsed)
                 if reply is not None:
                     session.send(reply)
                     await self._drain(session)
@@ -483,12 +331,11 @@ class QmpServer:
         if session.writer is not None:
             await session.writer.drain()
 
-    async def _request(self, session: Session, text: bytes | QmpError) -> dict[str, Any] | None:
-        request: Any = None
+    async def _request(self, session: Session, parsed: qjson.Parsed) -> dict[str, Any] | None:
+        request, parse_error = parsed
         try:
-            if isinstance(text, QmpError):
-                raise text
-            request = parse(text)
+            if parse_error is not None:
+                raise QmpError(str(parse_error))
             name, arguments, oob = _check_request(request, session.oob)
             result = await self._dispatch(session, name, arguments, oob)
             reply: dict[str, Any] = {"return": result}
