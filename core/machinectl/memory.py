@@ -308,9 +308,36 @@ def _merge_adjacent(ranges: list[FlatRange]) -> list[FlatRange]:
     return merged
 
 
+def flatview_root(root: MemoryRegion) -> MemoryRegion | None:
+    """The region QEMU renders a flat view from: going down from ``root`` through an alias
+    that shows its whole target from offset 0, or a container whose only subregion sits at
+    0 and fits in it; None for a container with no subregions."""
+    region = root
+    while True:
+        target = region.alias_target
+        if target is not None:
+            if region.alias_offset == 0 and region.size >= target.size:
+                region = target
+                continue
+            return region
+        if region.kind is Kind.CONTAINER:
+            subs = region.subregions
+            if not subs:
+                return None
+            if len(subs) == 1 and subs[0].offset == 0 and region.size >= subs[0].size:
+                region = subs[0]
+                continue
+        return region
+
+
 def mtree_flat_text(root: MemoryRegion) -> str:
     """The flat view in the format of QEMU's ``info mtree -f``."""
-    lines = ["FlatView #0", f' AS "memory", root: {root.name}', f" Root memory region: {root.name}"]
+    shown = flatview_root(root)
+    lines = [
+        "FlatView #0",
+        f' AS "memory", root: {root.name}',
+        f" Root memory region: {shown.name if shown is not None else '(none)'}",
+    ]
     ranges = flatten(root)
     if not ranges:
         lines.append("  No rendered FlatView")

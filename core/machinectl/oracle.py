@@ -276,7 +276,7 @@ class OracleConformance:
         # The class-scoped ``oracle_registry`` fixture is made when a test module subclasses
         # the harness, so that importing this module does not need pytest.
         super().__init_subclass__(**kwargs)
-        if "oracle_registry" not in vars(OracleConformance):
+        if "_oracle_registry" not in vars(OracleConformance):
             try:
                 import pytest
             except ImportError:  # a harness defined outside a test run (documentation, say)
@@ -290,7 +290,8 @@ class OracleConformance:
             fixture = pytest.fixture(scope="class", name="oracle_registry")(
                 classmethod(oracle_registry)  # type: ignore[arg-type]
             )
-            OracleConformance.oracle_registry = fixture  # type: ignore[attr-defined]
+            # A private attribute: the fixture is known by its name, not by the attribute's.
+            OracleConformance._oracle_registry = fixture  # type: ignore[attr-defined]
 
     @classmethod
     def make_registry(cls) -> Registry:
