@@ -35,8 +35,11 @@ How a restore finds what changed, per backend, detected at run time (:attr:`Snap
 A write is seen when it goes through this process's page tables: the program, an emulator's
 mapping of the same addresses, system calls that copy into the memory (``read`` into a
 view). Writes that do not are not seen: another process writing to a ``share=on`` backend
-through its own mapping, ``write``/``fallocate`` on the backend's file or memfd, devices
-writing to pinned pages. For those, use ``method="copy"``. Read-only backends
+through its own mapping, ``write``/``fallocate`` on the backend's file or memfd, pages of a
+file or memfd discarded through the mapping (``MADV_DONTNEED``, ``MADV_REMOVE``: they keep
+their protection), devices writing to pinned pages. For those, use ``method="copy"``. A
+discarded page of private anonymous memory is seen (the kernel counts a page it no longer
+maps there as written). Read-only backends
 (``readonly=on``) cannot be written through the mapping and are left out of snapshots.
 """
 
