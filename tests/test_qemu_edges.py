@@ -249,6 +249,35 @@ QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
             '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d3","memdev":"no"}}',
         ],
     ),
+    # device_add values of every JSON type: QEMU turns numbers and booleans into option
+    # text, leaves out null, lists and objects, then parses each value as -device does
+    (
+        ["-M", "pc", "-m", "1G,slots=4,maxmem=8G"],
+        [
+            '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"m1",'
+            '"size":1073741824}}',
+            '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"m2",'
+            '"size":1073741824}}',
+            *(
+                '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d",'
+                f'"memdev":"m1",{member}}}}}'
+                for member in (
+                    '"addr":1.5',
+                    '"slot":1.5',
+                    '"addr":18446744073709551616',
+                    '"node":true',
+                    '"slot":"1"',
+                    '"addr":[1]',
+                )
+            ),
+            '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"e","memdev":null}}',
+            '{"execute":"device_add","arguments":{"driver":"virtio-mem-pci","id":"v",'
+            '"memdev":"m2","requested-size":1.5}}',
+            '{"execute":"device_add","arguments":{"driver":"virtio-mem-pci","id":"v",'
+            '"memdev":"m2","block-size":null,"requested-size":2.0}}',
+            '{"execute":"query-memory-devices"}',
+        ],
+    ),
 ]
 
 

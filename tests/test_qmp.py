@@ -780,3 +780,44 @@ def test_monitor_option_errors(argv: list[str], message: str) -> None:
     with pytest.raises(MachineError) as info:
         CommandLine.from_argv(["-M", "none", *argv])
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_quit_ends_the_process_when_the_client_leaves_before_the_reply(
+    tmp_path: Path, attempt: int
+) -> None:
+    # A script that sends quit and closes once it sees SHUTDOWN, before the reply to quit:
+    # the process ends all the same, socket removed, and a signal would end it as well.
+    path = tmp_path / f"q{attempt}.sock"
+    monitor = f"unix:{path},server=on,wait=off"
+    proc = subprocess.Popen(
+        [*CLI, "run", "--quiet", "-M", "none", "--target", "x86_64", "-m", "64M", "-qmp", monitor],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "MACHINECTL_CACHE_DIR": "off"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(str(path))
+            stream = sock.makefile("rwb")
+            stream.readline()
+            stream.write(b'{"execute":"qmp_capabilities"}\n')
+            stream.flush()
+            stream.readline()
+            stream.write(b'{"execute":"quit"}\n')
+            stream.flush()
+            assert b"SHUTDOWN" in stream.readline()
+            stream.close()
+        assert proc.wait(timeout=15) == 0
+        assert not path.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stderr is not None
+        assert b"Traceback" not in proc.stderr.read()
+        proc.stderr.close()

@@ -398,6 +398,9 @@ class Placer:
             raise MachineError(self.area.hotplug_refusals[option.driver])
         device_id = option.id
         if device_id is not None and any(d.id == device_id for d in self.devices):
+            # The command line's options refuse the id; at run time, the device tree does.
+            if hotplugged:
+                raise MachineError(f"Duplicate device ID '{device_id}'")
             raise MachineError(f"Duplicate ID '{device_id}' for device")
         props = device_properties(option)
         handled = self.area is not None and (

@@ -322,7 +322,7 @@ def device_add(machine: Machine, args: dict[str, Any]) -> Any:
     if "driver" not in args:
         raise QmpError("Parameter 'driver' is missing")
     try:
-        machine.device_add(args)
+        machine.device_add(_device_options(args))
     except MachineError as exc:
         memdev = args.get("memdev")
         if isinstance(memdev, str) and exc.message == f"Device '{memdev}' not found":
@@ -330,6 +330,20 @@ def device_add(machine: Machine, args: dict[str, Any]) -> Any:
             raise QmpError(exc.message, "DeviceNotFound") from None
         raise
     return {}
+
+
+def _device_options(args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as QEMU 7.2 turns them into ``-device`` options (``qemu_opts_from_qdict``):
+    numbers and booleans become their text (doubles with 17 digits), and a member that is
+    null, a list or an object is left out; each value is then parsed as on the command line.
+    """
+    options: dict[str, Any] = {}
+    for key, value in args.items():
+        if isinstance(value, float):
+            options[key] = f"{value:.17g}"
+        elif isinstance(value, (str, int)):  # bool is an int: "on" or "off"
+            options[key] = value
+    return options
 
 
 @command("device_del", {"id": "str"}, ("id",))

@@ -320,11 +320,15 @@ class QmpServer:
                 if self.finished.is_set():
                     return
                 reply = await self._request(session, parsed)
-                if reply is not None:
-                    session.send(reply)
-                    await self._drain(session)
+                try:
+                    if reply is not None:
+                        session.send(reply)
+                        await self._drain(session)
+                finally:
+                    # Serving ends at quit even when the client is gone before its reply.
+                    if session.quitting:
+                        self.finished.set()
                 if session.quitting:
-                    self.finished.set()
                     return
 
     async def _drain(self, session: Session) -> None:
@@ -343,11 +347,9 @@ class QmpServer:
                 reply["id"] = request["id"]
             return reply
         except QmpError as exc:
-            error: dict[str, Any] = {}
-            if isinstance(request, dict) and "id" in request:
-                error["id"] = request["id"]
-            error["error"] = exc.response()
-            return error
+            return _error_reply(request, exc)
+        except Exception as exc:  # a fault of this server: the client still gets its reply
+            return _error_reply(request, QmpError(f"internal error: {exc!r}"))
 
     async def _dispatch(
         self, session: Session, name: str, arguments: dict[str, Any], oob: bool
@@ -395,6 +397,8 @@ class QmpServer:
         (``host-signal``) ends at once.
         """
         if self.reason is not None:
+            if reason != "host-qmp-quit":
+                self.finished.set()  # a signal ends serving even while a quit is under way
             return
         self.reason = reason
         self.broadcast(event("SHUTDOWN", {"guest": False, "reason": reason}))
@@ -438,6 +442,14 @@ def _feed(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader) -> None
         pass
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(reader.feed_eof)
+
+
+def _error_reply(request: Any, exc: QmpError) -> dict[str, Any]:
+    error: dict[str, Any] = {}
+    if isinstance(request, dict) and "id" in request:
+        error["id"] = request["id"]
+    error["error"] = exc.response()
+    return error
 
 
 def _check_request(request: Any, oob_enabled: bool) -> tuple[str, dict[str, Any], bool]:
