@@ -43,6 +43,7 @@ import contextlib
 import errno
 import os
 import stat
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -619,11 +620,11 @@ class FileBackend(HostMemoryBackend):
                         # ``creation``) from the instant it exists: no signal comes between.
                         with signals.held():
                             fd = _open_nonblocking(place, access)
-                            resources.callback(os.close, fd)
+                            _own_fd(resources, fd)
                     except IsADirectoryError:
                         with signals.held():
                             fd = self._open_temporary(path)
-                            resources.callback(os.close, fd)
+                            _own_fd(resources, fd)
                         return fd, f"/proc/{os.getpid()}/fd/{fd}", True
                     except FileNotFoundError:
                         pass
@@ -639,7 +640,7 @@ class FileBackend(HostMemoryBackend):
                             fd = place.open(
                                 os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
                             )
-                            resources.callback(os.close, fd)
+                            _own_fd(resources, fd)
                             creation.callback(_remove_created, path, os.fstat(fd))
                     except FileExistsError:
                         continue  # created by someone else since: open that one
@@ -828,6 +829,14 @@ def _open_nonblocking(place: _Place, access: int) -> int:
     return fd
 
 
+def _own_fd(resources: Stack, fd: int) -> None:
+    """Close ``fd`` with ``resources``, or when they are garbage-collected: a machine that is
+    dropped without :meth:`close` does not keep its memfd, and so its memory, for good."""
+    close = weakref.finalize(resources, os.close, fd)
+    close.atexit = False
+    resources.callback(close)
+
+
 def _ftruncate(fd: int, length: int) -> None:
     """ftruncate(2); a length no off_t holds fails as the kernel fails a negative one."""
     if length >= 1 << 63:
@@ -885,7 +894,7 @@ class MemfdBackend(HostMemoryBackend):
         try:
             with signals.held():
                 fd = syscalls.memfd_create(self.id, **options)
-                resources.callback(os.close, fd)
+                _own_fd(resources, fd)
         except OSError as exc:
             raise MachineError(
                 f"failed to create memfd with flags {syscalls.memfd_flags(**options):#x}: "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,8 @@ class Machine:
     target: str | None = None
     #: Write tracking for snapshots (:mod:`machinectl.snapshot`), opened by the first one.
     _tracker: Tracker | None = attrs.field(default=None, init=False, repr=False)
+    #: Held by a snapshot, a restore and close(): closing from another thread waits for them.
+    _memory_lock: threading.RLock = attrs.field(factory=threading.RLock, init=False, repr=False)
     #: Places and checks memory devices (None until the machine is built).
     placer: Placer | None = None
     #: The board's device-memory declaration and the container the devices are mapped in.
@@ -913,7 +916,8 @@ class Machine:
         """
         from .snapshot import Snapshot
 
-        return Snapshot.take(self, method=method)
+        with self._memory_lock:
+            return Snapshot.take(self, method=method)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Make guest RAM byte-identical to ``snapshot``, in place (host addresses stay).
@@ -923,7 +927,14 @@ class Machine:
         once, and then becomes the one that costs only what is written. A snapshot of
         another layout raises :class:`MachineError`.
         """
-        snapshot.restore_into(self)
+        from .snapshot import Snapshot
+
+        if not isinstance(snapshot, Snapshot):
+            raise TypeError(
+                f"Machine.restore(): 'snapshot' must be a Snapshot, not {_type_name(snapshot)}"
+            )
+        with self._memory_lock:
+            snapshot.restore_into(self)
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -931,9 +942,11 @@ class Machine:
         """Release every backend's host memory and descriptors. Idempotent.
 
         A signal that arrives meanwhile waits until everything is released: a SIGINT then
-        reaches the caller as ``KeyboardInterrupt`` from ``close()``.
+        reaches the caller as ``KeyboardInterrupt`` from ``close()``. A snapshot or restore
+        running in another thread is waited for.
         """
-        self._release(abandon=False)
+        with self._memory_lock:
+            self._release(abandon=False)
 
     def _release(self, abandon: bool) -> None:
         """Close every backend; with ``abandon``, also remove the files they created."""

@@ -52,6 +52,7 @@ import os
 import stat
 import struct
 import tempfile
+import threading
 import time
 import weakref
 import zlib
@@ -279,6 +280,7 @@ class Tracker:
     _baseline: weakref.ref[Snapshot] | None = None
     #: Seconds one protection call costs, as measured (a first guess until then).
     _call_cost: float = 3e-6
+    _closer: weakref.finalize[Any, Any] | None = None
 
     @classmethod
     def open(cls, machine: Machine, method: str | None) -> Tracker:
@@ -322,6 +324,9 @@ class Tracker:
     def _open_uffd(self) -> None:
         self.scanner = syscalls.PageScanner()
         self.uffd = syscalls.userfaultfd()
+        # Closed with the tracker, or when a machine dropped without close() is collected.
+        self._closer = weakref.finalize(self, os.close, self.uffd)
+        self._closer.atexit = False
         features = syscalls.UFFD_FEATURE_WP_ASYNC | syscalls.UFFD_FEATURE_WP_HUGETLBFS_SHMEM
         syscalls.uffd_api(self.uffd, features)
         # A scan of nothing tells whether this kernel has PAGEMAP_SCAN (Linux 6.7).
@@ -438,8 +443,9 @@ class Tracker:
             self.scanner.close()
             self.scanner = None
         if self.uffd >= 0:
-            fd, self.uffd = self.uffd, -1
-            os.close(fd)
+            self.uffd = -1
+            if self._closer is not None:
+                self._closer()
         for region in self.regions.values():
             region.method = "copy"
             if region.alias is not None:
@@ -521,10 +527,7 @@ class _Image:
     def capture(self, addr: int, candidates: Sequence[tuple[int, int]]) -> None:
         """Copy the memory at ``addr`` in; only chunks that meet a candidate range may hold
         anything but zeros."""
-        wanted = bytearray(len(self.nonzero))
-        for start, end in candidates:
-            for index in range(start // CHUNK, -(-end // CHUNK)):
-                wanted[index] = 1
+        wanted = self._marks(candidates)
         base = self.mapping.addr
         for index, (start, size) in enumerate(self.chunks()):
             if not wanted[index] or syscalls.memcmp(addr + start, _ZERO_CHUNK, size) == 0:
@@ -532,15 +535,30 @@ class _Image:
             syscalls.memmove(base + start, addr + start, size)
             self.nonzero[index] = 1
 
-    def copy_to(self, addr: int) -> None:
-        """Make the memory at ``addr`` equal to the image, writing only chunks that differ."""
+    def copy_to(self, addr: int, candidates: Sequence[tuple[int, int]] | None = None) -> None:
+        """Make the memory at ``addr`` equal to the image, writing only chunks that differ.
+
+        ``candidates`` (see :func:`_candidates`) are the offsets where the memory may hold
+        anything but zeros; a chunk outside them that is zero in the image is left unread.
+        """
         base = self.mapping.addr
+        maybe = self._marks(candidates) if candidates is not None else None
         for index, (start, size) in enumerate(self.chunks()):
             if self.nonzero[index]:
                 if syscalls.memcmp(addr + start, base + start, size):
                     syscalls.memmove(addr + start, base + start, size)
+            elif maybe is not None and not maybe[index]:
+                continue
             elif syscalls.memcmp(addr + start, _ZERO_CHUNK, size):
                 syscalls.memset(addr + start, 0, size)
+
+    def _marks(self, candidates: Sequence[tuple[int, int]]) -> bytearray:
+        """One byte per chunk: 1 where a candidate range meets it."""
+        marks = bytearray(len(self.nonzero))
+        for start, end in candidates:
+            for index in range(start // CHUNK, -(-end // CHUNK)):
+                marks[index] = 1
+        return marks
 
     def copy_ranges(
         self, addr: int, ranges: Sequence[tuple[int, int]], via: int | None = None
@@ -623,6 +641,8 @@ class Snapshot:
     reasons: dict[str, str] = attrs.field(factory=dict)
     #: Set by :meth:`close`: the memory is released and the snapshot cannot be used.
     closed: bool = False
+    #: Held while the images are read or written: :meth:`close` from another thread waits.
+    _lock: threading.RLock = attrs.field(factory=threading.RLock, init=False, repr=False)
 
     @property
     def method(self) -> str:
@@ -661,21 +681,26 @@ class Snapshot:
 
     def restore_into(self, machine: Machine) -> None:
         """Make ``machine``'s guest RAM equal to this snapshot (:meth:`Machine.restore`)."""
+        with self._lock:
+            self._restore_into(machine)
+
+    def _restore_into(self, machine: Machine) -> None:
         self._check_open()
         current = machine._tracker
         tracker = tracker_for(machine, current.requested if current is not None else None)
         self.layout.check(Layout.of(machine))
         if tracker.baseline() is self:
-            self._restore_written(tracker)
+            self._restore_written(tracker, machine)
         else:
-            self._restore_all(tracker)
+            self._restore_all(tracker, machine)
         self.methods, self.reasons = tracker.methods, tracker.reasons
 
-    def _restore_written(self, tracker: Tracker) -> None:
+    def _restore_written(self, tracker: Tracker, machine: Machine) -> None:
         for region in tracker.regions.values():
             image = self._images[region.id]
             if region.method != "uffd-wp":
-                image.copy_to(region.addr)
+                backend = next(b for b in _backends(machine) if b.id == region.id)
+                image.copy_to(region.addr, _candidates(backend, tracker.scanner))
                 continue
             if region.alias is not None:
                 # One walk finds the written pages and protects them again; the copy goes
@@ -717,11 +742,15 @@ class Snapshot:
                 region.deferred += 1
             region.last_copied = written
 
-    def _restore_all(self, tracker: Tracker) -> None:
+    def _restore_all(self, tracker: Tracker, machine: Machine) -> None:
         tracker.forget()
         tracker.unprotect()
+        backends = {b.id: b for b in _backends(machine)}
         for region in tracker.regions.values():
-            self._images[region.id].copy_to(region.addr)
+            # Chunks the kernel says hold zeros are not read: reading a hole of a memfd or
+            # shared file would fill it with memory.
+            candidates = _candidates(backends[region.id], tracker.scanner)
+            self._images[region.id].copy_to(region.addr, candidates)
         tracker.set_baseline(self)
 
     # -- files ----------------------------------------------------------------------------------
@@ -735,13 +764,26 @@ class Snapshot:
         the old file or the whole new one. It is created with mode 0600 (guest RAM may hold
         secrets).
         """
-        self._check_open()
-        target = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(target))
+        with self._lock:
+            self._check_open()
+            return self._save(path)
+
+    def _save(self, path: str | os.PathLike[str]) -> int:
+        target = _path_text(path)
+        try:
+            # A link is followed: the file it names is replaced, and the link stays.
+            real = os.path.realpath(target)
+            existing = os.stat(real) if os.path.lexists(real) else None
+        except (OSError, ValueError) as exc:
+            raise MachineError(f"cannot save snapshot to {target}: {_reason(exc)}") from None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            # Renaming over a device, a FIFO or a directory would replace it with a file.
+            raise MachineError(f"cannot save snapshot to {target}: not a regular file")
+        directory = os.path.dirname(real)
         header = json.dumps(self.layout.to_json(), sort_keys=True).encode()
         try:
             fd, temporary = tempfile.mkstemp(
-                prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory
+                prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=directory
             )
         except OSError as exc:
             raise MachineError(
@@ -757,7 +799,7 @@ class Snapshot:
                 out.flush()
                 os.fsync(out.fileno())
                 size = out.tell()
-            os.replace(temporary, target)
+            os.replace(temporary, real)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
@@ -782,13 +824,11 @@ class Snapshot:
         is reserved only for the sizes in a header whose checksum is right, and filled only
         with pages the file really holds.
         """
-        name = os.fspath(path)
+        name = _path_text(path)
         try:
             source = _open_regular(name)
-        except OSError as exc:
-            raise MachineError(
-                f"cannot read snapshot {name}: {os.strerror(exc.errno or 0)}"
-            ) from None
+        except (OSError, ValueError) as exc:
+            raise MachineError(f"cannot read snapshot {name}: {_reason(exc)}") from None
         images: dict[str, _Image] = {}
         try:
             with source:
@@ -816,10 +856,12 @@ class Snapshot:
             raise MachineError("the snapshot is closed")
 
     def close(self) -> None:
-        """Release the snapshot's memory. Idempotent."""
-        self.closed = True
-        for image in self._images.values():
-            image.close()
+        """Release the snapshot's memory. Idempotent; waits for a restore or save in
+        another thread to end."""
+        with self._lock:
+            self.closed = True
+            for image in self._images.values():
+                image.close()
 
     def __enter__(self) -> Snapshot:
         return self
@@ -834,6 +876,23 @@ class Snapshot:
 
 
 # -- file format ------------------------------------------------------------------------------
+
+
+def _path_text(path: object) -> str:
+    """A path given as str, bytes or path-like, as text (undecodable bytes kept)."""
+    try:
+        name = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"a snapshot path must be str, bytes or os.PathLike, not {type(path).__name__}"
+        ) from None
+    return os.fsdecode(name)
+
+
+def _reason(exc: OSError | ValueError) -> str:
+    if isinstance(exc, OSError):
+        return os.strerror(exc.errno or 0)
+    return str(exc)  # "embedded null byte"
 
 
 def _open_regular(name: str) -> IO[bytes]:

@@ -17,7 +17,7 @@ import errno
 import fcntl
 import mmap
 import os
-import platform
+import weakref
 from collections.abc import Sequence
 from typing import Final
 
@@ -523,7 +523,7 @@ def get_seals(fd: int) -> int:
 
 
 def _numa_syscall(index: int, *args: ctypes.c_long | ctypes.c_ulong | ctypes.c_void_p) -> None:
-    numbers = _SYSCALL_NUMBERS.get(platform.machine())
+    numbers = _SYSCALL_NUMBERS.get(os.uname().machine)
     if numbers is None:
         raise _error(errno.ENOSYS)
     _check(_syscall(ctypes.c_long(numbers[index]), *args))
@@ -654,7 +654,7 @@ def userfaultfd() -> int:
     what an unprivileged process may ask for; write-protection in asynchronous mode never
     delivers a fault anyway. ENOSYS where the kernel or the architecture has no userfaultfd.
     """
-    number = _USERFAULTFD_NUMBERS.get(platform.machine())
+    number = _USERFAULTFD_NUMBERS.get(os.uname().machine)
     if number is None:
         raise _error(errno.ENOSYS)
     flags = os.O_CLOEXEC | os.O_NONBLOCK | UFFD_USER_MODE_ONLY
@@ -699,6 +699,8 @@ class PageScanner:
 
     def __init__(self, capacity: int = 4096):
         self.fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+        self._closer = weakref.finalize(self, os.close, self.fd)
+        self._closer.atexit = False
         self._capacity = capacity
         self._vec = (ctypes.c_uint64 * (3 * capacity))()
         self._arg = _PmScanArg()
@@ -747,8 +749,8 @@ class PageScanner:
     def close(self) -> None:
         """Close the pagemap descriptor. Idempotent."""
         if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
+            self.fd = -1
+            self._closer()
 
 
 def data_ranges(fd: int, size: int) -> list[tuple[int, int]]:
