@@ -213,7 +213,7 @@ def test_unknown_option_is_usage_error() -> None:
     with pytest.raises(MachineError) as info:
         CommandLine.from_argv(["-bogus"])
     assert str(info.value) == "-bogus: invalid option"
-    assert info.value.exit_status == 2
+    assert info.value.exit_status == 1
     with pytest.raises(MachineError, match=r"^-m: requires an argument$"):
         CommandLine.from_argv(["-m"])
 

@@ -472,9 +472,9 @@ RUN_HELP = "(see 'machinectl run --help')"
         ),
     ],
 )
-def test_usage_errors_exit_2(argv: list[str], line: str) -> None:
+def test_usage_errors_exit_1(argv: list[str], line: str) -> None:
     proc = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=60, check=False)
-    assert (proc.returncode, proc.stderr) == (2, line + "\n")
+    assert (proc.returncode, proc.stderr) == (1, line + "\n")
 
 
 # -- extremely long arguments ------------------------------------------------------------------

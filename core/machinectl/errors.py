@@ -55,9 +55,10 @@ class MachineError(Exception):
 
 
 class UsageError(MachineError):
-    """The command line of ``machinectl`` itself is wrong (exit status 2)."""
+    """The command line is wrong: an unknown command, flag or option, a missing value (exit
+    status 1, as for every refused input; the message ends with a pointer to the help)."""
 
-    exit_status = 2
+    exit_status = 1
 
 
 class PluginError(MachineError):
