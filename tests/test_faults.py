@@ -287,7 +287,7 @@ def test_full_file_system_with_preallocation(
     spec = f"memory-backend-file,id=m,size=16M,mem-path={path},share=on,prealloc=on"
     with pytest.raises(MachineError) as info:
         build(registry, "-object", spec)
-    assert str(info.value) == "preallocating memory failed: Bad address"
+    assert str(info.value) == "qemu_prealloc_mem: preallocating memory failed: Bad address"
     assert list(small_tmpfs.iterdir()) == []
     assert used_bytes(small_tmpfs) == 0
 

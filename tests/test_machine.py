@@ -294,7 +294,7 @@ def test_explicit_default_id_is_allowed() -> None:
 def test_mem_prealloc_is_sugar_the_user_value_wins() -> None:
     argv = [
         "-M",
-        "none",
+        "pc",
         "-m",
         "16M",
         "-mem-prealloc",
@@ -309,7 +309,7 @@ def test_mem_prealloc_is_sugar_the_user_value_wins() -> None:
         by_id = {b.id: b for b in machine.backends}
         assert by_id["a"].prealloc is False
         assert by_id["b"].prealloc is True and by_id["b"].prealloc_threads == 7
-        assert by_id["ram"].prealloc is True and by_id["ram"].prealloc_threads == 3
+        assert by_id["pc.ram"].prealloc is True and by_id["pc.ram"].prealloc_threads == 3
 
 
 def test_order_of_the_argv_does_not_matter_for_memory_backend() -> None:

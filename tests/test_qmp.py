@@ -171,7 +171,7 @@ def test_object_del_refusals(virt: Machine) -> None:
 
 
 def test_runtime_backends_follow_machine_defaults() -> None:
-    argv = ["-M", "none", "-smp", "3", "-mem-prealloc", "-machine", "mem-merge=off"]
+    argv = ["-M", "pc", "-smp", "3", "-mem-prealloc", "-machine", "mem-merge=off"]
     with Machine.from_argv(argv) as machine:
         machine.qmp("object-add", **{"qom-type": "memory-backend-ram", "id": "r", "size": MiB})
         entry = machine.qmp("query-memdev")[0]

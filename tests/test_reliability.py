@@ -381,8 +381,8 @@ BAD_INPUT: list[tuple[str, list[str], str]] = [
     (
         "smp-negative",
         ["-M", "none", "-smp", "cpus=-1"],
-        "Invalid SMP CPUs -1. machinectl supports at most 4096",
-    ),  # ours
+        "Invalid SMP CPUs -1. The max CPUs supported by machine 'none' is 1",
+    ),
     (
         "smp-absurd",
         ["-M", "pc", "-m", "1G", "-smp", "99999999999", "-numa", "node"],

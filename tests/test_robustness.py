@@ -434,7 +434,7 @@ THREAD_LINE = (
 @ROOT_ONLY
 def test_thread_creation_failing_is_qemus_error_on_the_command_line(tmp_path: Path) -> None:
     spec = f"memory-backend-file,id=m,size=256M,mem-path={tmp_path}/ram,prealloc=on"
-    argv = [*CLI, "run", "-M", "none", "-smp", "2", "-object", f"{spec},prealloc-threads=2"]
+    argv = [*CLI, "run", "-M", "pc", "-smp", "2", "-object", f"{spec},prealloc-threads=2"]
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one CPU: preallocation starts no thread")
     with pids_cgroup(1) as group:

@@ -80,7 +80,8 @@ def test_ten_thousand_lazy_machines(registry: Registry) -> None:
 
 @pytest.mark.slow
 def test_a_hundred_preallocated_gibibytes(registry: Registry) -> None:
-    argv = ["-M", "none", "-m", "1G", "-mem-prealloc", "-smp", "2"]
+    ram = "memory-backend-ram,id=ram,size=1G,prealloc=on,prealloc-threads=2"
+    argv = ["-M", "none", "-m", "1G", "-object", ram, "-machine", "memory-backend=ram"]
     figures = soak(registry, argv, cycles=100, limit=30, ram=1024 * MiB)
     assert figures["cycles"] >= 20, figures
     # Each machine really had its gibibyte resident, and gave it back.

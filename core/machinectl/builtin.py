@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 NONE = BoardFacts(
     spec=BoardSpec(
-        name="none", description="empty machine", family="none", targets=(EVERY_TARGET,)
+        name="none",
+        description="empty machine",
+        family="none",
+        targets=(EVERY_TARGET,),
+        max_cpus=1,  # QEMU's machine_none_class_init
     ),
     default_ram_size=0,
     default_ram_id="ram",

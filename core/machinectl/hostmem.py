@@ -421,7 +421,9 @@ class HostMemoryBackend:
                 "threads; a limit on threads, processes or address space stopped one",
             ) from None
         except OSError as exc:
-            raise MachineError(f"preallocating memory failed: {_strerror(exc)}") from None
+            raise MachineError(
+                f"qemu_prealloc_mem: preallocating memory failed: {_strerror(exc)}"
+            ) from None
 
     def preallocation_job(self) -> prealloc_pool.Job | None:
         """The preallocation an allocation with ``defer_prealloc`` left to do (None: none)."""

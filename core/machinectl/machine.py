@@ -450,7 +450,9 @@ class Machine:
             ) from None
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise MachineError(f"preallocating memory failed: {reason}") from None
+            raise MachineError(
+                f"qemu_prealloc_mem: preallocating memory failed: {reason}"
+            ) from None
         self.allocated = True
 
     # -- results -----------------------------------------------------------------------------
