@@ -271,7 +271,7 @@ def test_a_signal_in_the_release_of_the_command_is_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("module", ["machinectl.numa", "machinectl.hostmem"])
+@pytest.mark.parametrize("module", ["machinectl.machine", "machinectl.hostmem"])
 def test_a_signal_during_a_lazy_import_is_not_swallowed(module: str) -> None:
     """The signal lands while ``run`` imports the machine pipeline (the program imports it
     lazily, in a fresh process)."""

@@ -192,6 +192,8 @@ def _foreign_device(value: str | None) -> bool:
     if value is None:
         return False
     driver = _first_item(value, "driver")
+    if not driver:
+        return False  # no driver, or an empty one: QEMU's error, not an ignored device
     return driver not in ("help", "?") and not driver.startswith(MEMORY_DEVICES)
 
 
@@ -236,6 +238,8 @@ def help_request(ram: Sequence[str]) -> HelpRequest | None:
             first = items[0] if items else ""
             asks = any(item in ("help", "?") for item in items)
             machine = name != "-object"
+            if machine and value.startswith(","):
+                asks = False  # an empty first key: keyval refuses it before any help
             if first in ("help", "?"):
                 return HelpRequest("machines" if machine else "objects", "", i)
             if asks:

@@ -392,7 +392,7 @@ def split_qemu_opts(
             key = text[pos:name_end]
             value, pos = _take_value(text, name_end + 1)
         elif first and implied is not None:
-            key = implied
+            key = implied  # even when empty: QemuOpts' get_opt_name_value
             value, pos = _take_value(text, pos)
         else:
             key = text[pos:name_end]
@@ -432,7 +432,8 @@ def split_keyval(text: str, implied: str | None) -> list[tuple[str, str]]:
             if not _KEYVAL_KEY.fullmatch(key):
                 raise MachineError(f"Invalid parameter '{key}'")
             value, pos = _take_value(text, name_end + 1)
-        elif first and implied is not None:
+        elif first and implied is not None and name_end > pos:
+            # An empty first item is an empty key, not the implied one (keyval_parse_one).
             key = implied
             value, pos = text[pos:name_end], name_end
         else:
@@ -775,6 +776,9 @@ class CommandLine:
         self.devices.append(parse_device(value, warn))
 
     def _cpu(self, value: str, warn: Warn) -> None:
+        if value == "":
+            # QEMU checks this once every option is read: the message names no option.
+            raise MachineError("-cpu option cannot be empty").at("")
         self.cpu = value.split(",", 1)[0]
 
     def _bios(self, value: str, warn: Warn) -> None:
@@ -823,6 +827,8 @@ def parse_device(value: str, warn: Warn | None = None) -> DeviceOption:
     device_id = next((v for k, v in reversed(items) if k == "id"), None)
     if device_id is not None:
         check_id(device_id)
+    if driver == "":
+        raise MachineError("'' is not a valid device model name")
     if driver not in DRIVER_PROPERTIES:
         raise MachineError(
             f"'{driver}' is not a memory device; machinectl models memory devices only "
