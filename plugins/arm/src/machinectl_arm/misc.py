@@ -49,7 +49,8 @@ def _versatile(name: str, description: str) -> BoardFacts:
         default_ram_size=128 * MiB,
         default_ram_id="versatile.ram",
         rules=[at_most(256 * MiB, "versatilepb: memory size must not exceed 256MB")],
-        notes=("RAM at 0, below the devices at 0x10000000",),
+        windows=(Window("versatile.flash", 0x3400_0000, 64 * MiB, "romd"),),
+        notes=("RAM at 0, below the devices at 0x10000000; flash at 0x34000000",),
     )
 
 

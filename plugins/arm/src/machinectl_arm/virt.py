@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from machinectl.boards import BoardFacts, Check, QemuCompat, machine_version
+from machinectl.boards import BoardFacts, Check, QemuCompat, Window, machine_version
 from machinectl.errors import MachineError
 from machinectl.memdev import DeviceMemory
 from machinectl.state import MachineState
@@ -154,6 +154,13 @@ VIRT_CPU_SLOTS = CpuSlots(("socket-id", "cluster-id", "core-id", "thread-id"))
 SBSA_REF_CPU_SLOTS = CpuSlots(("thread-id",), flat=True)
 
 
+#: virt's two 64 MiB pflash devices at 0 (QEMU 7.2 maps both in the system address space).
+VIRT_FLASH = (
+    Window("virt.flash0", 0x0, 64 * MiB, "romd"),
+    Window("virt.flash1", 0x400_0000, 64 * MiB, "romd"),
+)
+
+
 def _virt(version: str, newest: bool) -> BoardFacts:
     number = machine_version(version)
     compat = QemuCompat.for_version(number)
@@ -189,6 +196,7 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         auto_numa_with_slots=number >= FIRST_AUTO_NUMA_WITH_SLOTS,
         auto_numa_with_maxmem=number >= FIRST_AUTO_NUMA_WITH_MAXMEM,
         device_memory=virt_device_memory(number),
+        windows=VIRT_FLASH,
     )
 
 
@@ -211,6 +219,8 @@ SBSA_REF = arm_board(
     max_cpus=VIRT_MAX_CPUS,
     default_cpus=4,
     cpu_slots=SBSA_REF_CPU_SLOTS,
+    # Flash 0 is the secure world's; flash 1 is the one the system address space has.
+    windows=(Window("sbsa.flash1", 0x1000_0000, 256 * MiB, "romd"),),
 )
 
 RECORDS: tuple[BoardFacts, ...] = (
