@@ -143,3 +143,31 @@ def test_help_for_an_ignored_object_type_says_so() -> None:
         "machinectl: -object iothread,help: 'iothread' is neither a memory backend nor a "
         "thread context: machinectl ignores it, and has no help for it"
     )
+
+
+@pytest.mark.parametrize(
+    ("binary", "driver"),
+    [
+        ("qemu-system-x86_64", "pc-dimm"),
+        ("qemu-system-x86_64", "nvdimm"),
+        ("qemu-system-x86_64", "virtio-mem-pci"),
+        ("qemu-system-x86_64", "virtio-pmem-pci"),
+        ("qemu-system-ppc64", "spapr-nvdimm"),
+    ],
+)
+def test_memory_device_help_is_qemu_s_lines_for_what_is_modelled(binary: str, driver: str) -> None:
+    import shutil
+
+    proc = machinectl("-device", f"{driver},help")
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"{driver} options:" and len(lines) > 2
+    if shutil.which(binary) is None:
+        pytest.skip(f"{binary} is not installed")
+    qemu = subprocess.run(
+        [binary, "-device", f"{driver},help"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    # Every line is QEMU's, in QEMU's order; the DIMMs' lists are QEMU's whole lists.
+    assert [line for line in qemu if line in lines] == lines
+    if driver in ("pc-dimm", "nvdimm"):
+        assert lines == qemu

@@ -194,6 +194,8 @@ def _foreign_device(value: str | None) -> bool:
     driver = _first_item(value, "driver")
     if not driver:
         return False  # no driver, or an empty one: QEMU's error, not an ignored device
+    if any(item in ("help", "?") for item in _raw_items(value)) and driver in DEVICE_HELP:
+        return False  # the help form answers
     return driver not in ("help", "?") and not driver.startswith(MEMORY_DEVICES)
 
 
@@ -219,9 +221,9 @@ class HelpRequest:
     """``-machine help`` and its kin, found among the RAM options."""
 
     def __init__(self, kind: str, name: str, position: int) -> None:
-        #: ``machines``, ``machine``, ``objects`` or ``object``.
+        #: ``machines``, ``machine``, ``objects``, ``object`` or ``device``.
         self.kind = kind
-        #: The machine type or object type asked about.
+        #: The machine type, object type or device driver asked about.
         self.name = name
         #: Where the asking option is: the options before it are checked first, as in QEMU.
         self.position = position
@@ -233,6 +235,13 @@ def help_request(ram: Sequence[str]) -> HelpRequest | None:
     while i + 1 < len(ram):
         option, value = ram[i], ram[i + 1]
         name = option[1:] if option.startswith("--") else option
+        if name == "-device":
+            items = _raw_items(value)
+            if any(item in ("help", "?") for item in items[1:]):
+                named = [item.split("=", 1)[1] for item in items if item.startswith("driver=")]
+                driver = named[-1] if named else items[0]
+                if driver in DEVICE_HELP:
+                    return HelpRequest("device", driver, i)
         if name in ("-M", "-machine", "-object"):
             items = _raw_items(value)
             first = items[0] if items else ""
@@ -285,6 +294,9 @@ def answer_help(
             return machine_help(board.qom_type, properties)
         # QEMU lists the machine types when it does not know the one asked about.
         return machine_list(boards.boards_for(target), target)
+    if request.kind == "device":
+        lines = DEVICE_HELP[request.name]
+        return f"{request.name} options:\n" + "".join(f"  {line}\n" for line in lines)
     from .hostmem import BACKEND_TYPES, HostMemoryBackend
 
     if request.kind == "objects":
@@ -316,6 +328,40 @@ def _raw_items(value: str) -> list[str]:
 
 
 # -- QEMU's help texts -----------------------------------------------------------------------
+
+_DIMM_HELP = (
+    "addr=<uint64>          -  (default: 0)",
+    "memdev=<link<memory-backend>>",
+    "node=<uint32>          -  (default: 0)",
+    "size=<uint64>",
+    "slot=<int32>           -  (default: -1)",
+)
+_NVDIMM_EXTRA = (
+    "label-size=<int>",
+    "unarmed=<bool>         -  (default: false)",
+    "uuid=<QemuUUID>",
+)
+#: ``-device DRIVER,help`` of the memory devices, as QEMU 7.2 words each property machinectl
+#: models (the virtio devices' PCI and virtio transport properties are not modelled).
+DEVICE_HELP: Mapping[str, tuple[str, ...]] = {
+    "pc-dimm": _DIMM_HELP,
+    "nvdimm": tuple(sorted(_DIMM_HELP + _NVDIMM_EXTRA)),
+    "spapr-nvdimm": tuple(sorted(_DIMM_HELP + _NVDIMM_EXTRA)),
+    "virtio-mem-pci": (
+        "block-size=<size>",
+        "memaddr=<uint64>       -  (default: 0)",
+        "memdev=<link<memory-backend>>",
+        "node=<uint32>          -  (default: 0)",
+        "prealloc=<bool>        -  (default: false)",
+        "requested-size=<size>",
+        "size=<size>",
+        'unplugged-inaccessible=<OnOffAuto> - on/off/auto (default: "auto")',
+    ),
+    "virtio-pmem-pci": (
+        "memaddr=<uint64>       -  (default: 0)",
+        "memdev=<link<memory-backend>>",
+    ),
+}
 
 #: QEMU 7.2's type names and descriptions of the properties machinectl has.
 MACHINE_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
