@@ -228,6 +228,25 @@ def test_cpu_limits_are_refused_as_qemu_refuses_them(step: int) -> None:
 
 # -- QMP ------------------------------------------------------------------------------------------
 
+ROOT_PORT = "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"
+PCI_PLACEMENT = [
+    "-M",
+    "pc",
+    "-m",
+    "1G,slots=2,maxmem=4G",
+    "-object",
+    "memory-backend-ram,id=m,size=1G",
+]
+CASES += [
+    # bus= and addr= of the virtio memory devices (libvirt writes them); a DIMM takes no bus
+    ("x86_64", [*PCI_PLACEMENT, "-device", f"virtio-mem-pci,memdev=m,id=v,{placement}"])
+    for placement in ("bus=pci.0,addr=0x4", "addr=zz", "addr=0x20", "addr=06.0", "addr=0x1f.7")
+]
+CASES += [
+    ("x86_64", [*PCI_PLACEMENT, "-device", "virtio-pmem-pci,memdev=m,id=v,addr=0x5.0"]),
+    ("x86_64", [*PCI_PLACEMENT, "-device", "pc-dimm,memdev=m,id=v,bus=pci.0"]),
+]
+
 QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
     (
         ["-M", "none"],
@@ -277,6 +296,28 @@ QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
             '"memdev":"m2","block-size":null,"requested-size":2.0}}',
             '{"execute":"query-memory-devices"}',
         ],
+    ),
+    # hot-plugged on a root port of the user's (q35's root bus takes no hotplug) and on pc's
+    # PCI bus at a given slot
+    *(
+        (
+            argv,
+            [
+                '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram",'
+                '"id":"m1","size":1073741824}}',
+                '{"execute":"device_add","arguments":{"driver":"virtio-mem-pci","id":"v1",'
+                f'"memdev":"m1",{placement}}}}}',
+                '{"execute":"query-memory-devices"}',
+            ],
+        )
+        for argv, placement in (
+            (
+                ["-M", "q35", "-m", "1G,maxmem=4G", "-device", ROOT_PORT],
+                '"bus":"rp1"',
+            ),
+            (["-M", "q35", "-m", "1G,maxmem=4G"], '"bus":"pcie.0"'),
+            (["-M", "pc", "-m", "1G,maxmem=4G"], '"bus":"pci.0","addr":"0x6"'),
+        )
     ),
 ]
 

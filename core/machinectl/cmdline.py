@@ -336,6 +336,10 @@ _DIMM_HELP = (
     "size=<uint64>",
     "slot=<int32>           -  (default: -1)",
 )
+_PCI_ADDR_HELP = (
+    "addr=<int32>           - Slot and optional function number, example: 06.0 or 06 "
+    "(default: -1)"
+)
 _NVDIMM_EXTRA = (
     "label-size=<int>",
     "unarmed=<bool>         -  (default: false)",
@@ -348,6 +352,7 @@ DEVICE_HELP: Mapping[str, tuple[str, ...]] = {
     "nvdimm": tuple(sorted(_DIMM_HELP + _NVDIMM_EXTRA)),
     "spapr-nvdimm": tuple(sorted(_DIMM_HELP + _NVDIMM_EXTRA)),
     "virtio-mem-pci": (
+        _PCI_ADDR_HELP,
         "block-size=<size>",
         "memaddr=<uint64>       -  (default: 0)",
         "memdev=<link<memory-backend>>",
@@ -358,6 +363,7 @@ DEVICE_HELP: Mapping[str, tuple[str, ...]] = {
         'unplugged-inaccessible=<OnOffAuto> - on/off/auto (default: "auto")',
     ),
     "virtio-pmem-pci": (
+        _PCI_ADDR_HELP,
         "memaddr=<uint64>       -  (default: 0)",
         "memdev=<link<memory-backend>>",
     ),

@@ -86,10 +86,20 @@ DRIVER_PROPERTIES: Mapping[str, Mapping[str, str]] = {
         "prealloc": "bool",
         "unplugged-inaccessible": "onoffauto",
         "size": "readonly",
+        "bus": "bus",
+        "addr": "devfn",
         **_COMMON,
     },
-    VIRTIO_PMEM: {"memaddr": "u64", "memdev": "str", "size": "readonly"},
+    VIRTIO_PMEM: {
+        "memaddr": "u64",
+        "memdev": "str",
+        "size": "readonly",
+        "bus": "bus",
+        "addr": "devfn",
+    },
 }
+#: A PCI slot and function as QEMU's ``addr`` property of PCI devices takes it (``06.0``).
+_DEVFN = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)(?:\.(?:0[xX])?([0-9a-fA-F]+))?")
 
 
 def _frozen(drivers: Iterable[str]) -> frozenset[str]:
@@ -333,8 +343,26 @@ def device_properties(option: DeviceOption) -> dict[str, Any]:
         if key in ("id", "driver"):
             continue
         kind = kinds.get(key)
+        if kind is None and key == "bus":
+            # A DIMM sits on no bus; naming one is QEMU's error.
+            if text in ("pci.0", "pcie.0"):
+                raise MachineError(f"Device '{option.driver}' can't go on PCI bus")
+            raise MachineError(f"Bus '{text}' not found")
         if kind is None:
             raise MachineError(f"Property '{option.driver}.{key}' not found")
+        if kind == "bus":
+            values[key] = text  # the PCI topology is not modelled: any bus is taken
+            continue
+        if kind == "devfn":
+            match = _DEVFN.fullmatch(text)
+            if (
+                match is None
+                or int(match[1], 16) > 0x1F
+                or (match[2] is not None and int(match[2], 16) > 7)
+            ):
+                raise MachineError(f"Property '{option.driver}.{key}' doesn't take value '{text}'")
+            values[key] = text
+            continue
         if kind == "readonly":
             raise MachineError(f"Property '{option.driver}.{key}' is not writable")
         if kind == "uuid":
@@ -395,7 +423,12 @@ class Placer:
         self.check_driver(option.driver)
         # QEMU finds the bus, and refuses one without hotplug, before it sets any property.
         if hotplugged and self.area is not None and option.driver in self.area.hotplug_refusals:
-            raise MachineError(self.area.hotplug_refusals[option.driver])
+            refusal = self.area.hotplug_refusals[option.driver]
+            # The refusal is the root bus's; a device placed on another bus (a root port
+            # of the user's) is hot-plugged there.
+            bus = next((v for k, v in reversed(option.props) if k == "bus"), None)
+            if bus is None or f"'{bus}'" in refusal:
+                raise MachineError(refusal)
         device_id = option.id
         if device_id is not None and any(d.id == device_id for d in self.devices):
             # The command line's options refuse the id; at run time, the device tree does.
