@@ -229,6 +229,12 @@ def test_cpu_limits_are_refused_as_qemu_refuses_them(step: int) -> None:
 # -- QMP ------------------------------------------------------------------------------------------
 
 ROOT_PORT = "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"
+NVDIMM_ON_PC = [
+    "-object",
+    "memory-backend-memfd,id=m1,size=64M",
+    "-device",
+    "nvdimm,id=n1,memdev=m1",
+]
 PCI_PLACEMENT = [
     "-M",
     "pc",
@@ -245,6 +251,29 @@ CASES += [
 CASES += [
     ("x86_64", [*PCI_PLACEMENT, "-device", "virtio-pmem-pci,memdev=m,id=v,addr=0x5.0"]),
     ("x86_64", [*PCI_PLACEMENT, "-device", "pc-dimm,memdev=m,id=v,bus=pci.0"]),
+]
+
+#: -object in JSON (libvirt's form): typed members, QEMU's JSON parser and its errors.
+JSON_OBJECTS_REFUSED = [
+    '{"qom-type":"memory-backend-ram","id":"m","size":"64M"}',
+    '{"qom-type":"memory-backend-ram","id":"m","size":67108864} x',
+    '{"qom-type":"memory-backend-ram","id":"m","size":67108864,"bogus":1}',
+    '{"qom-type":"memory-backend-ram","size":67108864}',
+    '{"qom-type":"memory-backend-ram","id":"m","size":67108864',
+    '{"id":"m","size":67108864}',
+    '{"qom-type":"memory-backend-ram","id":"m","size":67108864,"share":"on"}',
+    '{"qom-type":"thread-context","id":"tc","cpu-affinity":[0],"node-affinity":[0]}',
+    '{"qom-type":"nosuch","id":"m"}',
+    '{"qom-type":1,"id":"m"}',
+    '{"qom-type":"memory-backend-ram","id":"m","size":67108864,"host-nodes":[-1]}',
+]
+CASES += [("x86_64", ["-M", "none", "-m", "64M", "-object", text]) for text in JSON_OBJECTS_REFUSED]
+JSON_OBJECTS = [
+    '{"qom-type":"memory-backend-ram","id":"m","size":67108864,"host-nodes":[0],'
+    '"policy":"bind","prealloc":true,"prealloc-threads":2}',
+    '{"qom-type":"memory-backend-memfd","id":"m","size":67108864,"share":true}',
+    "{'qom-type':'memory-backend-file','id':'m','size':67108864,'mem-path':'/dev/shm'}",
+    '{"qom-type":"iothread","id":"io"}',
 ]
 
 QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
@@ -318,6 +347,49 @@ QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
             (["-M", "q35", "-m", "1G,maxmem=4G"], '"bus":"pcie.0"'),
             (["-M", "pc", "-m", "1G,maxmem=4G"], '"bus":"pci.0","addr":"0x6"'),
         )
+    ),
+    *(
+        (["-M", "none", "-m", "64M", "-object", text], ['{"execute":"query-memdev"}'])
+        for text in JSON_OBJECTS
+    ),
+    # an NVDIMM cannot be unplugged (and its backend stays in use); a DIMM cannot be
+    # hot-plugged on a machine without a memory hotplug handler
+    (
+        ["-M", "pc,nvdimm=on", "-m", "1G,slots=4,maxmem=8G", *NVDIMM_ON_PC],
+        [
+            '{"execute":"device_del","arguments":{"id":"n1"}}',
+            '{"execute":"object-del","arguments":{"id":"m1"}}',
+            '{"execute":"query-memory-devices"}',
+        ],
+    ),
+    (
+        ["-M", "microvm", "-m", "1G,slots=4,maxmem=8G"],
+        [
+            '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"m1",'
+            '"size":1073741824}}',
+            '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d","memdev":"m1"}}',
+            '{"execute":"query-memory-devices"}',
+        ],
+    ),
+    # object-add naming a thread context for its preallocation, and its type checks: every
+    # unsigned number is read as a uint64, then its range is checked under the member's
+    # name, which a list element does not have
+    (
+        ["-M", "none", "-m", "64M", "-object", "thread-context,id=tc,cpu-affinity=0"],
+        [
+            *(
+                '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram",'
+                f'"id":"p","size":4194304,{member}}}}}'
+                for member in (
+                    '"host-nodes":[-1]',
+                    '"host-nodes":[0,"x"]',
+                    '"prealloc-threads":"x"',
+                    '"prealloc-threads":4294967296',
+                    '"prealloc":true,"prealloc-context":"tc"',
+                )
+            ),
+            '{"execute":"query-memdev"}',
+        ],
     ),
 ]
 

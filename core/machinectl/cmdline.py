@@ -180,11 +180,28 @@ def _foreign_object(value: str | None) -> bool:
     neither a memory backend nor a thread context."""
     if value is None:
         return False
-    if any(item in ("help", "?") for item in _raw_items(value)):
+    if value.startswith("{"):
+        qom_type = _json_object_type(value)
+    elif any(item in ("help", "?") for item in _raw_items(value)):
         return False  # the help form answers
-    qom_type = _first_item(value, "qom-type")
+    else:
+        qom_type = _first_item(value, "qom-type")
     modelled = qom_type.startswith("memory-backend") or qom_type == THREAD_CONTEXT
     return qom_type in qemu_options.OBJECT_TYPES and not modelled
+
+
+def _json_object_type(value: str) -> str:
+    """The ``qom-type`` of a JSON ``-object`` ("" when it has none, or is not JSON)."""
+    import os
+
+    from .qmp.qjson import JsonError, parse_one
+
+    try:
+        members = parse_one(os.fsencode(value))
+    except JsonError:
+        return ""
+    qom_type = members.get("qom-type") if isinstance(members, dict) else None
+    return qom_type if isinstance(qom_type, str) else ""
 
 
 def _foreign_device(value: str | None) -> bool:
@@ -337,8 +354,7 @@ _DIMM_HELP = (
     "slot=<int32>           -  (default: -1)",
 )
 _PCI_ADDR_HELP = (
-    "addr=<int32>           - Slot and optional function number, example: 06.0 or 06 "
-    "(default: -1)"
+    "addr=<int32>           - Slot and optional function number, example: 06.0 or 06 (default: -1)"
 )
 _NVDIMM_EXTRA = (
     "label-size=<int>",

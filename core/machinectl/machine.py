@@ -683,14 +683,16 @@ class Machine:
 
         QEMU asks the guest to eject a DIMM through ACPI and finishes only when it does;
         machinectl has no guest, so it ejects at once: the memory leaves the guest map,
-        subscribers are told, and a ``DEVICE_DELETED`` event is queued. virtio devices cannot
-        be unplugged (QEMU 7.2's rule).
+        subscribers are told, and a ``DEVICE_DELETED`` event is queued. virtio devices and
+        NVDIMMs cannot be unplugged (QEMU 7.2's rules).
         """
         self._check_open()
         assert self.placer is not None
         device = self.memory_device(device_id)
         if not device.is_dimm:
             raise MachineError("virtio based memory devices cannot be unplugged.")
+        if device.driver in ("nvdimm", "spapr-nvdimm"):
+            raise MachineError("nvdimm device hot unplug is not supported yet.")
         self._notify_device("remove", device)
         if device.region is not None and self._device_container is not None:
             self._device_container.remove_subregion(device.region)

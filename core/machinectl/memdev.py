@@ -421,6 +421,9 @@ class Placer:
     def plug(self, option: DeviceOption, *, hotplugged: bool = False) -> MemoryDevice:
         """Check and place one device; raises :class:`MachineError` with QEMU's text."""
         self.check_driver(option.driver)
+        if hotplugged and self.area is None and option.driver in DIMMS:
+            # A DIMM sits on no bus: without the machine's hotplug handler it cannot come.
+            raise MachineError(f"Device '{option.driver}' can not be hotplugged on this machine")
         # QEMU finds the bus, and refuses one without hotplug, before it sets any property.
         if hotplugged and self.area is not None and option.driver in self.area.hotplug_refusals:
             refusal = self.area.hotplug_refusals[option.driver]

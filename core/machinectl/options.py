@@ -16,6 +16,7 @@ error are kept), and errors found while parsing an option carry the option as lo
 from __future__ import annotations
 
 import math
+import os
 import re
 
 from .errors import MachineError, UsageError, did_you_mean
@@ -364,6 +365,46 @@ def _take_value(text: str, pos: int) -> tuple[str, int]:
     return "".join(out), pos
 
 
+def object_from_json(value: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """The type, id and properties (as option text) of a JSON ``-object``; QEMU's errors."""
+    from .qmp.commands import QmpError, convert, object_property_types
+    from .qmp.qjson import JsonError, parse_one
+
+    try:
+        members = parse_one(os.fsencode(value))
+    except JsonError as exc:
+        raise MachineError(str(exc)) from None
+    assert isinstance(members, dict)  # the text starts with "{"
+    qom_type = members.get("qom-type")
+    if qom_type is None:
+        raise MachineError("Parameter 'qom-type' is missing")
+    if not isinstance(qom_type, str):
+        raise MachineError("Invalid parameter type for 'qom-type', expected: string")
+    _check_object_type(qom_type)
+    object_id = members.get("id")
+    if object_id is None:
+        raise MachineError("Parameter 'id' is missing")
+    if not isinstance(object_id, str):
+        raise MachineError("Invalid parameter type for 'id', expected: string")
+    check_id(object_id)
+    kinds = object_property_types(qom_type)
+    props: list[tuple[str, str]] = []
+    try:
+        for key, member in members.items():
+            if key in ("qom-type", "id"):
+                continue
+            kind = kinds.get(key)
+            if kind is None:
+                raise MachineError(f"Parameter '{key}' is unexpected")
+            typed = convert(key, kind, member)
+            for item in typed if isinstance(typed, list) else [typed]:
+                text = ("on" if item else "off") if isinstance(item, bool) else str(item)
+                props.append((key, text))
+    except QmpError as exc:
+        raise MachineError(exc.message) from None
+    return qom_type, object_id, tuple(props)
+
+
 def _check_object_type(qom_type: str) -> None:
     """An ``-object`` type QEMU does not have is refused before anything else is looked at."""
     from .hostmem import BACKEND_TYPES
@@ -710,6 +751,9 @@ class CommandLine:
             self.memory[key] = item
 
     def _object(self, value: str, warn: Warn) -> None:
+        if value.startswith("{"):
+            self._object_json(value)
+            return
         items = split_qemu_opts(value, "qom-type", warn)
         props = [(k, v) for k, v in items if k not in ("qom-type", "id")]
         qom_type = next((v for k, v in reversed(items) if k == "qom-type"), None)
@@ -724,6 +768,16 @@ class CommandLine:
         if object_id is None:
             raise MachineError("Parameter 'id' is missing")
         self.objects.append(ObjectOption(qom_type, object_id, tuple(props), value))
+
+    def _object_json(self, value: str) -> None:
+        """``-object '{"qom-type": ..., "id": ..., ...}'`` (libvirt's form): typed members,
+        checked as QMP's ``object-add`` checks them, kept as the option text would give them."""
+        qom_type, object_id, props = object_from_json(value)
+        if any(o.id == object_id for o in self.objects):
+            raise MachineError(
+                f"attempt to add duplicate property '{object_id}' to object (type 'container')"
+            )
+        self.objects.append(ObjectOption(qom_type, object_id, props, value))
 
     def _numa(self, value: str, warn: Warn) -> None:
         self.numa.append(NumaOption(tuple(split_qemu_opts(value, "type", warn)), value))

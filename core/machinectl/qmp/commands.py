@@ -89,12 +89,17 @@ class Command:
 _JSON_KINDS = {"str": (str, "string"), "bool": (bool, "boolean"), "any": (object, "")}
 
 
-def convert(name: str, kind: str, value: Any) -> Any:
-    """A QAPI input visitor's check of one member: its value, or QEMU's error."""
+def convert(name: str, kind: str, value: Any, element: bool = False) -> Any:
+    """A QAPI input visitor's check of one member: its value, or QEMU's error.
+
+    Every unsigned type is read as a uint64 first (a wrong type is ``expects uint64``), then
+    checked for its range under the member's name, which a list element lacks: QEMU 7.2
+    says ``Parameter 'null' expects uint16_t`` there.
+    """
     if kind in ("uint64", "uint32", "uint16", "int"):
         bits = {"uint64": 64, "uint32": 32, "uint16": 16, "int": 64}[kind]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise QmpError(f"Parameter '{name}' expects {'uint64' if bits == 64 else kind}")
+            raise QmpError(f"Parameter '{name}' expects {'int64' if kind == 'int' else 'uint64'}")
         if kind == "int":
             if not -(1 << 63) <= value < 1 << 63:
                 raise QmpError(f"Parameter '{name}' expects int64")
@@ -104,12 +109,14 @@ def convert(name: str, kind: str, value: Any) -> Any:
             raise QmpError(f"Parameter '{name}' expects uint64")
         value %= 1 << 64
         if value >= 1 << bits:
-            raise QmpError(f"Parameter '{name}' expects {kind}_t")
+            raise QmpError(f"Parameter '{'null' if element else name}' expects {kind}_t")
         return value
     if kind.startswith("list:"):
         if not isinstance(value, list):
             raise QmpError(f"Invalid parameter type for '{name}', expected: array")
-        return [convert(f"{name}[{i}]", kind[5:], item) for i, item in enumerate(value)]
+        return [
+            convert(f"{name}[{i}]", kind[5:], item, element=True) for i, item in enumerate(value)
+        ]
     if kind.startswith("enum:"):
         if not isinstance(value, str):
             raise QmpError(f"Invalid parameter type for '{name}', expected: string")
@@ -413,7 +420,22 @@ _PROPERTY_TYPES = {
     "nodes": "list:uint16",
     "policy": "enum:default|preferred|bind|interleave",
     "str": "str",
+    "link": "str",  # prealloc-context: an object's id or QOM path
 }
+
+
+def object_property_types(qom_type: str) -> dict[str, str]:
+    """The QAPI type of each property ``object-add`` (or a JSON ``-object``) takes for a
+    memory backend or a thread context; empty for other types."""
+    from ..hostmem import BACKEND_TYPES
+    from ..options import THREAD_CONTEXT
+
+    if qom_type == THREAD_CONTEXT:
+        return {"cpu-affinity": "list:uint16", "node-affinity": "list:uint16"}
+    backend_type = BACKEND_TYPES.get(qom_type)
+    if backend_type is None:
+        return {}
+    return {key: _PROPERTY_TYPES[kind] for key, kind in backend_type.properties.items()}
 
 
 @command("object-add", {"qom-type": "str", "id": "str"}, open_arguments=True)

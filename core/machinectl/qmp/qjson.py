@@ -20,7 +20,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_NESTING", "MAX_TOKEN_COUNT", "MAX_TOKEN_SIZE", "MessageParser", "dumps"]
+__all__ = [
+    "MAX_NESTING",
+    "MAX_TOKEN_COUNT",
+    "MAX_TOKEN_SIZE",
+    "JsonError",
+    "MessageParser",
+    "dumps",
+    "parse_one",
+]
 
 #: QEMU's limits on one message (``json-streamer.c``) and on one token (``json-lexer.c``).
 MAX_TOKEN_SIZE = 64 << 20
@@ -74,6 +82,33 @@ class MessageParser:
     def feed(self, data: bytes) -> list[Parsed]:
         self._buffer += data
         self._lex()
+        out, self._out = self._out, []
+        return out
+
+    def flush(self) -> list[Parsed]:
+        """The end of the input: a token cut short is finished or refused, and the tokens
+        of an unfinished message are parsed (``premature EOI``), as QEMU's flush does."""
+        buf = self._buffer
+        if buf and not self._recovering:
+            text = bytes(buf)
+            char = buf[0]
+            kind: Any = ERROR
+            if 0x61 <= char <= 0x7A:
+                kind = KEYWORD
+            elif char == 0x2D or 0x30 <= char <= 0x39:
+                end, ended = _number(bytearray(text + b" "), 0)
+                kind = ended if end == len(text) else ERROR
+            self._token(kind, text)
+        buf.clear()
+        self._recovering = False
+        self._scan = 0
+        if self._tokens:
+            try:
+                value = parse(self._tokens)
+            except JsonError as exc:
+                self._emit(None, exc)
+            else:
+                self._emit(value, None)
         out, self._out = self._out, []
         return out
 
@@ -559,3 +594,19 @@ def _dump(value: Any, write: Callable[[str], object]) -> None:
         write("]")
     else:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def parse_one(data: bytes) -> Any:
+    """The one JSON value of ``data`` (QEMU's ``qobject_from_json``): the first error, or
+    ``Expecting at most one JSON value``."""
+    parser = MessageParser()
+    results = [*parser.feed(data), *parser.flush()]
+    found: Any = None
+    seen = False
+    for value, error in results:
+        if seen:  # anything after a value, even an error
+            raise JsonError("Expecting at most one JSON value")
+        if error is not None:
+            raise error
+        found, seen = value, True
+    return found
