@@ -28,7 +28,8 @@ import attrs
 
 from . import signals
 from .boards import EVERY_TARGET, Board
-from .errors import MachineError, did_you_mean
+from .cmdline import split_run_args
+from .errors import MachineError, UsageError, did_you_mean
 from .hostmem import (
     BACKEND_TYPES,
     BackendDefaults,
@@ -213,10 +214,19 @@ class Machine:
         ``target`` chooses among machine types of the same name (``aarch64`` or ``riscv64``
         for ``virt``), as choosing the QEMU binary does; see :meth:`Registry.board`.
         ``argv`` is a list of strings, as in ``sys.argv``; anything else is a ``TypeError``.
+        As ``machinectl run`` does, QEMU options that are not about RAM (``-drive``,
+        ``-nographic``, ``-netdev`` ...) are ignored, with a warning in :attr:`warnings`.
         """
         _check_argv(argv)
         _check_build_arguments("from_argv", registry, allocate, progress, target)
-        return cls.build(CommandLine.from_argv(argv), registry, allocate, progress, target=target)
+        split = split_run_args(argv)
+        if split.own:  # the flags of ``machinectl run`` are no QEMU options
+            raise UsageError(f"{split.own[0]}: invalid option")
+        line = CommandLine.from_argv(split.ram)
+        machine = cls.build(line, registry, allocate, progress, target=target)
+        if split.ignored:
+            machine.warnings.insert(0, f"ignored, not about RAM: {'; '.join(split.ignored)}")
+        return machine
 
     @classmethod
     def create(
