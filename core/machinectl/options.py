@@ -375,17 +375,9 @@ def object_from_json(value: str) -> tuple[str, str, tuple[tuple[str, str], ...]]
     except JsonError as exc:
         raise MachineError(str(exc)) from None
     assert isinstance(members, dict)  # the text starts with "{"
-    qom_type = members.get("qom-type")
-    if qom_type is None:
-        raise MachineError("Parameter 'qom-type' is missing")
-    if not isinstance(qom_type, str):
-        raise MachineError("Invalid parameter type for 'qom-type', expected: string")
+    qom_type = _string_member(members, "qom-type")
     _check_object_type(qom_type)
-    object_id = members.get("id")
-    if object_id is None:
-        raise MachineError("Parameter 'id' is missing")
-    if not isinstance(object_id, str):
-        raise MachineError("Invalid parameter type for 'id', expected: string")
+    object_id = _string_member(members, "id")
     check_id(object_id)
     kinds = object_property_types(qom_type)
     props: list[tuple[str, str]] = []
@@ -403,6 +395,15 @@ def object_from_json(value: str) -> tuple[str, str, tuple[tuple[str, str], ...]]
     except QmpError as exc:
         raise MachineError(exc.message) from None
     return qom_type, object_id, tuple(props)
+
+
+def _string_member(members: dict[str, Any], name: str) -> str:
+    value = members.get(name)
+    if value is None:
+        raise MachineError(f"Parameter '{name}' is missing")
+    if not isinstance(value, str):
+        raise MachineError(f"Invalid parameter type for '{name}', expected: string")
+    return value
 
 
 def _check_object_type(qom_type: str) -> None:

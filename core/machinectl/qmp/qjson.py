@@ -248,29 +248,32 @@ def _number(buf: bytearray, start: int) -> tuple[int, Any]:
         if buf[pos] not in b".eE":
             return pos, INTEGER
     if buf[pos] == 0x2E:
-        pos += 1
-        if pos == end:
-            return end, None
-        if not 0x30 <= buf[pos] <= 0x39:
-            return pos + 1, ERROR
-        pos = _DIGITS.match(buf, pos).end()  # type: ignore[union-attr]
+        pos = _digit_run(buf, pos + 1)
+        if pos < 0:
+            return -pos, ERROR
         if pos == end:
             return end, None
         if buf[pos] not in b"eE":
             return pos, FLOAT
     pos += 1  # the exponent's e
-    if pos == end:
-        return end, None
-    if buf[pos] in b"+-":
+    if pos < end and buf[pos] in b"+-":
         pos += 1
-        if pos == end:
-            return end, None
-    if not 0x30 <= buf[pos] <= 0x39:
-        return pos + 1, ERROR
-    pos = _DIGITS.match(buf, pos).end()  # type: ignore[union-attr]
+    pos = _digit_run(buf, pos)
+    if pos < 0:
+        return -pos, ERROR
     if pos == end:
         return end, None
     return pos, FLOAT
+
+
+def _digit_run(buf: bytearray, pos: int) -> int:
+    """The end of the digits that must start at ``pos``; the end of the input when it ends
+    first; minus the end of the error token when a digit is missing."""
+    if pos == len(buf):
+        return pos
+    if not 0x30 <= buf[pos] <= 0x39:
+        return -(pos + 1)
+    return _DIGITS.match(buf, pos).end()  # type: ignore[union-attr]
 
 
 # -- the parser ----------------------------------------------------------------------------------
