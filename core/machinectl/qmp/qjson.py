@@ -103,12 +103,7 @@ class MessageParser:
         self._recovering = False
         self._scan = 0
         if self._tokens:
-            try:
-                value = parse(self._tokens)
-            except JsonError as exc:
-                self._emit(None, exc)
-            else:
-                self._emit(value, None)
+            self._parse_message()
         out, self._out = self._out, []
         return out
 
@@ -206,6 +201,9 @@ class MessageParser:
         self._size += len(text)
         if (self._braces > 0 or self._brackets > 0) and self._braces >= 0 and self._brackets >= 0:
             return
+        self._parse_message()
+
+    def _parse_message(self) -> None:
         try:
             value = parse(self._tokens)
         except JsonError as exc:
