@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from machinectl import Machine, MachineError
+from machinectl.options import CommandLine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -228,8 +229,11 @@ def test_virtio_mem_driver_side() -> None:
 
 
 def test_device_option_errors_name_the_option() -> None:
+    # A device that is no memory device is ignored, as run ignores it, and named.
+    with Machine.from_argv(["-M", "pc", "-device", "e1000"], target="x86_64") as machine:
+        assert machine.warnings[0] == "ignored, not about RAM: -device e1000"
     with pytest.raises(MachineError) as info:
-        Machine.from_argv(["-M", "pc", "-device", "e1000"], target="x86_64", allocate=False)
+        CommandLine.from_argv(["-device", "e1000"])
     assert str(info.value).startswith("-device e1000: 'e1000' is not a memory device")
     with pytest.raises(MachineError, match=r"Property 'pc-dimm\.foo' not found"):
         Machine.from_argv(
