@@ -892,7 +892,7 @@ def _path_text(path: object) -> str:
 def _reason(exc: OSError | ValueError) -> str:
     if isinstance(exc, OSError):
         return os.strerror(exc.errno or 0)
-    return str(exc)  # "embedded null byte"
+    return "embedded null byte"  # the one ValueError a path gives (worded by each Python)
 
 
 def _open_regular(name: str) -> IO[bytes]:
