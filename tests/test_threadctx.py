@@ -10,6 +10,7 @@ host allows switching to one.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -100,6 +101,66 @@ def test_threads_run_on_the_context_cpus(populates: Populates, mode: str) -> Non
     assert main not in threads
     assert set(threads.values()) == {str(CPUS[1])}
     assert _allowed() == threadctx.format_cpulist(CPUS)  # the caller is left as it was
+
+
+def _gone(tid: int) -> bool:
+    """Whether the thread ``tid`` has ended (the kernel's task ends just after join())."""
+    deadline = time.monotonic() + 5
+    while str(tid) in os.listdir("/proc/self/task") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return str(tid) not in os.listdir("/proc/self/task")
+
+
+@two_cpus
+def test_a_context_added_at_run_time_places_a_backend_added_after_it(
+    populates: Populates, mode: str
+) -> None:
+    with Machine.from_argv(["-M", "none", "-m", "64M"]) as machine:
+        context = machine.add_thread_context("tc", {"cpu-affinity": [CPUS[1]]})
+        assert os.sched_getaffinity(context.thread_id) == {CPUS[1]}
+        values = {"size": 128 * MiB, "prealloc": True, "prealloc-context": "tc"}
+        backend = machine.add_backend("memory-backend-ram", "m", values)
+        threads = populates.threads(backend.host_address, backend.size)
+        assert machine.prealloc_context_of(backend) is context
+        # As qom-set does: the running thread gets the new affinity.
+        context.set_affinity("cpu-affinity", [CPUS[0]])
+        assert os.sched_getaffinity(context.thread_id) == {CPUS[0]}
+        tid = context.thread_id
+        machine.object_del("tc")
+        assert _gone(tid)
+        assert machine.contexts == [] and machine.prealloc_context_of(backend) is None
+        assert "m" in [b.id for b in machine.backends]  # the backend keeps its memory
+    assert threads and set(threads.values()) == {str(CPUS[1])}
+
+
+def test_run_time_contexts_are_checked_as_qemu_checks_them() -> None:
+    with Machine.from_argv(["-M", "none", "-object", "thread-context,id=tc"]) as machine:
+        cases = [
+            ("tc", {}, "attempt to add duplicate property 'tc' to object (type 'container')"),
+            ("t1", {"cpu-affinity": []}, "CPU list is empty"),
+            ("t1", {"node-affinity": []}, "Node list is empty"),
+            ("t1", {"node-affinity": [4095]}, "The nodes select no CPUs"),
+            ("t1", {"cpu-affinity": [0], "node-affinity": [0]}, "Mixing CPU and node affinity"),
+            ("t1", {"cpu-affinity": [4095]}, "Setting CPU affinity failed: Invalid argument"),
+            ("t1", {"thread-id": [1]}, "Parameter 'thread-id' is unexpected"),
+            ("1t", {}, "Parameter 'id' expects an identifier"),
+        ]
+        before = set(os.listdir("/proc/self/task"))
+        for context_id, values, message in cases:
+            with pytest.raises(MachineError, match=re.escape(message)):
+                machine.add_thread_context(context_id, values)
+        assert [c.id for c in machine.contexts] == ["tc"]
+        assert set(os.listdir("/proc/self/task")) <= before
+        with pytest.raises(MachineError, match="Device 'nope' not found") as caught:
+            machine.add_backend(
+                "memory-backend-ram", "m", {"size": MiB, "prealloc-context": "nope"}
+            )
+        assert caught.value.qmp_class == "DeviceNotFound"
+        with pytest.raises(MachineError, match="add_thread_context"):
+            machine.object_add({"qom-type": "thread-context", "id": "t2"})
+        assert machine.qmp("qom-get", path="/objects/tc", property="type") == "thread-context"
+        machine.qmp("object-del", id="tc")
+        assert machine.contexts == []
 
 
 @two_cpus

@@ -53,6 +53,19 @@ def _hmp(line: str) -> dict[str, Any]:
 
 
 GiB, MiB = 1 << 30, 1 << 20
+
+
+def _tc(object_id: str, **properties: Any) -> dict[str, Any]:
+    return _cmd("object-add", **{"qom-type": "thread-context", "id": object_id, **properties})
+
+
+def _ram(object_id: str, **properties: Any) -> dict[str, Any]:
+    return _cmd(
+        "object-add",
+        **{"qom-type": "memory-backend-ram", "id": object_id, "size": MiB, **properties},
+    )
+
+
 #: The sessions: a name, the target, the command line, and the messages sent after the greeting.
 SESSIONS: list[Session] = [
     {
@@ -236,6 +249,77 @@ SESSIONS: list[Session] = [
             _cmd("query-memory-size-summary"),
             _hmp("info mtree -f"),
             _hmp("info numa"),
+            _cmd("quit"),
+        ],
+    },
+    {
+        "name": "thread-contexts",
+        "target": "x86_64",
+        "argv": [
+            "-M",
+            "none",
+            "-object",
+            "thread-context,id=tc0,cpu-affinity=0",
+            "-object",
+            "memory-backend-ram,id=m0,size=1M",
+        ],
+        "send": [
+            _cmd("qmp_capabilities"),
+            _cmd("qom-list", path="/objects"),
+            _cmd("qom-list", path="/objects/tc0"),
+            _cmd("qom-get", path="/objects/tc0", property="cpu-affinity"),
+            _cmd("qom-get", path="/objects/tc0", property="node-affinity"),
+            _cmd("qom-get", path="/objects/tc0", property="type"),
+            _cmd("qom-get", path="/objects/tc0", property="nope"),
+            _cmd("qom-get", path="/objects", property="tc0"),
+            _cmd("qom-list-types", implements="thread-context"),
+            _tc("tc0"),
+            _tc("tc0", **{"cpu-affinity": []}),
+            _tc("tc0", **{"node-affinity": [4095]}),
+            _tc("tc0", **{"cpu-affinity": [4095]}),
+            _tc("t1", **{"cpu-affinity": [0], "node-affinity": [0]}),
+            _tc("t1", **{"node-affinity": [0], "cpu-affinity": []}),
+            _tc("t1", **{"node-affinity": []}),
+            _tc("t1", **{"cpu-affinity": [4095]}),
+            _tc("t1", **{"thread-id": 3}),
+            _tc("t1", **{"cpu-affinity": "0"}),
+            _tc("t1", **{"cpu-affinity": [0, 70000]}),
+            _tc("1t", **{"cpu-affinity": []}),
+            _tc("m0"),
+            _cmd("object-add", **{"qom-type": "thread-context"}),
+            _cmd("object-add", **{"qom-type": "memory-backend-ram", "id": "tc0", "size": MiB}),
+            _tc("t2", **{"cpu-affinity": [0]}),
+            _cmd("qom-get", path="t2", property="cpu-affinity"),
+            _cmd("qom-list", path="/objects"),
+            _ram("m1", **{"prealloc": True, "prealloc-context": "nope"}),
+            _ram("m1", **{"prealloc-context": "m1"}),
+            _ram("m1", **{"prealloc-context": "m0"}),
+            _ram("m1", **{"prealloc-context": "/objects"}),
+            _ram("m1", **{"prealloc-context": "t2"}),
+            _ram("m2", **{"prealloc-context": "/objects/tc0", "prealloc": True}),
+            _cmd("qom-get", path="/objects/m1", property="prealloc-context"),
+            _cmd("qom-get", path="/objects/m0", property="prealloc-context"),
+            _cmd("object-del", id="tc0"),
+            _cmd("qom-get", path="/objects/m2", property="prealloc-context"),
+            _cmd("qom-list", path="/objects"),
+            _tc("m2"),
+            _cmd("qom-set", path="/objects/t2", property="cpu-affinity", value=[0]),
+            _cmd("qom-set", path="/objects/t2", property="node-affinity", value=[0]),
+            _cmd("qom-set", path="/objects/t2", property="cpu-affinity", value=[4095]),
+            _cmd("qom-set", path="/objects/t2", property="cpu-affinity", value=[]),
+            _cmd("qom-set", path="/objects/t2", property="node-affinity", value=[]),
+            _cmd("qom-set", path="/objects/t2", property="node-affinity", value=[4095]),
+            _cmd("qom-set", path="/objects/t2", property="thread-id", value=3),
+            _cmd("qom-set", path="/objects/t2", property="nope", value=3),
+            _cmd("qom-set", path="/objects/t2", property="cpu-affinity", value="1"),
+            _cmd("qom-set", path="/objects/t2", property="cpu-affinity", value=[-1]),
+            _cmd("qom-set", path="/objects/t2", property="cpu-affinity", value=[0]),
+            _cmd("qom-get", path="/objects/t2", property="cpu-affinity"),
+            _cmd("object-del", id="t2"),
+            _cmd("object-del", id="t2"),
+            _cmd("object-del", id="m1"),
+            _cmd("qom-list", path="/objects"),
+            _cmd("query-memdev"),
             _cmd("quit"),
         ],
     },

@@ -24,6 +24,8 @@ class MachineError(Exception):
     """
 
     exit_status = 1
+    #: The ``class`` of QMP's error reply when a command fails with this error.
+    qmp_class = "GenericError"
     #: Warnings given before the error (QEMU prints them as they come, so before it); the
     #: command line prints them first.
     warnings: tuple[str, ...] = ()

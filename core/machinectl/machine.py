@@ -196,6 +196,10 @@ class Machine:
     #: ``-overcommit mem-lock``: ``off``, ``on`` or ``on-fault``.
     mem_lock: str = "off"
     _locked: bool = attrs.field(default=False, init=False)
+    #: The context each backend's ``prealloc-context`` named when the backend was created.
+    _context_links: dict[str, threadctx.ThreadContext] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     # -- constructors ----------------------------------------------------------------------
 
@@ -367,8 +371,14 @@ class Machine:
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = state.target
         machine.backend_defaults = _backend_defaults(line, properties, board)
-        machine.object_log = [("add", backend.id) for backend in backends]
+        # QEMU creates the contexts first, wherever they are on the command line.
+        ids = [context.id for context in contexts] + [backend.id for backend in backends]
+        machine.object_log = [("add", object_id) for object_id in ids]
         machine.contexts, machine.mem_lock = contexts, line.mem_lock
+        for backend in backends:
+            context = machine._link_context(backend)
+            if context is not None:
+                machine._context_links[backend.id] = context
         machine._place_devices(line.devices, memdev)
         try:
             for context in contexts:
@@ -655,19 +665,85 @@ class Machine:
         items = {k: _option_value(k, v) for k, v in spec.items()}
         qom_type = items.pop("qom-type", "")
         object_id = items.pop("id", "")
-        if any(b.id == object_id for b in self.backends):
+        self._check_new_id(object_id)
+        if qom_type == THREAD_CONTEXT:
             raise MachineError(
-                f"attempt to add duplicate property '{object_id}' to object (type 'container')"
+                "object_add creates memory backends: create a thread-context with "
+                "add_thread_context",
+                location="",
             )
         text = ",".join([qom_type, f"id={object_id}", *(f"{k}={v}" for k, v in items.items())])
         option = ObjectOption(qom_type, object_id, tuple(items.items()), text)
         backend = HostMemoryBackend.from_option(option, self.backend_defaults, self.warnings.append)
-        return self._complete_backend(backend)
+        return self._complete_backend(backend, self._link_context(backend))
 
     def object_del(self, object_id: str) -> None:
-        """Delete a backend no device or RAM uses (QMP's ``object-del``)."""
+        """Delete a backend no device or RAM uses, or a thread context (QMP's ``object-del``).
+
+        A backend that named the context keeps its memory; its ``prealloc-context`` reads
+        empty from then on, as in QEMU.
+        """
         self._check_open()
-        self.remove_backend(object_id)
+        context = next((c for c in self.contexts if c.id == object_id), None)
+        if context is None:
+            self.remove_backend(object_id)
+            return
+        context.stop()
+        self.contexts.remove(context)
+        self.object_log.append(("del", object_id))
+        for backend_id, linked in list(self._context_links.items()):
+            if linked is context:
+                del self._context_links[backend_id]
+
+    def add_thread_context(
+        self, context_id: str, values: Mapping[str, Sequence[int]] | None = None
+    ) -> threadctx.ThreadContext:
+        """Create a ``thread-context`` after the build (QMP's ``object-add``) and start its
+        thread; backends added later may name it as their ``prealloc-context``.
+
+        ``values`` are typed: ``{"cpu-affinity": [0, 1]}`` or ``{"node-affinity": [0]}``
+        (host CPU and node numbers). QEMU's checks and messages; nothing is added when one
+        fails.
+        """
+        from . import threadctx
+
+        self._check_open()
+        check_id(context_id)
+        context = threadctx.ThreadContext.from_values(context_id, values or {})
+        self._check_new_id(context_id)
+        context.start()
+        self.contexts.append(context)
+        self.object_log.append(("add", context_id))
+        return context
+
+    def prealloc_context_of(self, backend: HostMemoryBackend) -> threadctx.ThreadContext | None:
+        """The thread context ``backend``'s ``prealloc-context`` names, while it exists."""
+        return self._context_links.get(backend.id)
+
+    def _check_new_id(self, object_id: str) -> None:
+        """QEMU's error for an id another object of ``/objects`` has."""
+        ids = [backend.id for backend in self.backends] + [c.id for c in self.contexts]
+        if object_id in ids:
+            raise MachineError(
+                f"attempt to add duplicate property '{object_id}' to object (type 'container')"
+            )
+
+    def _link_context(self, backend: HostMemoryBackend) -> threadctx.ThreadContext | None:
+        """The context ``prealloc-context`` names among the objects that exist now (QEMU's
+        errors for a missing or wrong object); a backend added at run time also gets the
+        CPUs of its preallocation threads (the build places its own backends together)."""
+        context = None
+        if backend.prealloc_context:
+            from . import threadctx
+
+            others = [b.id for b in self.backends if b is not backend]
+            context = threadctx.resolve(backend.prealloc_context, self.contexts, others)
+        if self.allocated and backend.prealloc:
+            from . import threadctx
+
+            local = _prealloc_mode() == "parallel"
+            backend.prealloc_cpus = threadctx.preallocation_cpus(backend, context, local=local)
+        return context
 
     def device_add(self, spec: Mapping[str, object]) -> MemoryDevice:
         """Hot-plug a memory device (QMP's ``device_add``): ``{"driver": ..., "id": ...}``.
@@ -875,13 +951,13 @@ class Machine:
                 raise MachineError(f"Parameter '{key}' is missing")
         check_id(backend_id)
         backend = backend_type._create(backend_id, dict(values), self.backend_defaults)
-        if any(b.id == backend_id for b in self.backends):
-            raise MachineError(
-                f"attempt to add duplicate property '{backend_id}' to object (type 'container')"
-            )
-        return self._complete_backend(backend)
+        context = self._link_context(backend)
+        self._check_new_id(backend_id)
+        return self._complete_backend(backend, context)
 
-    def _complete_backend(self, backend: HostMemoryBackend) -> HostMemoryBackend:
+    def _complete_backend(
+        self, backend: HostMemoryBackend, context: threadctx.ThreadContext | None = None
+    ) -> HostMemoryBackend:
         """Check and allocate a backend created at run time, then add it to the machine.
 
         As in QEMU, the object is a child of /objects while it completes, and is removed
@@ -898,6 +974,8 @@ class Machine:
             raise
         self.warnings.extend(backend.warnings)
         self.backends.append(backend)
+        if context is not None:
+            self._context_links[backend.id] = context
         return backend
 
     def remove_backend(self, backend_id: str) -> None:
@@ -909,6 +987,7 @@ class Machine:
             raise MachineError(f"object '{backend_id}' is in use, can not be deleted")
         self.backends.remove(backend)
         self.object_log.append(("del", backend_id))
+        self._context_links.pop(backend_id, None)
         backend.close()
 
     def sharing_hints(self) -> Iterator[tuple[str, str]]:

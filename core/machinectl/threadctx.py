@@ -13,6 +13,12 @@ that select no CPU at all are refused (``The nodes select no CPUs``); an affinit
 refuses (no online CPU in it) fails as ``Setting CPU affinity failed: Invalid argument``.
 ``thread-id`` is read-only (``Invalid parameter 'thread-id'``).
 
+At run time (QMP's ``object-add``, ``qom-set``, ``qom-get``, :meth:`Machine.add_thread_context
+<machinectl.Machine.add_thread_context>`) the values are typed lists, checked as QEMU's property
+setters check them: an empty list is ``CPU list is empty`` (``Node list is empty``), and setting
+both affinities is refused only while the object is created; afterwards each set applies to the
+running thread. ``node-affinity`` cannot be read back (``is not readable``).
+
 :func:`node_cpus` also gives backends bound to host nodes their CPUs when no context is named
 (see :func:`preallocation_cpus`).
 """
@@ -22,8 +28,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -37,6 +43,13 @@ QOM_TYPE = THREAD_CONTEXT
 #: The properties the command line may set (``thread-id`` is read-only).
 PROPERTIES = ("cpu-affinity", "node-affinity")
 NODE_ROOT = "/sys/devices/system/node"
+#: ``qom-list /objects/ID`` of a context: QEMU 7.2's properties, in the order it lists them.
+QOM_PROPERTIES = (
+    ("type", "string"),
+    ("thread-id", "int"),
+    ("node-affinity", "int"),
+    ("cpu-affinity", "int"),
+)
 
 
 def parse_cpulist(text: str) -> set[int]:
@@ -77,6 +90,8 @@ def format_cpulist(cpus: Iterable[int]) -> str:
 class ThreadContext:
     """A ``thread-context`` object: its options, and its thread once :meth:`start` ran."""
 
+    #: The object's QOM type, as backends have theirs.
+    qom_type: ClassVar[str] = QOM_TYPE
     id: str
     cpu_affinity: tuple[int, ...] | None = None
     node_affinity: tuple[int, ...] | None = None
@@ -101,6 +116,51 @@ class ThreadContext:
         except MachineError as exc:
             raise exc.at(option.location) from None
         return cls(option.id, cpus, nodes)
+
+    @classmethod
+    def from_values(cls, context_id: str, values: Mapping[str, Sequence[int]]) -> ThreadContext:
+        """A context from typed values (``{"cpu-affinity": [0, 1]}``), checked in the order
+        given as QEMU's setters check them while the object is created."""
+        cpus: tuple[int, ...] | None = None
+        nodes: tuple[int, ...] | None = None
+        for key, value in values.items():
+            if key not in PROPERTIES:
+                raise MachineError(f"Parameter '{key}' is unexpected")
+            if (cpus if key == "node-affinity" else nodes) is not None:
+                raise MachineError("Mixing CPU and node affinity not supported")
+            _affinity_cpus(key, value)
+            if key == "cpu-affinity":
+                cpus = tuple(value)
+            else:
+                nodes = tuple(value)
+        return cls(context_id, cpus, nodes)
+
+    def set_affinity(self, name: str, value: Sequence[int]) -> None:
+        """``qom-set`` of ``cpu-affinity`` or ``node-affinity``: applied to the thread at once
+        (the other affinity is then forgotten, as in QEMU)."""
+        if name == "thread-id":
+            raise MachineError("Property 'thread-context.thread-id' is not writable")
+        if name not in PROPERTIES:
+            raise MachineError(f"Property 'thread-context.{name}' not found")
+        cpus = _affinity_cpus(name, value)
+        if self._tid >= 0:
+            self._apply(cpus)
+        if name == "cpu-affinity":
+            self.cpu_affinity, self.node_affinity = tuple(value), None
+        else:
+            self.cpu_affinity, self.node_affinity = None, tuple(value)
+
+    def qom_value(self, name: str) -> Any:
+        """``qom-get /objects/ID NAME``."""
+        if name == "node-affinity":
+            raise MachineError("Property 'thread-context.node-affinity' is not readable")
+        if name == "type":
+            return QOM_TYPE
+        if name == "thread-id":
+            return self.thread_id
+        if name == "cpu-affinity":
+            return sorted(self.cpus)
+        raise MachineError(f"Property 'thread-context.{name}' not found")
 
     def wanted_cpus(self) -> set[int] | None:
         """The property setters' checks: the CPUs asked for (None: the inherited affinity)."""
@@ -132,9 +192,15 @@ class ThreadContext:
         if cpus is None:
             return
         try:
+            self._apply(cpus)
+        except MachineError:
+            self.stop()
+            raise
+
+    def _apply(self, cpus: Iterable[int]) -> None:
+        try:
             os.sched_setaffinity(self._tid, cpus)
         except OSError as exc:
-            self.stop()
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
             raise MachineError(f"Setting CPU affinity failed: {reason}") from None
 
@@ -167,6 +233,18 @@ class ThreadContext:
     def query(self) -> dict[str, Any]:
         """The object's readable properties, as ``qom-get`` reads them."""
         return {"id": self.id, "thread-id": self.thread_id, "cpu-affinity": sorted(self.cpus)}
+
+
+def _affinity_cpus(name: str, value: Sequence[int]) -> set[int]:
+    """The CPUs a typed ``cpu-affinity`` or ``node-affinity`` value selects."""
+    if not value:
+        raise MachineError("CPU list is empty" if name == "cpu-affinity" else "Node list is empty")
+    if name == "cpu-affinity":
+        return set(value)
+    cpus = node_cpus(value)
+    if not cpus:
+        raise MachineError("The nodes select no CPUs")
+    return cpus
 
 
 def create_all(options: Sequence[ObjectOption]) -> list[ThreadContext]:
@@ -207,7 +285,9 @@ def resolve(
         raise MachineError(
             "Invalid parameter type for 'prealloc-context', expected: thread-context"
         )
-    raise MachineError(f"Device '{path}' not found")
+    error = MachineError(f"Device '{path}' not found")
+    error.qmp_class = "DeviceNotFound"
+    raise error
 
 
 def _path_matches(path: str, object_id: str) -> bool:

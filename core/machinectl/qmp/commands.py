@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..hostmem import HostMemoryBackend
     from ..machine import Machine
     from ..memdev import MemoryDevice
+    from ..threadctx import ThreadContext
 
 #: The QEMU release whose protocol machinectl speaks.
 QEMU_VERSION = {"micro": 0, "minor": 2, "major": 7}
@@ -159,7 +160,7 @@ def execute(machine: Machine, name: str, arguments: Mapping[str, Any] | None = N
     except QmpError:
         raise
     except MachineError as exc:
-        raise QmpError(exc.message) from None
+        raise QmpError(exc.message, exc.qmp_class) from None
 
 
 # -- facts -------------------------------------------------------------------------------------
@@ -188,17 +189,25 @@ def package_version() -> str:
         return "machinectl"
 
 
+def ordered_objects(machine: Machine) -> list[HostMemoryBackend | ThreadContext]:
+    """The children of ``/objects`` (backends and thread contexts) in QEMU's order."""
+    table = qom.ChildTable()
+    for action, object_id in machine.object_log:
+        if action == "add":
+            table.insert(object_id)
+        else:
+            table.remove(object_id)
+    objects: list[HostMemoryBackend | ThreadContext] = [*machine.contexts]
+    objects += machine.backends
+    by_id = {obj.id: obj for obj in objects}
+    ordered = [by_id[i] for i in qom.qemu_order(table) if i in by_id]
+    return ordered + [obj for obj in objects if obj not in ordered]
+
+
 def ordered_backends(machine: Machine) -> list[HostMemoryBackend]:
     """The machine's backends in the order QEMU lists ``/objects``."""
-    table = qom.ChildTable()
-    for action, backend_id in machine.object_log:
-        if action == "add":
-            table.insert(backend_id)
-        else:
-            table.remove(backend_id)
-    by_id = {backend.id: backend for backend in machine.backends}
-    ordered = [by_id[i] for i in qom.qemu_order(table) if i in by_id]
-    return ordered + [b for b in machine.backends if b not in ordered]
+    backends = {id(backend): backend for backend in machine.backends}
+    return [backends[id(obj)] for obj in ordered_objects(machine) if id(obj) in backends]
 
 
 def memdev(backend: HostMemoryBackend) -> dict[str, Any]:
@@ -213,18 +222,33 @@ def memory_size_summary(machine: Machine) -> dict[str, int]:
     return summary
 
 
-def _backend(machine: Machine, path: str) -> HostMemoryBackend | None:
-    """The backend a QOM path names; None for ``/objects`` itself."""
-    backends = {b.id: b for b in machine.backends}
+def _object(machine: Machine, path: str) -> HostMemoryBackend | ThreadContext | None:
+    """The backend or thread context a QOM path names; None for ``/objects`` itself."""
+    objects: dict[str, HostMemoryBackend | ThreadContext] = {c.id: c for c in machine.contexts}
+    objects.update((backend.id, backend) for backend in machine.backends)
     if path in ("/objects", "objects"):
         return None
     name = path.removeprefix("/objects/") if path.startswith("/objects/") else path
     if path.startswith("/") and not path.startswith("/objects/"):
         name = ""
-    backend = backends.get(name)
-    if backend is None:
+    found = objects.get(name)
+    if found is None:
         raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
-    return backend
+    return found
+
+
+def _context(
+    machine: Machine, obj: HostMemoryBackend | ThreadContext | None
+) -> ThreadContext | None:
+    """``obj`` if it is one of the machine's thread contexts."""
+    return next((c for c in machine.contexts if c is obj), None)
+
+
+def _as_backend(
+    machine: Machine, obj: HostMemoryBackend | ThreadContext | None
+) -> HostMemoryBackend:
+    """``obj``, one of the machine's backends."""
+    return next(b for b in machine.backends if b is obj)
 
 
 # -- the commands ------------------------------------------------------------------------------
@@ -368,6 +392,14 @@ def device_del(machine: Machine, args: dict[str, Any]) -> Any:
 def qom_set(machine: Machine, args: dict[str, Any]) -> Any:
     path, name = args["path"], args["property"]
     device = memory_device(machine, path)
+    if device is None:
+        context = _context(machine, _object(machine, path))
+        if context is not None:
+            value = args["value"]
+            if name in ("cpu-affinity", "node-affinity"):
+                value = convert(name, "list:uint16", value)
+            context.set_affinity(name, value)
+            return {}
     if device is None or device.id is None:
         raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
     if device.driver != "virtio-mem-pci" or name != "requested-size":
@@ -381,10 +413,17 @@ def qom_set(machine: Machine, args: dict[str, Any]) -> Any:
 
 @command("qom-list", {"path": "str"}, ("path",))
 def qom_list(machine: Machine, args: dict[str, Any]) -> Any:
-    backend = _backend(machine, args["path"])
-    if backend is not None:
-        return qom.properties(backend)
-    children = [{"name": b.id, "type": f"child<{b.qom_type}>"} for b in ordered_backends(machine)]
+    found = _object(machine, args["path"])
+    context = _context(machine, found)
+    if context is not None:
+        from ..threadctx import QOM_PROPERTIES
+
+        return [{"name": name, "type": kind} for name, kind in QOM_PROPERTIES]
+    if found is not None:
+        return qom.properties(_as_backend(machine, found))
+    children = [
+        {"name": obj.id, "type": f"child<{obj.qom_type}>"} for obj in ordered_objects(machine)
+    ]
     return [{"name": "type", "type": "string"}, *children]
 
 
@@ -394,13 +433,20 @@ def qom_get(machine: Machine, args: dict[str, Any]) -> Any:
     device = memory_device(machine, path)
     if device is not None:
         return _device_property(device, name)
-    backend = _backend(machine, path)
-    if backend is None:
+    found = _object(machine, path)
+    if found is None:
         if name == "type":
             return "container"
-        if any(b.id == name for b in machine.backends):
+        if any(obj.id == name for obj in ordered_objects(machine)):
             return f"/objects/{name}"
         raise QmpError(f"Property 'container.{name}' not found")
+    context = _context(machine, found)
+    if context is not None:
+        return context.qom_value(name)
+    backend = _as_backend(machine, found)
+    if name == "prealloc-context":
+        linked = machine.prealloc_context_of(backend)
+        return f"/objects/{linked.id}" if linked is not None else ""
     try:
         return qom.value(backend, name)
     except KeyError:
@@ -441,10 +487,23 @@ def object_property_types(qom_type: str) -> dict[str, str]:
 @command("object-add", {"qom-type": "str", "id": "str"}, open_arguments=True)
 def object_add(machine: Machine, args: dict[str, Any]) -> Any:
     from ..hostmem import BACKEND_TYPES
+    from ..options import THREAD_CONTEXT
 
     if "qom-type" not in args:
         raise QmpError("Parameter 'qom-type' is missing")
     qom_type = args.pop("qom-type")
+    if qom_type == THREAD_CONTEXT:
+        if "id" not in args:
+            raise QmpError("Parameter 'id' is missing")
+        context_id = args.pop("id")
+        types = object_property_types(THREAD_CONTEXT)
+        unexpected = next((key for key in args if key not in types), None)
+        if unexpected is not None:
+            raise QmpError(f"Parameter '{unexpected}' is unexpected")
+        machine.add_thread_context(
+            context_id, {key: convert(key, types[key], value) for key, value in args.items()}
+        )
+        return {}
     backend_type = BACKEND_TYPES.get(qom_type)
     if backend_type is None:
         raise QmpError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
@@ -463,7 +522,7 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
 
 @command("object-del", {"id": "str"}, ("id",))
 def object_del(machine: Machine, args: dict[str, Any]) -> Any:
-    machine.remove_backend(args["id"])
+    machine.object_del(args["id"])
     return {}
 
 

@@ -50,6 +50,7 @@ TYPES: tuple[tuple[str, str, bool], ...] = (
     ("memory-backend-memfd", "memory-backend", False),
     ("memory-backend-ram", "memory-backend", False),
     ("object", "", True),
+    ("thread-context", "object", False),
 )
 
 
