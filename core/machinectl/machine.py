@@ -908,17 +908,19 @@ class Machine:
 
         return numa.query(self.state.numa)
 
-    def numa_text(self) -> str:
-        """The guest NUMA nodes in the format of QEMU's ``info numa``."""
+    def numa_text(self, *, distances: bool = False) -> str:
+        """The guest NUMA nodes in the format of QEMU's ``info numa``; with ``distances``,
+        followed by the distance table as ``numactl --hardware`` shows it (``run`` does)."""
         if self.state.numa is None:
             return "0 nodes\n"  # what numa.info_text says, without loading it
         plugged: dict[int, int] = {}
         for device in self.memory_devices:
-            if device.driver != "virtio-pmem-pci":
-                plugged[device.node] = plugged.get(device.node, 0) + device.plugged_size
+            # QEMU 7.2 counts a virtio-pmem device in node 0, whatever its memdev's node.
+            node = 0 if device.driver == "virtio-pmem-pci" else device.node
+            plugged[node] = plugged.get(node, 0) + device.plugged_size
         from . import numa
 
-        return numa.info_text(self.state.numa, plugged)
+        return numa.info_text(self.state.numa, plugged, distances=distances)
 
     def qmp(self, command: str, **arguments: Any) -> Any:
         """Run a QMP command in-process: ``machine.qmp("query-memdev")``.

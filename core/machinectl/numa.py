@@ -791,10 +791,13 @@ def query(numa: NumaState | None) -> list[dict[str, Any]]:
     return nodes
 
 
-def info_text(numa: NumaState | None, plugged: Mapping[int, int] | None = None) -> str:
+def info_text(
+    numa: NumaState | None, plugged: Mapping[int, int] | None = None, *, distances: bool = False
+) -> str:
     """The nodes in the format of QEMU's ``info numa`` (sizes in whole MiB, rounded down).
 
-    ``plugged`` is the memory of memory devices per node: it counts in both lines.
+    ``plugged`` is the memory of memory devices per node: it counts in both lines. With
+    ``distances``, the distance table follows (it is not in QEMU's text).
     """
     nodes = numa.nodes if numa is not None else []
     plugged = plugged or {}
@@ -804,7 +807,7 @@ def info_text(numa: NumaState | None, plugged: Mapping[int, int] | None = None) 
         lines.append(f"node {node.nodeid} cpus:" + "".join(f" {cpu}" for cpu in node.cpus))
         lines.append(f"node {node.nodeid} size: {(node.size + extra) >> 20} MB")
         lines.append(f"node {node.nodeid} plugged: {extra >> 20} MB")
-    if numa is not None and numa.distance_table:
+    if distances and numa is not None and numa.distance_table:
         # Not in QEMU's info numa: the table as numactl --hardware shows it.
         lines.append("node distances:")
         lines.append("node " + "".join(f"{n.nodeid:>4}" for n in nodes))

@@ -110,7 +110,7 @@ def summary(machine: Any) -> str:
     out.extend(backend.info_text() for backend in machine.backends)
     out.append("")
     out.append(machine.mtree_text(flat=True))
-    out.append(machine.numa_text())
+    out.append(machine.numa_text(distances=True))
     # QEMU's 'info memory_size_summary': plugged memory only where memory devices can be.
     sizes = machine.query()["memory-size-summary"]
     out.append(f"base memory: {sizes['base-memory']}")
