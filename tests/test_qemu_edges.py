@@ -421,3 +421,43 @@ def test_qmp_replies_as_qemu(argv: list[str], lines: list[str]) -> None:
     expected = _replies(qemu, lines)
     assert len(expected) == len(lines) + 2  # qmp_capabilities, each line, quit
     assert _replies(ours, lines) == expected
+
+
+READONLY_USES = [
+    ["-machine", "memory-backend=m1", "-m", "256M"],
+    ["-m", "1G,slots=2,maxmem=4G", "-device", "pc-dimm,id=d0,memdev=m1"],
+    ["-m", "1G,slots=2,maxmem=4G", "-device", "virtio-pmem-pci,id=d0,memdev=m1"],
+    ["-m", "1G,slots=2,maxmem=4G", "-device", "virtio-mem-pci,id=d0,memdev=m1"],
+    ["-m", "1G,slots=2,maxmem=4G", "-machine", "nvdimm=on", "-device", "nvdimm,id=d0,memdev=m1"],
+    [
+        *("-m", "1G,slots=2,maxmem=4G", "-machine", "nvdimm=on"),
+        *("-device", "nvdimm,id=d0,memdev=m1,unarmed=on"),
+    ],
+]
+
+
+@pytest.mark.parametrize("use", READONLY_USES, ids=" ".join)
+def test_a_read_only_backend_is_rom_or_refused_as_in_qemu(tmp_path: Path, use: list[str]) -> None:
+    image = tmp_path / "ro.img"
+    image.write_bytes(b"")
+    os.truncate(image, 256 << 20)
+    backend = f"memory-backend-file,id=m1,size=256M,mem-path={image},readonly=on,share=on"
+    argv = ["-M", "pc", "-object", backend, *use]
+    status, expected = _qemu("x86_64", argv)
+    our_status, ours = _ours("x86_64", argv)
+    assert (our_status, ours) == (status, expected)
+    if status:
+        return
+    mtree = ['{"execute":"human-monitor-command","arguments":{"command-line":"info mtree -f"}}']
+    qemu = [shutil.which("qemu-system-x86_64") or "", *argv]
+    qemu += ["-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
+    ours_cmd = [*CLI, "run", "--quiet", "--target", "x86_64", *argv, "-qmp", "stdio"]
+
+    def lines_of_m1(command: list[str]) -> set[str]:
+        text = _replies(command, mtree)[1]
+        assert isinstance(text, dict)
+        return {line.strip() for line in str(text["return"]).split("\r\n") if ": m1" in line}
+
+    theirs = lines_of_m1(qemu)
+    assert theirs and any("rom)" in line for line in theirs)
+    assert lines_of_m1(ours_cmd) == theirs

@@ -557,6 +557,10 @@ class Placer:
                 f"the size of memdev {backend.id} ({backend.size:#x}) is too small to contain "
                 f"nvdimm label ({label:#x}) and aligned PMEM ({align:#x})"
             )
+        if getattr(backend, "readonly", False) and not props.get("unarmed", False):
+            raise MachineError(
+                f"'unarmed' property must be 'on' since memdev {backend.id} is read-only"
+            )
         return pmem
 
     def _slot(self, wanted: int) -> int:
@@ -645,6 +649,8 @@ class Placer:
             return
         if backend.id in self.busy:
             raise MachineError(f"'memdev' property specifies a busy memdev: {backend.id}")
+        if getattr(backend, "readonly", False):  # QEMU refuses memory it cannot write
+            raise MachineError("'memdev' property specifies an unsupported memdev")
         if (nodes and device.node >= nodes) or (not nodes and device.node):
             raise MachineError(
                 f"'node' property has value '{device.node}', which exceedsthe number of numa "

@@ -179,9 +179,17 @@ class MemoryRegion:
         target, _ = self.ram_target()
         if target.kind in (Kind.CONTAINER, Kind.ALIAS):
             return str(Kind.IO.value)
-        if target.kind is Kind.RAM and (self.nonvolatile or target.nonvolatile):
-            return "nv-ram"
+        if target.kind is Kind.RAM:
+            return _ram_type(target, self.nonvolatile or target.nonvolatile)
         return str(target.kind.value)
+
+
+def _ram_type(region: MemoryRegion, nonvolatile: bool) -> str:
+    """What QEMU prints for a RAM region: ``rom`` for a read-only backend's memory
+    (``readonly=on``), ``nv-`` before either for persistent memory."""
+    readonly = region.backend is not None and getattr(region.backend, "readonly", False)
+    kind = "rom" if readonly else "ram"
+    return f"nv-{kind}" if nonvolatile else kind
 
 
 def _checked_size(name: str, size: int) -> int:
@@ -256,9 +264,7 @@ def flatten(root: MemoryRegion) -> list[FlatRange]:
             render(sub, start, lo, hi, nv)
         if region.kind is Kind.CONTAINER:
             return
-        kind = region.display_kind
-        if nv and kind == Kind.RAM.value:
-            kind = "nv-ram"
+        kind = _ram_type(region, nv) if region.kind is Kind.RAM else region.display_kind
         for gap_lo, gap_hi in _gaps(claimed, lo, hi):
             claimed.append(
                 FlatRange(
