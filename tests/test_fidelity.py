@@ -230,6 +230,15 @@ def test_cli_prints_notices_as_plain_stdout_lines() -> None:
     assert "warning" not in proc.stderr
     as_json = run("run", "--dry-run", "--json", "-M", "s390-ccw-virtio-4.2", "-m", "1025M")
     assert json.loads(as_json.stdout)["notices"] == [FIXED_UP]
+    # With QMP on standard output, the notice comes before the greeting, as QEMU's does.
+    quit_ = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n'
+    argv = ["run", "--quiet", "-M", "s390-ccw-virtio-4.2", "-m", "1025M", "-qmp", "stdio"]
+    served = subprocess.run(
+        [*CLI, *argv], input=quit_, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.splitlines()[0] == FIXED_UP
+    assert "QMP" in json.loads(served.stdout.splitlines()[1])
 
 
 def test_a_board_can_give_notices() -> None:

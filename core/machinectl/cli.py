@@ -615,7 +615,8 @@ def cmd_run(args: list[str]) -> int:
             _warn(warning)
         _report_failures(machine.registry)
         if any(m.option.transport == "stdio" for m in monitors):
-            pass  # standard output carries QMP
+            # Standard output carries QMP; QEMU's notices come before the greeting.
+            sys.stdout.write("".join(f"{notice}\n" for notice in machine.notices))
         elif opts.json:
             print_json(machine.query())
         else:
