@@ -20,6 +20,7 @@ CLI = [sys.executable, "-m", "machinectl.cli"]
 QMP_QUIT = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n'
 
 ONE_BACKEND = ["-object", "memory-backend-ram,id=m0,size=64M"]
+MEMDEV = ["-machine", "memory-backend=m0"]
 
 CASES: list[tuple[str, list[str]]] = [
     # warnings given before the error
@@ -73,6 +74,12 @@ CASES: list[tuple[str, list[str]]] = [
     # the object's type is checked before its id
     ("x86_64", ["-M", "none", "-m", "64M", "-object", "memory-backend-bogus,size=64M"]),
     ("x86_64", ["-M", "none", "-m", "64M", "-object", "memory-backend-ram,,id=m0,size=64M"]),
+    # without -m, maxmem stays the board's default size, below a larger backend's
+    *(
+        (target, ["-M", board, "-object", f"memory-backend-ram,id=m0,size={size}", *MEMDEV])
+        for target, board in (("aarch64", "virt"), ("aarch64", "virt-2.12"), ("x86_64", "pc"))
+        for size in ("64M", "1100M", "1500M")
+    ),
 ]
 
 

@@ -1460,9 +1460,10 @@ def _resolve_memory_backend(
     if backend is None:
         raise MachineError(f"Memory backend '{name}' not found")
     if not size.custom:
-        # Without -m the backend decides, exactly (not rounded to 8 KiB).
+        # Without -m the backend decides the RAM size, exactly (not rounded to 8 KiB). As in
+        # QEMU 7.2, maxmem stays the board's default size, even below the RAM size: boards
+        # whose arithmetic wraps (virt) then refuse a large backend.
         state.ram_size = backend.size
-        state.maxram_size = max(state.maxram_size, backend.size)
     return backend
 
 

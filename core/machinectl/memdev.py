@@ -685,7 +685,10 @@ def map_devices(state: MachineState, area: DeviceMemory | None) -> MemoryRegion 
     """Map the device-memory container (empty) where the board declared it."""
     if area is None or not area.enabled:
         return None
-    container = MemoryRegion.container("device-memory", area.size)
+    # An area past the end of the address space (QEMU's arithmetic wraps at 2**64, and its
+    # map then says it overflows) is cut at the end.
+    size = min(area.size, state.system_memory.size - area.base)
+    container = MemoryRegion.container("device-memory", size)
     state.system_memory.add_subregion(area.base, container)
     return container
 
