@@ -195,6 +195,30 @@ def test_hold_ends_cleanly_on_a_signal(signum: int) -> None:
     assert "Traceback" not in err
 
 
+def test_the_program_dies_by_an_early_interrupt_until_its_handlers_are_in_place() -> None:
+    (script,) = [
+        e
+        for e in importlib.metadata.entry_points(group="console_scripts")
+        if e.name == "machinectl"
+    ]
+    assert script.value == "machinectl._entry:main"
+    code = (
+        "import signal, sys; import machinectl._entry as e; "
+        "print(signal.getsignal(signal.SIGINT) is signal.SIG_DFL); "
+        "sys.argv = ['machinectl', 'run', '-M', 'none', '-m', '32M', '--hold']; sys.exit(e.main())"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == "True\n"  # before machinectl.cli: ended by the signal
+    assert proc.stderr.readline().startswith("holding none (pid ")
+    proc.send_signal(signal.SIGINT)  # then the command's own handling: a clean release
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
 # -- help, version, usage errors ---------------------------------------------------------------
 
 
