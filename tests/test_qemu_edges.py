@@ -74,6 +74,11 @@ CASES: list[tuple[str, list[str]]] = [
     # the object's type is checked before its id
     ("x86_64", ["-M", "none", "-m", "64M", "-object", "memory-backend-bogus,size=64M"]),
     ("x86_64", ["-M", "none", "-m", "64M", "-object", "memory-backend-ram,,id=m0,size=64M"]),
+    # QemuOpts checks -m's values as it reads them: no warning for an item after an error
+    ("x86_64", ["-M", "none", "-m", ",1G"]),
+    ("x86_64", ["-M", "none", "-m", "64M,slots=x,prealloc"]),
+    ("x86_64", ["-M", "none", "-m", "64M,nodelay,slots=x,prealloc"]),
+    ("x86_64", ["-M", "none", "-m", "64M,maxmem=1G,bogus,size=2"]),
     # without -m, maxmem stays the board's default size, below a larger backend's
     *(
         (target, ["-M", board, "-object", f"memory-backend-ram,id=m0,size={size}", *MEMDEV])

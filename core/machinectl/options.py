@@ -422,9 +422,17 @@ def _check_object_type(qom_type: str) -> None:
 
 
 def split_qemu_opts(
-    text: str, implied: str | None, warn: Warn | None = None
+    text: str,
+    implied: str | None,
+    warn: Warn | None = None,
+    check: Callable[[str, str], object] | None = None,
 ) -> list[tuple[str, str]]:
-    """QemuOpts' ``key=value,...`` items in order (keys may repeat; the last one wins)."""
+    """QemuOpts' ``key=value,...`` items in order (keys may repeat; the last one wins).
+
+    ``check`` is called with each item as it is read, for an option list that declares its
+    keys: QEMU checks each value as it reads it, so an error stops the reading (and the
+    warnings of the items after it).
+    """
     items: list[tuple[str, str]] = []
     pos = 0
     first = True
@@ -451,6 +459,8 @@ def split_qemu_opts(
                     f"short-form boolean option '{prefix}{key}' deprecated "
                     f"(Please use {advice} instead)"
                 )
+        if check is not None:
+            check(key, value)
         items.append((key, value))
         first = False
         if pos < len(text):
@@ -739,8 +749,7 @@ class CommandLine:
             self.machine[key] = item
 
     def _memory(self, value: str, warn: Warn) -> None:
-        items = split_qemu_opts(value, "size", warn)
-        for key, item in items:
+        def check(key: str, item: str) -> None:
             if key in ("size", "maxmem"):
                 opts_size(key, item)
             elif key == "slots":
@@ -748,7 +757,8 @@ class CommandLine:
             else:
                 suggestion = did_you_mean(key, ("size", "slots", "maxmem"))
                 raise MachineError(f"Invalid parameter '{key}'", suggestion=suggestion)
-        for key, item in items:
+
+        for key, item in split_qemu_opts(value, "size", warn, check):
             self.memory[key] = item
 
     def _object(self, value: str, warn: Warn) -> None:
