@@ -402,6 +402,15 @@ class Check(RamRule):
         return self.message
 
 
+class RuleResultError(TypeError):
+    """A rule of a record returned something else than an error or None (a plugin bug, which
+    the registry reports naming the rule and the plugin)."""
+
+    def __init__(self, what: str, value: object):
+        super().__init__(f"{what} returned {value!r}, expected a MachineError or None")
+        self.what, self.value = what, value
+
+
 # -- board records and the mechanism that serves them -----------------------------------------
 
 #: A board's layout function: ``layout(machine, facts)`` maps main RAM (``machine.ram``), or
@@ -677,8 +686,12 @@ class BoardTable:
             return
         for rule in facts.rules:
             error = rule.check(machine)
-            if error is not None:
-                raise error
+            if error is None:
+                continue
+            if not isinstance(error, MachineError):
+                what = "Check test" if isinstance(rule, Check) else f"{type(rule).__name__}.check"
+                raise RuleResultError(what, error)
+            raise error
 
     @hookimpl
     def init_board(self, machine: MachineState) -> bool | None:

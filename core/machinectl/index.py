@@ -17,7 +17,12 @@ any of that changes:
 * the modification time of any directory on ``sys.path`` (a distribution installed, removed
   or upgraded there changes it);
 * the modification time or size of any source file the plugins and the core were imported
-  from (an edited editable plugin).
+  from (an edited editable plugin);
+* any file of a plugin's package directory outside ``site-packages`` (an editable install),
+  data files included: one added, removed, or changed in modification time or size;
+* what loading a plugin that failed to import gives now: such plugins are tried again by
+  every command (what fixes an import may lie anywhere), and a plugin that loads now, or
+  fails otherwise, makes the index stale. With no failed plugin this costs nothing.
 
 A file that cannot be read, does not parse, fails its checksum or was written by another
 version is ignored and rebuilt; a cache directory that cannot be written is not an error
@@ -58,7 +63,7 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 #: Bumped whenever the layout of the file changes.
-FORMAT = 7
+FORMAT = 8
 #: Index files not used for this many days are removed when another index is written.
 UNUSED_DAYS = 30
 _DAY = 86400.0
@@ -453,12 +458,76 @@ def _watched_files(modules: Iterable[Any]) -> list[str]:
     return sorted(files)
 
 
+def _package_dirs(entry_points: Iterable[str]) -> list[str]:
+    """The package directories of the plugins loaded from ``entry_points`` that lie outside
+    ``site-packages`` (an installed one changes only by an install, which the directories
+    on ``sys.path`` show)."""
+    found = set()
+    core = os.path.dirname(os.path.abspath(__file__))
+    for value in entry_points:
+        top = value.split("[", 1)[0].partition(":")[0].strip().split(".")[0]
+        module = sys.modules.get(top)
+        paths = getattr(module, "__path__", None) if module is not None else None
+        if paths is None and module is None:
+            # Not imported (it failed): where it would be imported from.
+            import importlib.util
+
+            try:
+                spec = importlib.util.find_spec(top)
+            except (ImportError, ValueError):
+                spec = None
+            paths = None if spec is None else spec.submodule_search_locations
+        for path in map(os.path.abspath, paths or ()):
+            parent = os.path.basename(os.path.dirname(path))
+            if path != core and parent not in ("site-packages", "dist-packages"):
+                found.add(path)
+    return sorted(found)
+
+
+def _tree_state(top: str) -> dict[str, list[int]]:
+    """Every file under the directory ``top`` (``__pycache__`` left out), with what changes
+    when it is written or replaced (see :func:`_mtime`)."""
+    state: dict[str, list[int]] = {}
+    pending = [top]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name == "__pycache__":
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    continue
+                state[entry.path] = [st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino]
+    return state
+
+
+def _imports_fail_alike(failed: list[list[str]]) -> bool:
+    """Whether every entry point that failed to import still fails, with the same error."""
+    if not failed:
+        return True
+    from .plugins import import_error
+
+    return all(import_error(value) == error for value, error in failed)
+
+
 def _is_fresh(stored: dict[str, Any], key: dict[str, Any]) -> bool:
     if stored.get("key") != key:
         return False
     if stored.get("paths") != _path_state():
         return False
-    return all(_mtime(path) == state for path, state in stored["files"])
+    if not all(_mtime(path) == state for path, state in stored["files"]):
+        return False
+    if not all(_tree_state(top) == state for top, state in stored["trees"].items()):
+        return False
+    return _imports_fail_alike(stored["failed_imports"])
 
 
 def _read(path: str) -> tuple[dict[str, Any], bytes] | None:
@@ -588,18 +657,23 @@ def load_index(*, rebuild: bool = False) -> BoardIndex:
                 pass  # a damaged file that passed its checksum: rebuild it
     data = build_index_data()
     failed_files = data.pop("failed_files")
+    failed_imports = data.pop("failed_imports")
+    entry_points = data.pop("entry_points")
     index = BoardIndex(data)
     if directory is not None:
         # The state is read after the build: what the build imported is what is watched.
         # ``describe`` is stored apart: only ``describe`` reads it.
         boards = [{k: v for k, v in b.items() if k != "describe"} for b in data["boards"]]
+        trees = {top: _tree_state(top) for top in _package_dirs(entry_points)}
+        # A file of a package directory is watched there already.
+        inside = tuple(os.path.join(top, "") for top in trees)
+        files = {*_watched_files(list(sys.modules.values())), *failed_files}
         record = {
             "key": key,
             "paths": _path_state(),
-            "files": [
-                [p, _mtime(p)]
-                for p in sorted({*_watched_files(list(sys.modules.values())), *failed_files})
-            ],
+            "files": [[p, _mtime(p)] for p in sorted(files) if not p.startswith(inside)],
+            "trees": trees,
+            "failed_imports": failed_imports,
             "index": {**data, "boards": boards},
         }
         _write(directory, name, record, [b["describe"] for b in data["boards"]])
@@ -625,6 +699,8 @@ def build_index_data() -> dict[str, Any]:
         "strict": registry.strict,
         # Not stored in the index: what :func:`load_index` watches besides the modules.
         "failed_files": sorted(registry._failed_files),
+        "failed_imports": sorted([v, e] for v, e in registry._failed_imports.items()),
+        "entry_points": sorted(registry._entry_points),
     }
 
 

@@ -5,8 +5,9 @@ hold two differently configured registries and tests never share state. Nothing 
 module calls ``pm.hook.*``.
 
 Entry points of the group ``machinectl`` are loaded one at a time. A plugin that fails to
-import, declares unknown hooks, returns bad board declarations or repeats a board name is
-reported (with its distribution and version) and skipped as a whole; the others keep working.
+import, has no hook at all (an entry point naming ``None`` or a number), declares unknown
+hooks, returns bad board declarations or repeats a board name is reported (with its
+distribution and version, on one line) and skipped as a whole; the others keep working.
 ``MACHINECTL_PLUGINS`` restricts which external plugins load (comma-separated entry-point or
 distribution names; empty means none). ``strict=True`` (or ``MACHINECTL_STRICT=1``) turns those
 reports into errors, for CI. ``MACHINECTL_ENTRY_POINT_GROUP`` names another entry-point group
@@ -23,14 +24,15 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+import types
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from . import hooks
-from .boards import EVERY_TARGET, Board, BoardSpec, BoardTable
+from .boards import EVERY_TARGET, Board, BoardSpec, BoardTable, RuleResultError
 from .errors import MachineError, PluginError
 from .index import choose
 
@@ -103,6 +105,11 @@ class Registry:
         #: Source files of plugins that failed to import (the board index watches them: a
         #: fix to one of them must be seen, though no module of the plugin got loaded).
         self._failed_files: set[str] = set()
+        #: Entry points (``module:attribute``) that failed to import, with the error: the board
+        #: index tries them again, since what fixes an import may lie anywhere.
+        self._failed_imports: dict[str, str] = {}
+        #: Every entry point (``module:attribute``) loaded or tried, whether it failed or not.
+        self._entry_points: set[str] = set()
         #: (hook, board's plugin) -> the implementations to call, in call order, or None when
         #: a wrapper needs pluggy's own loop. Worked out once: building a machine calls
         #: several hooks, and a program may build thousands of machines.
@@ -125,11 +132,17 @@ class Registry:
         again: the board index loads only the plugins a command needs.
         """
         source = _Source(name, distribution, version, entry_point)
+        if entry_point is not None:
+            self._entry_points.add(entry_point)
         self._plans.clear()
         if name in self._sources or self._pm.has_plugin(name):
             error = PluginError(f"a plugin named '{name}' is already registered")
             return self._fail(source, _describe(error))
         try:
+            if not _hook_names(self._pm, plugin):
+                raise PluginError(
+                    f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
+                )
             self._pm.register(plugin, name=name)
             self._pm.check_pending()
             specs = self._declared_boards(plugin, name)
@@ -159,15 +172,18 @@ class Registry:
         result = impl.function()
         if result is None:
             return []
-        if isinstance(result, (str, bytes)) or not isinstance(result, Iterable):
+        # A mapping is iterable too, but its keys are no declarations.
+        if isinstance(result, (str, bytes, Mapping)) or not isinstance(result, Iterable):
             raise PluginError(
-                f"register_boards returned {type(result).__name__}, expected a list of BoardSpec"
+                f"register_boards returned {type(result).__name__} {_short_repr(result)}, "
+                "expected a list of BoardSpec"
             )
         specs = list(result)
-        for spec in specs:
+        for position, spec in enumerate(specs):
             if not isinstance(spec, BoardSpec):
                 raise PluginError(
-                    f"register_boards returned {type(spec).__name__}, expected BoardSpec"
+                    f"register_boards returned {type(spec).__name__}, expected BoardSpec: "
+                    f"item {position} of its list is {_short_repr(spec)}"
                 )
         return specs
 
@@ -188,6 +204,16 @@ class Registry:
                         raise PluginError(f"machine type '{key}' is declared twice")
             boards.append(board)
         return boards
+
+    def _failed_import(self, source: _Source, exc: BaseException) -> None:
+        """Report a plugin whose entry point could not be loaded, and keep what the board
+        index needs to notice when it can."""
+        error = _describe(exc)
+        self._failed_files.update(_files_of(exc))
+        if source.entry_point is not None:
+            self._entry_points.add(source.entry_point)
+            self._failed_imports[source.entry_point] = error
+        self._fail(source, error)
 
     def _fail(self, source: _Source, error: str) -> bool:
         failure = PluginFailure(source.name, source.distribution, source.version, error)
@@ -445,6 +471,8 @@ class Registry:
         return _who_source(source) if source is not None else plugin_name
 
     def _failed(self, board: Board, hook_name: str, who: str, exc: BaseException) -> PluginError:
+        if isinstance(exc, RuleResultError):
+            return self._bad_result(board, exc.what, exc.value, "a MachineError or None", who)
         return PluginError(
             f"plugin {who} failed in {hook_name} for '{board.name}': {_describe(exc)}"
         )
@@ -526,14 +554,23 @@ def _short_repr(value: object) -> str:
 
 
 def _describe(exc: BaseException) -> str:
+    """An exception as one line: its type (unless it is a refusal) and its text, the lines of
+    a text of several joined with ``; `` (pluggy gives the reason below a heading)."""
     try:
-        message = str(exc).strip()
+        message = str(exc)
     except PLUGIN_BUGS:  # a plugin's exception whose text itself fails
         message = ""
-    text = message.splitlines()[0] if message else ""
+    text = "; ".join(line.strip() for line in message.splitlines() if line.strip())
     if isinstance(exc, MachineError):
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _what(plugin: object) -> str:
+    """A plugin object as a failure names it: ``module 'name'``, or its value and type."""
+    if isinstance(plugin, types.ModuleType):
+        return f"module '{plugin.__name__}'"
+    return f"{_short_repr(plugin)} ({type(plugin).__name__})"
 
 
 def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
@@ -604,8 +641,7 @@ def create_registry(
         try:
             plugin = _instantiate(ep.load())
         except PLUGIN_BUGS as exc:
-            registry._failed_files.update(_files_of(exc))
-            registry._fail(_Source(ep.name, dist_name, version), _describe(exc))
+            registry._failed_import(_Source(ep.name, dist_name, version, ep.value), exc)
             continue
         registry.add(plugin, ep.name, distribution=dist_name, version=version, entry_point=ep.value)
     if allowed:
@@ -716,8 +752,7 @@ def create_registry_from(
         try:
             plugin = _instantiate(_load(value))
         except PLUGIN_BUGS as exc:
-            registry._failed_files.update(_files_of(exc))
-            registry._fail(_Source(name, distribution, version), _describe(exc))
+            registry._failed_import(_Source(name, distribution, version, value), exc)
             continue
         registry.add(plugin, name, distribution=distribution, version=version, entry_point=value)
     return registry
@@ -739,6 +774,16 @@ def _files_of(exc: BaseException) -> set[str]:
             tb = tb.tb_next
         current = current.__cause__ or current.__context__
     return {f for f in files if os.path.isabs(f) and os.path.exists(f)}
+
+
+def import_error(value: str) -> str | None:
+    """What loading the entry point ``value`` (``module:attribute``) fails with now, worded as
+    a skipped plugin's reason; None when it loads."""
+    try:
+        _instantiate(_load(value))
+    except PLUGIN_BUGS as exc:
+        return _describe(exc)
+    return None
 
 
 def _load(value: str) -> object:
