@@ -171,3 +171,16 @@ def test_memory_device_help_is_qemu_s_lines_for_what_is_modelled(binary: str, dr
     assert [line for line in qemu if line in lines] == lines
     if driver in ("pc-dimm", "nvdimm"):
         assert lines == qemu
+
+
+def test_without_a_target_a_shared_name_says_whose_it_is() -> None:
+    proc = machinectl("-M", "help")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    shared = [line for line in lines if line.split(" ", 1)[0] == "virt-7.2"]
+    assert len(shared) == 2 and all(line.endswith("]") for line in shared), shared
+    assert any(line.endswith("[m68k]") for line in shared)
+    assert all("[" not in line for line in lines if line.split(" ", 1)[0] == "raspi3b")
+    # With a target the list is QEMU's: names are unique, nothing is added.
+    one = machinectl("--target", "aarch64", "-M", "help").stdout
+    assert "[" not in one and one.count("\nvirt-7.2 ") == 1

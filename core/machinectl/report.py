@@ -153,13 +153,23 @@ def machine_list(boards: Iterable[Any], target: str | None = None) -> str:
     lines = ["Supported machines are:"]
     import functools
 
-    for board in sorted(boards, key=functools.cmp_to_key(_machine_class_cmp)):
+    boards = sorted(boards, key=functools.cmp_to_key(_machine_class_cmp))
+    # Without a target, a name that several targets' types share is followed by the targets
+    # of each (QEMU's list is one binary's, where names are unique).
+    seen: dict[str, int] = {}
+    for board in boards:
+        for name in {board.spec.name, board.spec.alias} - {None}:
+            seen[str(name)] = seen.get(str(name), 0) + 1
+    for board in boards:
         spec = board.spec
+        where = ""
+        if target is None and (seen[spec.name] > 1 or (spec.alias and seen[spec.alias] > 1)):
+            where = f" [{', '.join(board.targets)}]"
         if spec.alias:
-            lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name})")
+            lines.append(f"{spec.alias:<20} {spec.description} (alias of {spec.name}){where}")
         default = " (default)" if target is not None and target in spec.default_for else ""
         deprecated = " (deprecated)" if spec.deprecated else ""
-        lines.append(f"{spec.name:<20} {spec.description}{default}{deprecated}")
+        lines.append(f"{spec.name:<20} {spec.description}{default}{deprecated}{where}")
     return "\n".join(lines) + "\n"
 
 
