@@ -416,9 +416,9 @@ def cmd_list_boards(args: list[str]) -> int:
     # First: a --family or --target refused may be that of a plugin that failed to load.
     _report_failures(index)
     if opts.target is not None:
-        from .index import QEMU_TARGETS
+        from .index import check_target
 
-        _check_choice("target", opts.target, QEMU_TARGETS.union(index.targets()))
+        check_target(opts.target, index.targets())  # as run and describe say it
     _check_choice("family", opts.family, {b.family for b in index.boards})
     boards = index.boards_for(opts.target)
     if opts.family is not None:
