@@ -1,6 +1,7 @@
 """The ppc machine types against what QEMU does with them.
 
-``data/qemu72.json`` is QEMU 7.2 itself (``make_oracle.py``); ``data/qemu50.json`` holds the
+``data/qemu72.json`` is QEMU 7.2 itself (``make_oracle.py``), ``data/qemu72_nvdimm.json`` its
+answers to pseries' NVDIMM options (``make_nvdimm_oracle.py``); ``data/qemu50.json`` holds the
 QEMU 5.0 facts of taihu, which 7.2 no longer has (``make_qemu50.py``). For every recorded
 command line machinectl must accept or refuse as QEMU does, with QEMU's message and hint
 lines, and place main RAM where QEMU shows it, in the flat view and in the region tree.
@@ -24,13 +25,22 @@ NUMA_NODES = [
 ]
 
 
+#: The ``-machine`` properties of the records that are about RAM.
+RAM_PROPERTIES = ("memory-backend", "nvdimm")
+
+
 def nodes_id(record: Record) -> str:
     return f"{record['machine']}:{'+'.join(map(str, record['numa-nodes']))}"
 
 
 class TestAgainstQemu(OracleConformance):
     distribution = "machinectl-ppc"
-    oracle_files = ("data/qemu72.json", "data/qemu50.json", "data/qemu72_types.json")
+    oracle_files = (
+        "data/qemu72.json",
+        "data/qemu72_nvdimm.json",
+        "data/qemu50.json",
+        "data/qemu72_types.json",
+    )
 
     def compared_windows(self, machine: Machine, record: Record) -> frozenset[str]:
         """Every window but mac99's BIOS, whose device register block QEMU cuts out of it and
@@ -38,7 +48,8 @@ class TestAgainstQemu(OracleConformance):
         return super().compared_windows(machine, record) - {"ppc_core99.bios"}
 
     #: ``-machine cap-htm=off`` only gets TCG past the transactional memory of pseries-2.8 to
-    #: 2.11; it says nothing about RAM (``memory-backend=`` is kept, see :meth:`argv`).
+    #: 2.11; it says nothing about RAM (the properties of :data:`RAM_PROPERTIES` are kept, see
+    #: :meth:`argv`).
     dropped_options = OracleConformance.dropped_options | {"-machine"}
     #: Messages QEMU prints for reasons that have nothing to do with RAM (missing firmware, TCG).
     ignored_warnings = re.compile(
@@ -51,10 +62,10 @@ class TestAgainstQemu(OracleConformance):
         # QEMU maps ref405ep's SDRAM at reset only when it boots a kernel: machinectl's
         # property asks for that map.
         argv = super().argv(record)
-        # Of the -machine options only memory-backend= says something about RAM.
+        # Of the -machine options only those of RAM_PROPERTIES say something about RAM.
         extra = record["extra"]
         for option, value in zip(extra[::2], extra[1::2], strict=True):
-            if option == "-machine" and value.startswith("memory-backend="):
+            if option == "-machine" and value.split("=")[0] in RAM_PROPERTIES:
                 argv += [option, value]
         if record["machine"] == "ref405ep" and "-kernel" in record["extra"]:
             argv += ["-machine", f"{SDRAM_ENABLED_PROPERTY}=on"]

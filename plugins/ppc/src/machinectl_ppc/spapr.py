@@ -6,7 +6,9 @@ Area of at least 128 MiB for SLOF. What changes between versions:
 * ``lmb``: from pseries-2.5 memory is handed to the guest in 256 MiB blocks (dynamic
   reconfiguration), so RAM, maxmem and each NUMA node must be multiples of 256 MiB;
 * ``legacy_numa_mem``: up to pseries-5.0 ``-numa node,mem=`` is accepted;
-* ``rma_limit``: up to pseries-4.2 the RMA is capped at 16 GiB (migration compatibility).
+* ``rma_limit``: up to pseries-4.2 the RMA is capped at 16 GiB (migration compatibility);
+* ``nvdimm``: from pseries-5.0 NVDIMMs (``nvdimm``, ``spapr-nvdimm``) can be plugged, and the
+  machine has QEMU's ``nvdimm`` property (on by default).
 
 With ``maxmem`` above the RAM size, the hotplug area (``device-memory``) starts at the next
 1 GiB boundary above RAM.
@@ -30,7 +32,7 @@ from machinectl import (
     RamRule,
     TiB,
 )
-from machinectl.boards import QemuCompat
+from machinectl.boards import PropertyKind, QemuCompat, machine_version
 from machinectl.topology import CpuSlots
 
 if TYPE_CHECKING:
@@ -46,6 +48,10 @@ DEVICE_MEMORY_ALIGN = 1 * GiB
 #: Hotpluggable memory slots under TCG.
 MAX_RAM_SLOTS = 32
 DESCRIPTION = "pSeries Logical Partition (PAPR compliant)"
+#: ``-machine nvdimm=off`` refuses NVDIMMs (they are enabled by default).
+NVDIMM = "nvdimm"
+#: The machine properties of the types that support NVDIMMs.
+NVDIMM_PROPERTIES: dict[str, PropertyKind] = {NVDIMM: "bool"}
 
 
 @attrs.frozen
@@ -60,6 +66,8 @@ class Version:
     canonical_ramblock_ids: bool = False
     #: ``-smp N`` means N sockets (up to pseries-6.1).
     smp_prefers_sockets: bool = False
+    #: NVDIMMs are supported, with the ``nvdimm`` machine properties (pseries-5.0 and newer).
+    nvdimm: bool = True
 
 
 NO_LMB = ("2.1", "2.2", "2.3", "2.4")
@@ -78,6 +86,7 @@ VERSIONS = [
         rma_limit=16 * GiB if name in RMA_LIMITED else None,
         canonical_ramblock_ids=compat.canonical_ramblock_ids,
         smp_prefers_sockets=compat.smp_prefers_sockets,
+        nvdimm=machine_version(name) >= (5, 0),
     )
     for name, compat in ((n, QemuCompat.for_version(n)) for n in ALL_VERSIONS)
 ]
@@ -164,11 +173,16 @@ def map_spapr(machine: MachineState, facts: BoardFacts) -> None:
     machine.map_ram(0)
 
 
-def _device_memory(lmb: bool) -> Callable[[MachineState], DeviceMemory]:
+def _device_memory(version: Version) -> Callable[[MachineState], DeviceMemory]:
+    if version.nvdimm:
+        nvdimm_disabled = f"nvdimm device found but '{NVDIMM}=off' was set"
+    else:
+        nvdimm_disabled = "NVDIMM hotplug not supported for this machine"
+
     def declare(machine: MachineState) -> DeviceMemory:
         size = max(machine.maxram_size - machine.ram_size, 0)
         base = -(-machine.ram_size // DEVICE_MEMORY_ALIGN) * DEVICE_MEMORY_ALIGN
-        if not lmb:
+        if not version.lmb:
             # The area exists (and shows in the memory tree), but nothing may be plugged.
             refusal = "Memory hotplug not supported for this machine"
             return DeviceMemory(base=base, size=size, refusals=dict.fromkeys(DIMM_DRIVERS, refusal))
@@ -178,7 +192,8 @@ def _device_memory(lmb: bool) -> Callable[[MachineState], DeviceMemory]:
             drivers=DIMM_DRIVERS,
             size_step=LMB_SIZE,
             size_step_error=f"Hotplugged memory size must be a multiple of {LMB_SIZE // MiB} MB",
-            nvdimm=True,
+            nvdimm=version.nvdimm and bool(machine.properties.get(NVDIMM, True)),
+            nvdimm_disabled_error=nvdimm_disabled,
             nvdimm_label_error="PAPR requires NVDIMM devices to have label-size set",
             nvdimm_size_error=(
                 "PAPR requires NVDIMM memory size (excluding label) to be a multiple of 256MB"
@@ -204,10 +219,15 @@ def record(version: Version) -> BoardFacts:
         "main RAM at 0; with maxmem above the RAM size, the hotplug area 'device-memory' "
         "(maxmem - RAM) starts at the next 1 GiB boundary above RAM",
     ]
-    if version.lmb:
+    if version.lmb and version.nvdimm:
         notes.append(
             "pc-dimm, nvdimm and spapr-nvdimm devices go there, each a multiple of 256 MiB "
-            "(NVDIMMs: label-size and uuid required)"
+            "(NVDIMMs: label-size and uuid required; -machine nvdimm=off refuses them)"
+        )
+    elif version.lmb:
+        notes.append(
+            "pc-dimm devices go there, each a multiple of 256 MiB (NVDIMMs are not "
+            "supported by this version)"
         )
     if not version.lmb:
         notes.append("no 256 MiB alignment (memory hotplug is not supported by this version)")
@@ -232,6 +252,7 @@ def record(version: Version) -> BoardFacts:
             smp_prefers_sockets=version.smp_prefers_sockets,
             # Every version gives a guest without -numa one node of all RAM.
             auto_numa=True,
+            properties=NVDIMM_PROPERTIES if version.nvdimm else {},
             max_cpus=MAX_CPUS,
             cpu_slots=CPU_SLOTS,
         ),
@@ -240,7 +261,7 @@ def record(version: Version) -> BoardFacts:
         rules=rules,
         layout=map_spapr,
         notes=notes,
-        device_memory=_device_memory(version.lmb),
+        device_memory=_device_memory(version),
     )
 
 

@@ -29,7 +29,7 @@ class MicrovmModel:
 
     def layout(self, machine: MachineState, facts: BoardFacts) -> None:
         map_split(machine, self.split(machine.ram_size), ABOVE_4G_BASE)
-        self.firmware.map(machine.system_memory)
+        self.firmware.for_machine(machine).map(machine.system_memory)
 
     def notes(self) -> tuple[str, ...]:
         return (

@@ -24,7 +24,8 @@ from machinectl.state import MachineState
 from machinectl.units import GiB, MiB, TiB
 
 from .apic import APIC_RULE
-from .firmware import FOUR_GIB, Firmware
+from .firmware import BIOS_RULE, FOUR_GIB, Firmware
+from .properties import ACPI_RULE, NVDIMM, acpi_off
 
 MASK64 = (1 << 64) - 1
 ABOVE_4G_BASE = FOUR_GIB
@@ -35,14 +36,16 @@ AMD_ABOVE_1TB_START = TiB
 MAX_RAM_SLOTS = 256
 PAGE_SIZE = 4096
 MAX_RAM_BELOW_4G = "max-ram-below-4g"
-#: ``-machine nvdimm=on`` enables NVDIMMs.
-NVDIMM = "nvdimm"
 DIMM_DRIVERS = ("pc-dimm", "nvdimm")
 PCI_DRIVERS = ("virtio-mem-pci", "virtio-pmem-pci")
 
 #: i440fx: RAM below 4 GiB by default, and the 1 GiB-aligned limit for large machines.
 I440FX_BELOW_4G = 0xE0000000
 I440FX_ALIGNED_BELOW_4G = 0xC0000000
+#: Why a PC plugs no DIMM: no ACPI device (isapc, old types) or ``-machine acpi=off``.
+NO_MEMORY_HOTPLUG = "memory hotplug is not enabled: missing acpi device or acpi disabled"
+#: What QEMU warns when ``nvdimm=on`` adds a file that the legacy fw_cfg order does not know.
+LEGACY_FW_CFG_WARNING = "Unknown firmware file in legacy mode: etc/acpi/nvdimm-mem"
 #: q35 keeps room for the MMCONFIG window: 2.75 GiB below 4 GiB, or 2 GiB for large machines.
 Q35_BELOW_4G = 0xB0000000
 Q35_LARGE_BELOW_4G = 0x80000000
@@ -114,6 +117,9 @@ class PcModel:
     enforce_amd_1tb_hole: bool = False
     #: The phys-bits check exists (QEMU 7.1+; not in 5.0, the only home of pc-1.x).
     checks_phys_bits: bool = True
+    #: fw_cfg files keep the fixed order of old QEMU, which ``nvdimm=on`` warns about (2.5 and
+    #: older).
+    legacy_fw_cfg_order: bool = False
     cpu: X86Cpu = QEMU64
 
     # -- computations ------------------------------------------------------------------------
@@ -176,6 +182,7 @@ class PcModel:
 
     def rules(self) -> tuple[RamRule, ...]:
         rules: list[RamRule] = [
+            ACPI_RULE,
             Check(
                 f"-machine {MAX_RAM_BELOW_4G} above 4 GiB is refused; below 1 MiB it warns",
                 test=self._check_max_ram_below_4g,
@@ -201,6 +208,14 @@ class PcModel:
                     f"with maxmem: at most {MAX_RAM_SLOTS} slots, maxmem a multiple of "
                     f"{PAGE_SIZE} bytes, device memory within the 64-bit address space",
                     test=self._check_device_memory,
+                )
+            )
+        rules.append(BIOS_RULE)
+        if self.legacy_fw_cfg_order:
+            rules.append(
+                Check(
+                    "-machine nvdimm=on warns about its ACPI file (the legacy fw_cfg order)",
+                    test=_warn_legacy_fw_cfg,
                 )
             )
         return tuple(rules)
@@ -272,14 +287,15 @@ class PcModel:
     def layout(self, machine: MachineState, facts: BoardFacts) -> None:
         plan = self.plan(machine)
         map_split(machine, plan.split, plan.above_4g_start)
-        self.firmware.map(machine.system_memory)
+        self.firmware.for_machine(machine).map(machine.system_memory)
 
     def device_memory(self, machine: MachineState) -> DeviceMemory:
         """The ``memory_devices`` declaration: the area after RAM and the PC's rules."""
         if not self.has_reserved_memory:
-            refusal = "memory hotplug is not enabled: missing acpi device or acpi disabled"
-            return DeviceMemory(drivers=(), refusals=dict.fromkeys(DIMM_DRIVERS, refusal))
+            return DeviceMemory(drivers=(), refusals=dict.fromkeys(DIMM_DRIVERS, NO_MEMORY_HOTPLUG))
         base, size = self.plan(machine).device_memory or (0, 0)
+        # Without ACPI the guest could not be told about DIMMs; PCI memory devices still go.
+        refusals = dict.fromkeys(DIMM_DRIVERS, NO_MEMORY_HOTPLUG) if acpi_off(machine) else {}
         hotplug_refusals = {}
         if self.chipset is Chipset.Q35:
             # Without a PCIe root port a PCI device cannot be hot-plugged.
@@ -289,6 +305,7 @@ class PcModel:
             base=base,
             size=size,
             drivers=(*DIMM_DRIVERS, *PCI_DRIVERS),
+            refusals=refusals,
             legacy_align=None if self.enforce_aligned_dimm else PAGE_SIZE,
             nvdimm=bool(machine.properties.get(NVDIMM, False)),
             hotplug_refusals=hotplug_refusals,
@@ -330,8 +347,8 @@ class PcModel:
                 "with maxmem above the RAM size, a 'device-memory' area of maxmem - RAM"
                 f"{per_slot} follows the RAM above 4 GiB (1 GiB aligned); pc-dimm, nvdimm "
                 "(with -machine nvdimm=on), virtio-mem-pci and virtio-pmem-pci devices go "
-                "there; without devices it is an empty container, in the tree and not in the "
-                "flat view, as in QEMU"
+                "there (DIMMs not with -machine acpi=off); without devices it is an empty "
+                "container, in the tree and not in the flat view, as in QEMU"
             )
         if self.checks_phys_bits:
             notes.append(
@@ -342,6 +359,12 @@ class PcModel:
             )
         notes.append("device windows (APIC, HPET, IOAPIC, PCI BARs) are not modelled")
         return tuple(notes)
+
+
+def _warn_legacy_fw_cfg(machine: MachineState) -> MachineError | None:
+    if machine.properties.get(NVDIMM, False):
+        machine.warn(LEGACY_FW_CFG_WARNING)
+    return None
 
 
 def _max_ram_below_4g(machine: MachineState) -> int:

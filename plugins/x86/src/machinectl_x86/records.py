@@ -16,9 +16,10 @@ from machinectl.topology import CpuSlots
 from machinectl.units import GiB, KiB, MiB
 
 from .apic import APIC_RULE
-from .firmware import Firmware
+from .firmware import BIOS_RULE, Firmware
 from .microvm import MicrovmModel
 from .pc import I486, MAX_RAM_BELOW_4G, Chipset, PcModel
+from .properties import ACPI, ACPI_RULE, NVDIMM
 
 Version = tuple[int, ...]
 
@@ -34,7 +35,10 @@ PC_RAM_ID = "pc.ram"
 I440FX_DESCRIPTION = "Standard PC (i440FX + PIIX, 1996)"
 Q35_DESCRIPTION = "Standard PC (Q35 + ICH9, 2009)"
 #: Typed as a plain mapping: the core's dict converters do not accept narrower dict types.
-PC_PROPERTIES: Mapping[str, Any] = {MAX_RAM_BELOW_4G: "size", "nvdimm": "bool"}
+#: QEMU 5.0, the only home of pc-1.x, had no ``acpi`` machine property yet.
+QEMU50_PC_PROPERTIES: Mapping[str, Any] = {MAX_RAM_BELOW_4G: "size", NVDIMM: "bool"}
+PC_PROPERTIES: Mapping[str, Any] = {**QEMU50_PC_PROPERTIES, ACPI: "str"}
+MICROVM_PROPERTIES: Mapping[str, Any] = {ACPI: "str"}
 
 #: Machine types of QEMU 7.2, oldest first.
 I440FX_VERSIONS = (
@@ -80,6 +84,7 @@ def _pc_spec(
     deprecated: bool = False,
     default: bool = False,
     max_cpus: int = PC_MAX_CPUS,
+    properties: Mapping[str, Any] = PC_PROPERTIES,
 ) -> BoardSpec:
     compat = QemuCompat.for_version(version)
     return BoardSpec(
@@ -93,7 +98,7 @@ def _pc_spec(
         numa=True,
         numa_mem_supported=compat.numa_mem_supported,
         memory_devices=True,
-        properties=PC_PROPERTIES,
+        properties=properties,
         deprecated=deprecated,
         deprecation_reason=DEPRECATION_REASON if deprecated else None,
         canonical_ramblock_ids=compat.canonical_ramblock_ids,
@@ -136,6 +141,7 @@ def i440fx(text: str, *, alias: str | None = None) -> BoardFacts:
         enforce_aligned_dimm=version >= (2, 2),
         broken_reserved_end=version <= (2, 4),
         enforce_amd_1tb_hole=version >= (7, 1),
+        legacy_fw_cfg_order=version <= (2, 5),
     )
     spec = _pc_spec(
         f"pc-i440fx-{text}",
@@ -158,6 +164,7 @@ def q35(text: str, *, alias: str | None = None) -> BoardFacts:
         pci_hole64_size=Q35_HOLE64,
         broken_reserved_end=version <= (2, 4),
         enforce_amd_1tb_hole=version >= (7, 1),
+        legacy_fw_cfg_order=version <= (2, 5),
     )
     spec = _pc_spec(
         f"pc-q35-{text}",
@@ -181,9 +188,15 @@ def legacy_pc(text: str) -> BoardFacts:
         enforce_aligned_dimm=False,
         broken_reserved_end=True,
         checks_phys_bits=False,
+        legacy_fw_cfg_order=True,
     )
     spec = _pc_spec(
-        f"pc-{text}", I440FX_DESCRIPTION, _v(text), machine_family=PIIX_FAMILY, deprecated=True
+        f"pc-{text}",
+        I440FX_DESCRIPTION,
+        _v(text),
+        machine_family=PIIX_FAMILY,
+        deprecated=True,
+        properties=QEMU50_PC_PROPERTIES,
     )
     return _pc_facts(spec, model, ("a QEMU 5.0 machine type (removed before QEMU 7.2)",))
 
@@ -224,6 +237,7 @@ def microvm() -> BoardFacts:
         machine_family=MICROVM_FAMILY,
         numa=True,
         memory_devices=True,
+        properties=MICROVM_PROPERTIES,
         max_cpus=Q35_MAX_CPUS,
         cpu_slots=X86_CPU_SLOTS,
     )
@@ -231,7 +245,7 @@ def microvm() -> BoardFacts:
         spec=spec,
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id="microvm.ram",
-        rules=(APIC_RULE,),
+        rules=(ACPI_RULE, APIC_RULE, BIOS_RULE),
         layout=model.layout,
         notes=model.notes(),
         extra=_extra(model),
