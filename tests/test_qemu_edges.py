@@ -473,3 +473,20 @@ def test_a_read_only_backend_is_rom_or_refused_as_in_qemu(tmp_path: Path, use: l
     theirs = lines_of_m1(qemu)
     assert theirs and any("rom)" in line for line in theirs)
     assert lines_of_m1(ours_cmd) == theirs
+
+
+UUID = "uuid=12345678-1234-1234-1234-123456789abc"
+
+
+@pytest.mark.parametrize("backend", ["ram", "memfd"])
+@pytest.mark.parametrize("driver", ["spapr-nvdimm", "nvdimm"])
+def test_spapr_nvdimm_backends_as_qemu_takes_them(backend: str, driver: str) -> None:
+    argv = [
+        *("-M", "pseries", "-m", "1G,slots=2,maxmem=4G"),
+        *("-object", f"memory-backend-{backend},id=m1,size=257M"),
+        *("-device", f"{driver},id=d0,memdev=m1,label-size=1M,{UUID},slot=9"),
+    ]
+    status, expected = _qemu("ppc64", argv)
+    our_status, ours = _ours("ppc64", argv)
+    expected = [line for line in expected if "TCG doesn't support" not in line]
+    assert (our_status, ours) == (status, expected)

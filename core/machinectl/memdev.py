@@ -537,6 +537,12 @@ class Placer:
             raise MachineError(area.nvdimm_size_error)
         if "uuid" not in props:
             raise MachineError("NVDIMM device requires the uuid to be set")
+        if driver == SPAPR_NVDIMM and backend.qom_type == "memory-backend-ram":
+            # QEMU's wording; a memfd backend is taken.
+            raise MachineError(
+                f"spapr-nvdimm device requires the memdev {backend.id} to be of "
+                "memory-backend-file type"
+            )
 
     def _nvdimm_size(
         self, driver: str, props: Mapping[str, Any], backend: HostMemoryBackend
