@@ -79,6 +79,12 @@ CASES: list[tuple[str, list[str]]] = [
     ("x86_64", ["-M", "none", "-m", "64M,slots=x,prealloc"]),
     ("x86_64", ["-M", "none", "-m", "64M,nodelay,slots=x,prealloc"]),
     ("x86_64", ["-M", "none", "-m", "64M,maxmem=1G,bogus,size=2"]),
+    # nvdimm-persistence: wherever nvdimm is, with QEMU's check of its value
+    *(
+        (target, ["-M", f"{board},nvdimm-persistence={value}"])
+        for target, board in (("x86_64", "isapc"), ("aarch64", "virt"), ("ppc64", "pseries-4.2"))
+        for value in ("cpu", "bogus")
+    ),
     # without -m, maxmem stays the board's default size, below a larger backend's
     *(
         (target, ["-M", board, "-object", f"memory-backend-ram,id=m0,size={size}", *MEMDEV])

@@ -405,7 +405,7 @@ MACHINE_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
 _MACHINE_GROUPS = {"memory.size": "memory", "memory.slots": "memory", "memory.max-size": "memory"}
 #: Properties QEMU has on the machine object but not on its class: its help leaves them out.
 #: Properties QEMU 7.2 sets on the machine object itself: ``-M TYPE,help`` does not list them.
-_INSTANCE_ONLY = ("type", "hmat", "nvdimm")
+_INSTANCE_ONLY = ("type", "hmat", "nvdimm", "nvdimm-persistence")
 _PROPERTY_KIND_TYPES = {"size": "size", "bool": "bool", "int": "int", "str": "string"}
 
 BACKEND_PROPERTIES: Mapping[str, tuple[str, str | None]] = {

@@ -75,6 +75,8 @@ if TYPE_CHECKING:
 ENV_PREALLOC = "MACHINECTL_PREALLOC"
 PREALLOC_MODES = ("parallel", "qemu-7.2")
 RAM_ALIGN = 8192
+#: ``-machine nvdimm-persistence=cpu|mem-ctrl``, which every machine with ``nvdimm`` has.
+NVDIMM_PERSISTENCE = "nvdimm-persistence"
 U64 = 1 << 64
 GENERIC_PROPERTIES = {
     "type": "str",
@@ -1274,6 +1276,9 @@ def _select_board(line: CommandLine, registry: Registry, target: str | None) -> 
 def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
     """``-machine`` properties, typed: the generic ones and those the board declares."""
     kinds: dict[str, str] = {**GENERIC_PROPERTIES, **board.spec.machine_properties}
+    if kinds.get("nvdimm") == "bool":
+        # QEMU gives a machine both properties together, where it supports NVDIMMs.
+        kinds.setdefault(NVDIMM_PERSISTENCE, "str")
     values: dict[str, Any] = {}
     for key, text in line.machine.items():
         kind = kinds.get(key)
@@ -1281,6 +1286,8 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
             suggestion = did_you_mean(key, set(kinds) - {"type"})
             message = f"Property '{board.qom_type}.{key}' not found"
             raise MachineError(message, suggestion=suggestion)
+        if key == NVDIMM_PERSISTENCE and text not in ("cpu", "mem-ctrl"):
+            raise MachineError("unsupported option", location=f"-machine {key}={text}")
         if kind == "bool":
             values[key] = parse_bool(key, text)
         elif kind == "size":
