@@ -79,6 +79,9 @@ CASES: list[tuple[str, list[str]]] = [
     ("x86_64", ["-M", "none", "-m", "64M,slots=x,prealloc"]),
     ("x86_64", ["-M", "none", "-m", "64M,nodelay,slots=x,prealloc"]),
     ("x86_64", ["-M", "none", "-m", "64M,maxmem=1G,bogus,size=2"]),
+    # an OnOffAuto property is checked as -machine is read, before the RAM
+    ("aarch64", ["-M", "virt,acpi=bogus", "-m", "1T"]),
+    ("x86_64", ["-M", "microvm,acpi=bogus", "-m", "1T"]),
     # nvdimm-persistence: wherever nvdimm is, with QEMU's check of its value
     *(
         (target, ["-M", f"{board},nvdimm-persistence={value}"])

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from .memory import MemoryRegion
     from .state import MachineState
 
-#: Types a board may declare for its own ``-machine`` properties.
-PropertyKind = Literal["size", "bool", "int", "str"]
+#: Types a board may declare for its own ``-machine`` properties (``on-off-auto``: QEMU's
+#: ``OnOffAuto``, one of ``on``, ``off`` and ``auto``).
+PropertyKind = Literal["size", "bool", "int", "str", "on-off-auto"]
 
 #: ``-machine`` properties every NUMA-capable machine type has (QEMU adds them to each machine
 #: that can place CPUs on nodes), on top of those the board declares.

@@ -406,7 +406,13 @@ _MACHINE_GROUPS = {"memory.size": "memory", "memory.slots": "memory", "memory.ma
 #: Properties QEMU has on the machine object but not on its class: its help leaves them out.
 #: Properties QEMU 7.2 sets on the machine object itself: ``-M TYPE,help`` does not list them.
 _INSTANCE_ONLY = ("type", "hmat", "nvdimm", "nvdimm-persistence")
-_PROPERTY_KIND_TYPES = {"size": "size", "bool": "bool", "int": "int", "str": "string"}
+_PROPERTY_KIND_TYPES = {
+    "size": "size",
+    "bool": "bool",
+    "int": "int",
+    "str": "string",
+    "on-off-auto": "OnOffAuto",
+}
 
 BACKEND_PROPERTIES: Mapping[str, tuple[str, str | None]] = {
     "align": ("int", None),

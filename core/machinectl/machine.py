@@ -1294,6 +1294,8 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
             values[key] = keyval_size(key, text)
         elif kind == "int":
             values[key] = keyval_uint(key, text)
+        elif kind == "on-off-auto" and text not in ("on", "off", "auto"):
+            raise MachineError(f"Parameter '{key}' does not accept value '{text}'")
         else:
             values[key] = text
     return values

@@ -187,7 +187,7 @@ def _virt(version: str, newest: bool) -> BoardFacts:
         alias="virt" if newest else None,
         numa=True,
         numa_mem_supported=legacy_numa,
-        properties={"highmem": "bool", "acpi": "str", "nvdimm": "bool"},
+        properties={"highmem": "bool", "acpi": "on-off-auto", "nvdimm": "bool"},
         canonical_ramblock_ids=compat.canonical_ramblock_ids,
         smp_prefers_sockets=compat.smp_prefers_sockets,
         max_cpus=VIRT_MAX_CPUS if number >= (3, 0) else GIC_V2_MAX_CPUS,

@@ -37,8 +37,8 @@ Q35_DESCRIPTION = "Standard PC (Q35 + ICH9, 2009)"
 #: Typed as a plain mapping: the core's dict converters do not accept narrower dict types.
 #: QEMU 5.0, the only home of pc-1.x, had no ``acpi`` machine property yet.
 QEMU50_PC_PROPERTIES: Mapping[str, Any] = {MAX_RAM_BELOW_4G: "size", NVDIMM: "bool"}
-PC_PROPERTIES: Mapping[str, Any] = {**QEMU50_PC_PROPERTIES, ACPI: "str"}
-MICROVM_PROPERTIES: Mapping[str, Any] = {ACPI: "str"}
+PC_PROPERTIES: Mapping[str, Any] = {**QEMU50_PC_PROPERTIES, ACPI: "on-off-auto"}
+MICROVM_PROPERTIES: Mapping[str, Any] = {ACPI: "on-off-auto"}
 
 #: Machine types of QEMU 7.2, oldest first.
 I440FX_VERSIONS = (
