@@ -21,6 +21,11 @@ QMP_QUIT = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n'
 
 ONE_BACKEND = ["-object", "memory-backend-ram,id=m0,size=64M"]
 MEMDEV = ["-machine", "memory-backend=m0"]
+PCI_BACKENDS = [
+    *("-m", "1G,slots=2,maxmem=4G"),
+    *("-object", "memory-backend-ram,id=m1,size=256M"),
+    *("-object", "memory-backend-ram,id=m2,size=256M"),
+]
 
 CASES: list[tuple[str, list[str]]] = [
     # warnings given before the error
@@ -82,6 +87,45 @@ CASES: list[tuple[str, list[str]]] = [
     # an OnOffAuto property is checked as -machine is read, before the RAM
     ("aarch64", ["-M", "virt,acpi=bogus", "-m", "1T"]),
     ("x86_64", ["-M", "microvm,acpi=bogus", "-m", "1T"]),
+    # PCI memory devices take slots of the root bus, as QEMU's PCI core gives them
+    *(
+        ("x86_64", ["-M", board, *PCI_BACKENDS, *devices])
+        for board in ("pc", "q35", "pc,acpi=off")
+        for devices in (
+            ["-device", "virtio-pmem-pci,memdev=m1,addr=0"],
+            ["-device", "virtio-pmem-pci,memdev=m1,addr=1.3"],
+            ["-device", "virtio-pmem-pci,memdev=m1,addr=1f.3"],
+            ["-device", "virtio-pmem-pci,memdev=m1,addr=0x100000001"],
+            ["-device", "virtio-pmem-pci,memdev=m1,addr= +3"],
+            ["-device", "virtio-pmem-pci,memdev=m1,addr=3.8"],
+            ["-device", "virtio-pmem-pci,memdev=m1,addr=0x"],
+            ["-device", "virtio-pmem-pci,memdev=m1", "-device", "virtio-mem-pci,memdev=m2,addr=2"],
+            [
+                "-device",
+                "virtio-pmem-pci,memdev=m1,addr=4.2",
+                "-device",
+                "virtio-mem-pci,memdev=m2,addr=4",
+            ],
+            [
+                "-device",
+                "virtio-pmem-pci,id=a,memdev=m1,addr=4",
+                "-device",
+                "virtio-mem-pci,memdev=m2,addr=4.1",
+            ],
+        )
+    ),
+    (
+        "aarch64",
+        [
+            "-M",
+            "virt",
+            "-cpu",
+            "max",
+            *PCI_BACKENDS,
+            "-device",
+            "virtio-mem-pci,memdev=m1,addr=0.1",
+        ],
+    ),
     # nvdimm-persistence: wherever nvdimm is, with QEMU's check of its value
     *(
         (target, ["-M", f"{board},nvdimm-persistence={value}"])
@@ -297,7 +341,26 @@ JSON_OBJECTS = [
     '{"qom-type":"iothread","id":"io"}',
 ]
 
+
+def _pmem(addr: str, memdev: str = "m1", driver: str = "virtio-pmem-pci") -> str:
+    return (
+        f'{{"execute":"device_add","arguments":{{"driver":"{driver}","memdev":"{memdev}"{addr}}}}}'
+    )
+
+
 QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
+    # PCI slots at run time: the board's own devices, a taken slot, functions of a slot
+    (
+        ["-M", "pc", *PCI_BACKENDS],
+        [
+            _pmem(',"addr":"0"'),
+            _pmem(',"id":"p0"'),
+            _pmem(',"addr":"2"', "m2", "virtio-mem-pci"),
+            _pmem(',"addr":2.5', "m2", "virtio-mem-pci"),
+            _pmem(',"addr":"1.2"', "m2", "virtio-mem-pci"),
+            _pmem(',"addr":"0x100000004"', "m2", "virtio-mem-pci"),
+        ],
+    ),
     (
         ["-M", "none"],
         [

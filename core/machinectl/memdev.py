@@ -99,7 +99,53 @@ DRIVER_PROPERTIES: Mapping[str, Mapping[str, str]] = {
     },
 }
 #: A PCI slot and function as QEMU's ``addr`` property of PCI devices takes it (``06.0``).
-_DEVFN = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)(?:\.(?:0[xX])?([0-9a-fA-F]+))?")
+#: The PCI memory devices (they take a slot of a PCI bus).
+PCI_DRIVERS = frozenset({"virtio-mem-pci", "virtio-pmem-pci"})
+_U32 = 0xFFFFFFFF
+_U64 = (1 << 64) - 1
+
+
+def _scan_hex(text: str, pos: int) -> tuple[int, int] | None:
+    """C's ``sscanf("%x")`` into an ``unsigned int`` at ``pos``: the value and where the
+    reading stopped; None when nothing was converted. Blanks and a sign may lead, ``0x``
+    may prefix; past 2**64 the value is ULONG_MAX, and it is cut to 32 bits."""
+    while pos < len(text) and text[pos] in " \t\n\v\f\r":
+        pos += 1
+    negative = False
+    if pos < len(text) and text[pos] in "+-":
+        negative, pos = text[pos] == "-", pos + 1
+    start = pos
+    if text[pos : pos + 2] in ("0x", "0X"):
+        pos += 2
+    digits = pos
+    while pos < len(text) and text[pos] in "0123456789abcdefABCDEF":
+        pos += 1
+    if pos == digits:
+        if digits == start:
+            return None
+        return 0, digits  # "0x" alone: the 0, and the x taken with it
+    value = int(text[digits:pos], 16)
+    value = _U64 if value > _U64 else value
+    if negative:
+        value = -value & _U64
+    return value & _U32, pos
+
+
+def parse_devfn(text: str) -> int | None:
+    """A PCI ``addr`` (``SLOT[.FUNCTION]``, hexadecimal) as QEMU reads it: ``slot << 3 |
+    function``, or None when QEMU refuses the value."""
+    slot = _scan_hex(text, 0)
+    if slot is None:
+        return None
+    value, pos = slot
+    function = 0
+    if text[pos : pos + 1] == ".":
+        second = _scan_hex(text, pos + 1)
+        if second is not None:
+            function, pos = second
+    if pos != len(text) or function & ~7 or value & ~0x1F:
+        return None
+    return value << 3 | function
 
 
 def _frozen(drivers: Iterable[str]) -> frozenset[str]:
@@ -146,6 +192,13 @@ class DeviceMemory:
     #: Drivers the board takes on its command line but not as a hot-plug, with the text
     #: (q35's PCIe root bus: ``Bus 'pcie.0' does not support hotplugging``).
     hotplug_refusals: Mapping[str, str] = attrs.field(factory=dict)
+    #: The board's PCI root bus (``pci.0``, ``pcie.0``), where PCI memory devices go unless
+    #: given another ``bus``; None: slots are not checked.
+    pci_bus: str | None = None
+    #: The devices the board puts on that bus itself (with ``-nodefaults``): ``slot << 3 |
+    #: function`` -> (QEMU's type name, whether it is multi-function). Other devices take the
+    #: free slots, as in QEMU.
+    pci_devices: Mapping[int, tuple[str, bool]] = attrs.field(factory=dict)
 
     @property
     def enabled(self) -> bool:
@@ -202,6 +255,9 @@ class MemoryDevice:
     blocks: bytearray = attrs.field(factory=bytearray)
     #: The device's region in the guest address space (None until mapped).
     region: MemoryRegion | None = None
+    #: A PCI device's slot and function on the board's root bus (``slot << 3 | function``;
+    #: None for DIMMs and for a device on another bus).
+    devfn: int | None = None
 
     @property
     def is_dimm(self) -> bool:
@@ -354,14 +410,10 @@ def device_properties(option: DeviceOption) -> dict[str, Any]:
             values[key] = text  # the PCI topology is not modelled: any bus is taken
             continue
         if kind == "devfn":
-            match = _DEVFN.fullmatch(text)
-            if (
-                match is None
-                or int(match[1], 16) > 0x1F
-                or (match[2] is not None and int(match[2], 16) > 7)
-            ):
+            devfn = parse_devfn(text)
+            if devfn is None:
                 raise MachineError(f"Property '{option.driver}.{key}' doesn't take value '{text}'")
-            values[key] = text
+            values[key] = devfn
             continue
         if kind == "readonly":
             raise MachineError(f"Property '{option.driver}.{key}' is not writable")
@@ -459,6 +511,9 @@ class Placer:
             )
             device.placed = False
             device.label_size = props.get("label-size", 0)
+        if handled and option.driver in PCI_DRIVERS:
+            assert self.area is not None
+            device.devfn = self._pci_devfn(option.driver, props, self.area, hotplugged)
         self._realize(device, props)
         device.hotplugged = hotplugged
         self.busy.add(device.backend.id)
@@ -468,6 +523,52 @@ class Placer:
     def unplug(self, device: MemoryDevice) -> None:
         self.devices.remove(device)
         self.busy.discard(device.backend.id)
+
+    def _pci_devfn(
+        self, driver: str, props: Mapping[str, Any], area: DeviceMemory, hotplugged: bool
+    ) -> int | None:
+        """The slot and function of a PCI device on the root bus, checked as QEMU's PCI core
+        registers a device: ``addr``, or the first slot whose function 0 is free."""
+        bus = props.get("bus")
+        if area.pci_bus is None or (bus is not None and bus != area.pci_bus):
+            return None  # the slots of another bus are not modelled
+        used = dict(area.pci_devices)
+        for other in self.devices:
+            if other.devfn is not None:
+                used[other.devfn] = (f"{other.driver},id={other.id or '(null)'}", False)
+        devfn: int | None = props.get("addr")
+        if devfn is None:
+            devfn = next((d for d in range(0, 256, 8) if d not in used), None)
+            if devfn is None:
+                raise MachineError(
+                    f"PCI: no slot/function available for {driver}, all in use or reserved"
+                )
+        elif devfn in used:
+            raise MachineError(
+                f"PCI: slot {devfn >> 3} function {devfn & 7} not available for {driver}, "
+                f"in use by {used[devfn][0]}" + ("" if "," in used[devfn][0] else ",id=(null)")
+            )
+        slot = devfn >> 3
+        first = used.get(slot << 3)
+        if hotplugged and devfn & 7 and first is not None:
+            raise MachineError(
+                f"PCI: slot {slot} function 0 already occupied by {first[0].split(',')[0]}, "
+                f"new func {driver} cannot be exposed to guest."
+            )
+        if devfn & 7:
+            if first is not None and not first[1]:
+                raise MachineError(
+                    f"PCI: single function device can't be populated in function "
+                    f"{slot:x}.{devfn & 7:x}"
+                )
+        else:
+            for function in range(1, 8):
+                if slot << 3 | function in used:
+                    raise MachineError(
+                        f"PCI: {slot:x}.0 indicates single function, but {slot:x}.{function:x} "
+                        "is already populated."
+                    )
+        return devfn
 
     def _backend(self, memdev: str) -> HostMemoryBackend:
         from .hostmem import resolve_backend

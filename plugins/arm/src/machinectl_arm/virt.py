@@ -140,6 +140,8 @@ def virt_device_memory(version: tuple[int, ...]) -> Callable[[MachineState], Dev
             refusals={} if ged else dict.fromkeys(("pc-dimm", "nvdimm"), NO_GED),
             nvdimm=bool(machine.properties.get("nvdimm", False)),
             hotplug_refusals={"virtio-mem-pci": "Bus 'pcie.0' does not support hotplugging"},
+            pci_bus="pcie.0",
+            pci_devices={0: ("gpex-root", False)},  # the host bridge's function
         )
 
     return declare

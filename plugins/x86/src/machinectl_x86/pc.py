@@ -32,6 +32,21 @@ ABOVE_4G_BASE = FOUR_GIB
 #: Start of the HyperTransport range that AMD hosts reserve just below 1 TiB.
 AMD_HT_START = 0xFD_0000_0000
 AMD_ABOVE_1TB_START = TiB
+#: The devices a PC puts on its PCI root bus without -nodefaults' extras: ``slot << 3 |
+#: function`` -> (QEMU's type, multi-function).
+PIIX4_PM = 1 << 3 | 3
+I440FX_PCI_DEVICES = {
+    0: ("i440FX", False),
+    1 << 3: ("PIIX3", True),
+    1 << 3 | 1: ("piix3-ide", False),
+    PIIX4_PM: ("PIIX4_PM", False),
+}
+Q35_PCI_DEVICES = {
+    0: ("mch", False),
+    0x1F << 3: ("ICH9-LPC", True),
+    0x1F << 3 | 2: ("ich9-ahci", False),
+    0x1F << 3 | 3: ("ICH9-SMB", False),
+}
 #: The most memory slots the ACPI tables describe.
 MAX_RAM_SLOTS = 256
 PAGE_SIZE = 4096
@@ -301,6 +316,11 @@ class PcModel:
             # Without a PCIe root port a PCI device cannot be hot-plugged.
             text = "Bus 'pcie.0' does not support hotplugging"
             hotplug_refusals = dict.fromkeys(PCI_DRIVERS, text)
+            bus, devices = "pcie.0", dict(Q35_PCI_DEVICES)
+        else:
+            bus, devices = "pci.0", dict(I440FX_PCI_DEVICES)
+            if acpi_off(machine):
+                del devices[PIIX4_PM]  # the ACPI device is not created
         return DeviceMemory(
             base=base,
             size=size,
@@ -309,6 +329,8 @@ class PcModel:
             legacy_align=None if self.enforce_aligned_dimm else PAGE_SIZE,
             nvdimm=bool(machine.properties.get(NVDIMM, False)),
             hotplug_refusals=hotplug_refusals,
+            pci_bus=bus,
+            pci_devices=devices,
         )
 
     # -- words -------------------------------------------------------------------------------
