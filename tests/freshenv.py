@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -76,3 +76,29 @@ def machinectl(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def plugin_project(where: Path, distribution: str, entry_points: Mapping[str, str]) -> Path:
+    """Write the ``pyproject.toml`` of a plugin distribution at ``where`` (hatchling, its
+    package under ``src/``, depending on machinectl, with ``entry_points`` in the group
+    ``machinectl``); returns the package directory, created."""
+    package = where / "src" / distribution.replace("-", "_")
+    package.mkdir(parents=True)
+    points = "".join(f'{name} = "{value}"\n' for name, value in entry_points.items())
+    (where / "pyproject.toml").write_text(
+        f"""[project]
+name = "{distribution}"
+version = "0.1.0"
+dependencies = ["machinectl"]
+
+[project.entry-points.machinectl]
+{points}
+[build-system]
+requires = ["hatchling>=1.25"]
+build-backend = "hatchling.build"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{package.name}"]
+"""
+    )
+    return package

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from freshenv import clean_env, create, uv
+from freshenv import clean_env, create, plugin_project, uv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,26 +32,7 @@ def plugin(venv: Path, where: Path, name: str, files: dict[str, str]) -> Path:
     """An editable distribution ``mctl-NAME`` with the entry point ``NAME`` naming
     ``mctl_NAME:plugin``, made of ``files`` (paths inside its package), installed into
     ``venv``; the package directory."""
-    package = where / "src" / f"mctl_{name}"
-    package.mkdir(parents=True)
-    (where / "pyproject.toml").write_text(
-        textwrap.dedent(f"""\
-            [project]
-            name = "mctl-{name}"
-            version = "0.1.0"
-            dependencies = ["machinectl"]
-
-            [project.entry-points.machinectl]
-            {name} = "mctl_{name}:plugin"
-
-            [build-system]
-            requires = ["hatchling>=1.25"]
-            build-backend = "hatchling.build"
-
-            [tool.hatch.build.targets.wheel]
-            packages = ["src/mctl_{name}"]
-            """)
-    )
+    package = plugin_project(where, f"mctl-{name}", {name: f"mctl_{name}:plugin"})
     for path, text in files.items():
         (package / path).write_text(textwrap.dedent(text))
     python = str(venv / "bin" / "python")

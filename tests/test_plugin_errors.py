@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from freshenv import clean_env, create
+from freshenv import clean_env, create, plugin_project
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,29 +95,7 @@ CHECK_LINE = (
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("plugin-errors")
-    package = where / "odd" / "src" / "mctl_odd"
-    package.mkdir(parents=True)
-    entry_points = "\n".join(f'{name} = "{value}"' for name, value in ENTRY_POINTS.items())
-    (where / "odd" / "pyproject.toml").write_text(
-        textwrap.dedent("""\
-            [project]
-            name = "mctl-odd"
-            version = "0.1.0"
-            dependencies = ["machinectl"]
-
-            [project.entry-points.machinectl]
-            """)
-        + entry_points
-        + textwrap.dedent("""
-
-            [build-system]
-            requires = ["hatchling>=1.25"]
-            build-backend = "hatchling.build"
-
-            [tool.hatch.build.targets.wheel]
-            packages = ["src/mctl_odd"]
-            """)
-    )
+    package = plugin_project(where / "odd", "mctl-odd", ENTRY_POINTS)
     for path, text in FILES.items():
         (package / path).write_text(textwrap.dedent(text))
     return create(where / "venv", [str(ROOT), str(where / "odd")], refresh=["machinectl"])
