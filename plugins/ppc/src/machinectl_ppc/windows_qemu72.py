@@ -27,8 +27,12 @@ SAM460EX_MEMORY: tuple[Window, ...] = (
 #: qemu-system-ppc -M g3beige: 1 region besides main RAM.
 G3BEIGE_MEMORY: tuple[Window, ...] = (Window("ppc_heathrow.bios", 0xFFC00000, 0x400000, "rom"),)
 
-#: qemu-system-ppc -M mac99: 1 region besides main RAM.
-MAC99_MEMORY: tuple[Window, ...] = (Window("ppc_core99.bios", 0xFFF00000, 0x100000, "rom"),)
+#: qemu-system-ppc -M mac99: 1 region besides main RAM, and the NVRAM registers QEMU maps
+#: over the firmware (its flat view shows the firmware in two pieces around them).
+MAC99_MEMORY: tuple[Window, ...] = (
+    Window("ppc_core99.bios", 0xFFF00000, 0x100000, "rom"),
+    Window("macio-nvram", 0xFFF04000, 0x4000),
+)
 
 #: qemu-system-ppc -M virtex-ml507: 1 region besides main RAM.
 VIRTEX_ML507_MEMORY: tuple[Window, ...] = (Window("virtex.flash", 0xFC000000, 0x1000000, "romd"),)
