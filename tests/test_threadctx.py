@@ -133,6 +133,24 @@ def test_a_context_added_at_run_time_places_a_backend_added_after_it(
     assert threads and set(threads.values()) == {str(CPUS[1])}
 
 
+@two_cpus
+def test_qom_set_prealloc_populates_now_on_the_context_named(populates: Populates) -> None:
+    argv = [
+        *("-M", "none", "-object", f"thread-context,id=tc,cpu-affinity={CPUS[1]}"),
+        *("-object", "memory-backend-ram,id=m,size=64M,prealloc-threads=2"),
+    ]
+    with Machine.from_argv(argv) as machine:
+        backend = machine.backends[0]
+        assert populates.threads(backend.host_address, backend.size) == {}
+        machine.qmp("qom-set", path="/objects/m", property="prealloc-context", value="tc")
+        assert machine.qmp("qom-get", path="m", property="prealloc-context") == "/objects/tc"
+        machine.qmp("qom-set", path="/objects/m", property="prealloc", value=True)
+        threads = populates.threads(backend.host_address, backend.size)
+        machine.qmp("qom-set", path="/objects/m", property="prealloc", value=False)
+        assert machine.qmp("qom-get", path="m", property="prealloc") is True  # as QEMU keeps it
+    assert threads and set(threads.values()) == {str(CPUS[1])}
+
+
 def test_run_time_contexts_are_checked_as_qemu_checks_them() -> None:
     with Machine.from_argv(["-M", "none", "-object", "thread-context,id=tc"]) as machine:
         cases = [

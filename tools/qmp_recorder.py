@@ -8,6 +8,7 @@ message of the session as one line and keeps every line QEMU writes back until t
 written as the placeholder in the transcript.
 
     python3 tools/qmp_recorder.py                        # every session into tests/data/
+    python3 tools/qmp_recorder.py --only NAME...         # these (and new) sessions only
     python3 tools/qmp_recorder.py --machines             # query-machines of each binary
 
 The second form records what the ``qmp`` package ships: the facts of ``query-machines`` per
@@ -53,6 +54,23 @@ def _hmp(line: str) -> dict[str, Any]:
 
 
 GiB, MiB = 1 << 30, 1 << 20
+
+
+#: (object, property, value) set at run time, allowed or refused as QEMU decides.
+QOM_SETS: list[tuple[str, str, Any]] = [
+    ("m0", "size", 2 * MiB), ("m0", "size", "x"), ("m0", "share", True),
+    ("m0", "merge", False), ("m0", "dump", False), ("m0", "merge", "x"),
+    ("m0", "prealloc", True), ("m0", "prealloc", False),
+    ("m0", "prealloc-threads", 2), ("m0", "prealloc-threads", 0),
+    ("m0", "policy", "bind"), ("m0", "policy", "bogus"), ("m0", "host-nodes", [0]),
+    ("m0", "reserve", False), ("m0", "x-use-canonical-path-for-ramblock-id", True),
+    ("m0", "prealloc-context", "nope"), ("m0", "prealloc-context", "tc"),
+    ("m0", "prealloc-context", "mf"), ("m0", "type", "x"), ("m0", "nope", 1),
+    ("f0", "mem-path", "/tmp/y"), ("f0", "readonly", True), ("f0", "discard-data", True),
+    ("f0", "align", 4096), ("f0", "pmem", True),
+    ("mf", "hugetlb", True), ("mf", "seal", False), ("mf", "hugetlbsize", 2 * MiB),
+    ("mf", "share", False),
+]  # fmt: skip
 
 
 def _tc(object_id: str, **properties: Any) -> dict[str, Any]:
@@ -323,6 +341,45 @@ SESSIONS: list[Session] = [
             _cmd("quit"),
         ],
     },
+    {
+        "name": "backend-qom-set",
+        "target": "x86_64",
+        "argv": [
+            *("-M", "none", "-object", "memory-backend-ram,id=m0,size=1M"),
+            *("-object", "memory-backend-memfd,id=mf,size=1M"),
+            *("-object", "thread-context,id=tc,cpu-affinity=0"),
+        ],
+        "send": [
+            _cmd("qmp_capabilities"),
+            _cmd(
+                "object-add",
+                **{
+                    "qom-type": "memory-backend-file",
+                    "id": "f0",
+                    "size": MiB,
+                    "mem-path": "{dir}/f0",
+                },
+            ),
+            *(
+                _cmd("qom-set", path=f"/objects/{path}", property=name, value=value)
+                for path, name, value in QOM_SETS
+            ),
+            *(
+                _cmd("qom-get", path="/objects/m0", property=name)
+                for name in (
+                    "merge",
+                    "dump",
+                    "policy",
+                    "prealloc",
+                    "prealloc-threads",
+                    "host-nodes",
+                    "prealloc-context",
+                )
+            ),
+            _cmd("query-memdev"),
+            _cmd("quit"),
+        ],
+    },
 ]
 
 
@@ -431,13 +488,23 @@ def query_machines(target: str) -> list[dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--machines", action="store_true", help="record query-machines")
+    parser.add_argument(
+        "--only", nargs="+", default=[], metavar="NAME", help="record these sessions (and new ones)"
+    )
     args = parser.parse_args(argv)
     if args.machines:
         data = {target: query_machines(target) for target in BINARIES}
         MACHINES.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
         print(f"{MACHINES}: {sum(len(v) for v in data.values())} machine types")
         return 0
-    sessions = [record(session) for session in SESSIONS]
+    if args.only:
+        recorded = {s["name"]: s for s in json.loads(TRANSCRIPTS.read_text())}
+        for session in SESSIONS:
+            if session["name"] in args.only or session["name"] not in recorded:
+                recorded[session["name"]] = record(session)
+        sessions = [recorded[s["name"]] for s in SESSIONS]
+    else:
+        sessions = [record(session) for session in SESSIONS]
     TRANSCRIPTS.write_text(json.dumps(sessions, indent=1) + "\n")
     print(f"{TRANSCRIPTS}: {len(sessions)} sessions")
     return 0

@@ -302,6 +302,7 @@ class HostMemoryBackend:
         try:
             memory = self._map(resources, creation)
             self._advise(memory.mapping)
+            self.check_numa_policy()  # where QEMU checks it: the memory exists, not yet bound
             self._bind(memory.mapping)
             if self.prealloc and not defer_prealloc:
                 self._preallocate(memory, progress)
@@ -424,6 +425,53 @@ class HostMemoryBackend:
             raise MachineError(
                 f"qemu_prealloc_mem: preallocating memory failed: {_strerror(exc)}"
             ) from None
+
+    # -- properties at run time (qom-set) -------------------------------------------------------
+
+    def frozen_message(self, name: str) -> str | None:
+        """QEMU's refusal to change ``name`` once the memory exists (checked before the value
+        is read), or None where the property may be set."""
+        if self._memory is None:
+            return None
+        if name == "size":
+            return f"cannot change property size of {self.qom_type} "
+        if name in ("share", "reserve", "hugetlbsize"):
+            return "cannot change property value"
+        if name in ("mem-path", "align"):
+            return f"cannot change property '{name}' of {self.qom_type}"
+        if name in ("readonly", "pmem"):
+            return f"cannot change property '{name}' of {self.qom_type}."
+        return None
+
+    def set_property(self, name: str, value: Any) -> None:
+        """Set a property to a typed value as QEMU's setter does on a complete backend:
+        ``merge`` and ``dump`` advise the memory again, ``prealloc=on`` preallocates it now
+        (and ``off`` is then ignored), the others are kept for what reads them."""
+        if self.frozen_message(name) is not None:
+            raise MachineError(str(self.frozen_message(name)))
+        memory = self._memory
+        if name in ("merge", "dump") and memory is not None and value != getattr(self, name):
+            on, off = (
+                (syscalls.MADV_MERGEABLE, syscalls.MADV_UNMERGEABLE)
+                if name == "merge"
+                else (syscalls.MADV_DODUMP, syscalls.MADV_DONTDUMP)
+            )
+            with contextlib.suppress(OSError):  # best effort, as at allocation
+                syscalls.madvise(memory.mapping.addr, _length(memory.mapping), on if value else off)
+        if name == "prealloc" and memory is not None:
+            if value and not self.prealloc:
+                self._preallocate(memory, None)
+                self.prealloc = True
+            return
+        if name == "prealloc-threads" and value == 0:
+            raise MachineError(
+                f"property 'prealloc-threads' of {self.qom_type} doesn't take value '0'"
+            )
+        if name == "host-nodes":
+            value = tuple(value)
+        if name in ("x-use-canonical-path-for-ramblock-id", "prealloc-context"):
+            return  # taken; the memory's name and the threads were decided at creation
+        setattr(self, name.replace("-", "_"), value)
 
     def preallocation_job(self) -> prealloc_pool.Job | None:
         """The preallocation an allocation with ``defer_prealloc`` left to do (None: none)."""

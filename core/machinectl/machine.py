@@ -412,6 +412,7 @@ class Machine:
         if state.numa is not None:
             busy.update(n.backend.id for n in state.numa.nodes if n.backend is not None)
         self.placer = Placer(state, self.device_memory, self.target, self.backends, busy=busy)
+        self.placer.contexts = self.contexts
         for option in options:
             before = len(state.warnings)
             try:
@@ -713,10 +714,29 @@ class Machine:
         check_id(context_id)
         context = threadctx.ThreadContext.from_values(context_id, values or {})
         self._check_new_id(context_id)
-        context.start()
-        self.contexts.append(context)
+        # As in QEMU, the object is a child of /objects while it completes (an affinity the
+        # kernel refuses removes it again, which reorders QEMU's table).
         self.object_log.append(("add", context_id))
+        try:
+            context.start()
+        except BaseException:
+            self.object_log.append(("del", context_id))
+            raise
+        self.contexts.append(context)
         return context
+
+    def set_prealloc_context(self, backend: HostMemoryBackend, path: str) -> None:
+        """Point ``backend``'s ``prealloc-context`` at another context (``qom-set``; "" for
+        none). A preallocation from then on (``prealloc`` set on) runs on its CPUs."""
+        from . import threadctx
+
+        others = [b.id for b in self.backends if b is not backend]
+        context = threadctx.resolve(path, self.contexts, others)
+        self._context_links.pop(backend.id, None)
+        if context is not None:
+            self._context_links[backend.id] = context
+        local = _prealloc_mode() == "parallel"
+        backend.prealloc_cpus = threadctx.preallocation_cpus(backend, context, local=local)
 
     def prealloc_context_of(self, backend: HostMemoryBackend) -> threadctx.ThreadContext | None:
         """The thread context ``backend``'s ``prealloc-context`` names, while it exists."""
@@ -777,6 +797,12 @@ class Machine:
         self._check_open()
         assert self.placer is not None
         device = self.memory_device(device_id)
+        area = self.placer.area
+        if device.devfn is not None and area is not None:
+            # A device on a root bus without hotplug: the bus refuses first, as in QEMU.
+            refusal = area.hotplug_refusals.get(device.driver)
+            if refusal is not None:
+                raise MachineError(refusal)
         if not device.is_dimm:
             raise MachineError("virtio based memory devices cannot be unplugged.")
         if device.driver in ("nvdimm", "spapr-nvdimm"):
@@ -969,9 +995,10 @@ class Machine:
         """
         self.object_log.append(("add", backend.id))
         try:
-            backend.check_numa_policy()
             if self.allocated:
-                backend.allocate()
+                backend.allocate()  # which checks the policy once the memory is mapped
+            else:
+                backend.check_numa_policy()
         except BaseException:
             backend.close(abandon=True)
             self.object_log.append(("del", backend.id))

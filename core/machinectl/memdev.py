@@ -423,6 +423,11 @@ def device_properties(option: DeviceOption) -> dict[str, Any]:
             values[key] = text
             continue
         values[key] = _typed(key, kind, text)
+        if key == "label-size" and values[key] < MIN_LABEL_SIZE:
+            raise MachineError(
+                f"Property '{option.driver}.label-size' ({values[key]:#x}) is required at least "
+                f"{MIN_LABEL_SIZE:#x}"
+            )
         if key == "block-size":
             _check_block_size(values[key])
     return values
@@ -450,6 +455,9 @@ class Placer:
     devices: list[MemoryDevice] = attrs.field(factory=list)
     #: Backends already in use (main RAM, NUMA nodes, other devices).
     busy: set[str] = attrs.field(factory=set)
+    #: The machine's other objects of ``/objects`` (thread contexts), which no ``memdev``
+    #: may name.
+    contexts: Sequence[Any] = attrs.field(factory=list)
 
     def offered(self) -> frozenset[str]:
         """The drivers the QEMU binary of the machine's target has.
@@ -575,6 +583,8 @@ class Placer:
 
         backend = resolve_backend(memdev, self.backends)
         if backend is None:
+            if resolve_backend(memdev, self.contexts) is not None:
+                raise MachineError("Invalid parameter type for 'memdev', expected: memory-backend")
             raise MachineError(f"Device '{memdev}' not found")
         return backend
 
@@ -631,7 +641,9 @@ class Placer:
         backend: HostMemoryBackend,
         area: DeviceMemory,
     ) -> None:
-        """PAPR's NVDIMM rules: a label, whole LMBs of persistent memory, a uuid."""
+        """PAPR's NVDIMM rules: a label, whole LMBs of persistent memory, a uuid (after the
+        NVDIMM's own check that its memory holds the label)."""
+        self._nvdimm_size(driver, props, backend)
         if "label-size" not in props:
             raise MachineError(str(area.nvdimm_label_error))
         if self._nvdimm_size(driver, props, backend) % area.size_step:
@@ -650,12 +662,7 @@ class Placer:
     ) -> int:
         if driver not in NVDIMMS:
             return backend.size
-        label = props.get("label-size", 0)
-        if "label-size" in props and label < MIN_LABEL_SIZE:
-            raise MachineError(
-                f"Property '{driver}.label-size' ({label:#x}) is required at least "
-                f"{MIN_LABEL_SIZE:#x}"
-            )
+        label = props.get("label-size", 0)  # at least MIN_LABEL_SIZE: device_properties
         align = region_alignment(backend)
         label = int(label)
         pmem = ((backend.size - label) % U64) // align * align
@@ -672,12 +679,14 @@ class Placer:
 
     def _slot(self, wanted: int) -> int:
         slots = self.state.ram_slots
+        if wanted != -1 and (wanted >= slots or wanted < 0):
+            # Checked before the slots exist at all; the top of the range wraps as in C.
+            top = (slots - 1) % (1 << 64)
+            raise MachineError(f"invalid slot number {wanted}, valid range is [0-{top}]")
         if not slots:
             raise MachineError("no slots where allocated, please specify the 'slots' option")
         used = {d.slot for d in self.devices if d.slot is not None}
         if wanted != -1:
-            if wanted >= slots or wanted < 0:
-                raise MachineError(f"invalid slot number {wanted}, valid range is [0-{slots - 1}]")
             if wanted in used:
                 raise MachineError(f"slot {wanted} is busy")
             return wanted
@@ -742,13 +751,13 @@ class Placer:
         backend = device.backend
         nodes = self._nodes()
         if device.is_dimm:
-            if backend.id in self.busy:
-                raise MachineError(f"can't use already busy memdev: {backend.id}")
             if (nodes and device.node >= nodes) or (not nodes and device.node > 0):
                 raise MachineError(
                     f"'DIMM property node has value {device.node}' which exceeds the number of "
                     f"numa nodes: {nodes or 1}"
                 )
+            if backend.id in self.busy:
+                raise MachineError(f"can't use already busy memdev: {backend.id}")
             return
         if device.driver == VIRTIO_PMEM:
             if backend.id in self.busy:

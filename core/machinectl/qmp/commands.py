@@ -343,6 +343,12 @@ def _device_property(device: MemoryDevice, name: str) -> Any:
     data.pop("hotplugged", None)
     if device.driver == "virtio-mem-pci":
         data.pop("max-size", None)
+    if device.driver == "virtio-pmem-pci":
+        data.pop("size", None)  # QEMU's virtio-pmem-pci has no such property
+    if device.driver in ("nvdimm", "spapr-nvdimm"):
+        data["label-size"] = device.label_size
+    if device.devfn is not None:
+        data["addr"] = device.devfn  # the PCI slot and function, as QEMU's property reads
     if name in data:
         return data[name]
     raise QmpError(f"Property '{device.driver}.{name}' not found")
@@ -393,7 +399,11 @@ def qom_set(machine: Machine, args: dict[str, Any]) -> Any:
     path, name = args["path"], args["property"]
     device = memory_device(machine, path)
     if device is None:
-        context = _context(machine, _object(machine, path))
+        found = _object(machine, path)
+        if found is not None and _context(machine, found) is None:
+            _set_backend_property(machine, _as_backend(machine, found), name, args["value"])
+            return {}
+        context = _context(machine, found)
         if context is not None:
             value = args["value"]
             if name in ("cpu-affinity", "node-affinity"):
@@ -409,6 +419,24 @@ def qom_set(machine: Machine, args: dict[str, Any]) -> Any:
         raise QmpError("Invalid parameter type for 'requested-size', expected: integer")
     machine.set_requested_size(device.id, convert("requested-size", "uint64", value))
     return {}
+
+
+def _set_backend_property(
+    machine: Machine, backend: HostMemoryBackend, name: str, value: Any
+) -> None:
+    """``qom-set`` of a backend's property, with QEMU's checks in its order."""
+    kinds = type(backend).properties
+    if name == "type":
+        raise QmpError(f"Property '{backend.qom_type}.type' is not writable")
+    if name not in kinds:
+        raise QmpError(f"Property '{backend.qom_type}.{name}' not found")
+    frozen = backend.frozen_message(name)
+    if frozen is not None:
+        raise QmpError(frozen)
+    typed = convert(name, _PROPERTY_TYPES[kinds[name]], value)
+    if name == "prealloc-context":
+        machine.set_prealloc_context(backend, typed)
+    backend.set_property(name, typed)
 
 
 @command("qom-list", {"path": "str"}, ("path",))

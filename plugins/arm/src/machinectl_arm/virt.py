@@ -139,6 +139,7 @@ def virt_device_memory(version: tuple[int, ...]) -> Callable[[MachineState], Dev
             drivers=("pc-dimm", "nvdimm", "virtio-mem-pci") if ged else ("virtio-mem-pci",),
             refusals={} if ged else dict.fromkeys(("pc-dimm", "nvdimm"), NO_GED),
             nvdimm=bool(machine.properties.get("nvdimm", False)),
+            nvdimm_disabled_error="nvdimm is not enabled: add 'nvdimm=on' to '-M'",
             hotplug_refusals={"virtio-mem-pci": "Bus 'pcie.0' does not support hotplugging"},
             pci_bus="pcie.0",
             pci_devices={0: ("gpex-root", False)},  # the host bridge's function
