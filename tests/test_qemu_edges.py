@@ -562,3 +562,61 @@ def test_spapr_nvdimm_backends_as_qemu_takes_them(backend: str, driver: str) -> 
     our_status, ours = _ours("ppc64", argv)
     expected = [line for line in expected if "TCG doesn't support" not in line]
     assert (our_status, ours) == (status, expected)
+
+
+def _qmp(command: str, **arguments: object) -> str:
+    import json
+
+    return json.dumps({"execute": command, "arguments": arguments})
+
+
+DIMMS = ["-m", "256M,slots=2,maxmem=1G", "-object", "memory-backend-ram,id=c0,size=64M"]
+#: (target, command line, requests): the order of QEMU's checks when a request breaks several.
+ORDER_SESSIONS: list[tuple[str, list[str], list[str]]] = [
+    (
+        "x86_64",
+        ["-M", "pc,nvdimm=on", *DIMMS, "-object", "thread-context,id=tc,cpu-affinity=0"],
+        [
+            _qmp("device_add", driver="nvdimm", id="d0", memdev="nope", **{"label-size": 1024}),
+            _qmp("device_add", driver="pc-dimm", id="d0", memdev="tc"),
+            _qmp("device_add", driver="virtio-mem-pci", id="v0", memdev="c0"),
+            _qmp("device_add", driver="pc-dimm", id="d1", memdev="c0", node=1),
+            _qmp("object-add", **{"qom-type": "thread-context", "id": "t9", "cpu-affinity": [99]}),
+            _qmp("qom-list", path="/objects"),
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-file", "id": "f", "size": 1 << 20},
+                **{"mem-path": "/nonexistent/x", "policy": "bind"},
+            ),
+        ],
+    ),
+    (
+        "x86_64",
+        ["-M", "pc", "-m", "128M", "-object", "memory-backend-ram,id=c0,size=64M"],
+        [
+            _qmp("device_add", driver="pc-dimm", id="d0", memdev="c0", slot=3),
+        ],
+    ),  # fmt: skip
+    (
+        "x86_64",
+        ["-M", "q35", *DIMMS, "-device", "virtio-mem-pci,id=v0,memdev=c0"],
+        [_qmp("device_del", id="v0")],
+    ),
+    (
+        "ppc64",
+        ["-M", "pseries", *DIMMS[:2], "-object", "memory-backend-ram,id=m1,size=1000000"],
+        [_qmp("device_add", driver="nvdimm", id="d0", memdev="m1")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("target", "argv", "lines"), ORDER_SESSIONS)
+def test_qmp_checks_come_in_qemu_s_order(target: str, argv: list[str], lines: list[str]) -> None:
+    binary = shutil.which(f"qemu-system-{target}")
+    if binary is None:
+        pytest.skip(f"qemu-system-{target} is not installed")
+    qemu = [binary, *argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
+    ours = [*CLI, "run", "--quiet", "--target", target, *argv, "-qmp", "stdio"]
+    expected = _replies(qemu, lines)
+    assert len(expected) == len(lines) + 2
+    assert _replies(ours, lines) == expected
