@@ -596,7 +596,7 @@ ORDER_SESSIONS: list[tuple[str, list[str], list[str]]] = [
         [
             _qmp("device_add", driver="pc-dimm", id="d0", memdev="c0", slot=3),
         ],
-    ),  # fmt: skip
+    ),
     (
         "x86_64",
         ["-M", "q35", *DIMMS, "-device", "virtio-mem-pci,id=v0,memdev=c0"],
