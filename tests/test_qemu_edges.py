@@ -573,6 +573,30 @@ def _qmp(command: str, **arguments: object) -> str:
 DIMMS = ["-m", "256M,slots=2,maxmem=1G", "-object", "memory-backend-ram,id=c0,size=64M"]
 #: (target, command line, requests): the order of QEMU's checks when a request breaks several.
 ORDER_SESSIONS: list[tuple[str, list[str], list[str]]] = [
+    # QAPI: members in the schema's order, a missing one at its place, leftovers last (in
+    # the order of QEMU's hash table)
+    (
+        "x86_64",
+        ["-M", "none"],
+        [
+            _qmp("object-add", **{"qom-type": "memory-backend-memfd", "id": "a", "x": 1, "y": 2}),
+            _qmp("object-add", **{"qom-type": "memory-backend-ram", "id": "b", "zz": 1, "aa": 2}),
+            _qmp(
+                "object-add", **{"qom-type": "memory-backend-ram", "id": "b", "size": 1.5, "x": 1}
+            ),
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-ram", "id": "b", "share": "y"},
+                policy="bogus",
+                size=1 << 20,
+            ),
+            _qmp("object-add", **{"qom-type": "memory-backend-file", "id": "f", "size": 1 << 20}),
+            _qmp("object-add", **{"qom-type": "thread-context", "id": "c", "q": 1, "r": 2}),
+            _qmp("query-status", x=1, bogus=2),
+            _qmp("qom-get", path="/objects", bogus=1),
+            _qmp("human-monitor-command", **{"command-line": "info numa", "a": 1, "b": 2}),
+        ],
+    ),
     (
         "x86_64",
         ["-M", "pc,nvdimm=on", *DIMMS, "-object", "thread-context,id=tc,cpu-affinity=0"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -73,18 +73,31 @@ class Command:
     open_arguments: bool = False
 
     def check(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        if not self.open_arguments:
-            for key in arguments:
-                if key not in self.arguments:
-                    raise QmpError(f"Parameter '{key}' is unexpected")
-        for key in self.required:
-            if key not in arguments:
-                raise QmpError(f"Parameter '{key}' is missing")
+        """The arguments as QAPI visits them: each declared member in order (a required one
+        missing is reported at its place), then any left over."""
         checked = dict(arguments)
         for key, kind in self.arguments.items():
             if key in checked:
                 checked[key] = convert(key, kind, checked[key])
+            elif key in self.required:
+                raise QmpError(f"Parameter '{key}' is missing")
+        if not self.open_arguments:
+            check_leftover(list(arguments), self.arguments)
         return checked
+
+
+def check_leftover(keys: Sequence[str], visited: Collection[str]) -> None:
+    """QAPI's check that nothing is left over: the first left in the order of the hash table
+    QEMU keeps the arguments in (``keys`` in the order QEMU read them)."""
+    if all(key in visited for key in keys):
+        return
+    table = qom.ChildTable()
+    for key in keys:
+        table.insert(key)
+    for key in keys:
+        if key in visited:
+            table.remove(key)
+    raise QmpError(f"Parameter '{next(iter(table))}' is unexpected")
 
 
 _JSON_KINDS = {"str": (str, "string"), "bool": (bool, "boolean"), "any": (object, "")}
@@ -517,6 +530,7 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
     from ..hostmem import BACKEND_TYPES
     from ..options import THREAD_CONTEXT
 
+    keys = list(args)  # in the order QEMU read them
     if "qom-type" not in args:
         raise QmpError("Parameter 'qom-type' is missing")
     qom_type = args.pop("qom-type")
@@ -525,12 +539,10 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
             raise QmpError("Parameter 'id' is missing")
         context_id = args.pop("id")
         types = object_property_types(THREAD_CONTEXT)
-        unexpected = next((key for key in args if key not in types), None)
-        if unexpected is not None:
-            raise QmpError(f"Parameter '{unexpected}' is unexpected")
-        machine.add_thread_context(
-            context_id, {key: convert(key, types[key], value) for key, value in args.items()}
-        )
+        typed = {key: convert(key, kind, args[key]) for key, kind in types.items() if key in args}
+        check_leftover(keys, {"qom-type", "id", *typed})
+        # Set in the order given, as the setters' checks depend on it (mixing affinities).
+        machine.add_thread_context(context_id, {key: typed[key] for key in args})
         return {}
     backend_type = BACKEND_TYPES.get(qom_type)
     if backend_type is None:
@@ -538,12 +550,15 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
     if "id" not in args:
         raise QmpError("Parameter 'id' is missing")
     backend_id = args.pop("id")
+    # As QAPI visits them: the members in the schema's order (a required one missing is
+    # reported at its place), then whatever is left over.
     values = {}
-    for key, value in args.items():
-        kind = backend_type.properties.get(key)
-        if kind is None:
-            raise QmpError(f"Parameter '{key}' is unexpected")
-        values[key] = convert(key, _PROPERTY_TYPES[kind], value)
+    for key, kind in backend_type.properties.items():
+        if key in args:
+            values[key] = convert(key, _PROPERTY_TYPES[kind], args[key])
+        elif key in backend_type.required:
+            raise QmpError(f"Parameter '{key}' is missing")
+    check_leftover(keys, {"qom-type", "id", *values})
     machine.add_backend(qom_type, backend_id, values)
     return {}
 
