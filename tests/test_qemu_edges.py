@@ -592,6 +592,27 @@ ORDER_SESSIONS: list[tuple[str, list[str], list[str]]] = [
             ),
             _qmp("object-add", **{"qom-type": "memory-backend-file", "id": "f", "size": 1 << 20}),
             _qmp("object-add", **{"qom-type": "thread-context", "id": "c", "q": 1, "r": 2}),
+            # the setters, in the order of QEMU's QDict of the members
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-ram", "id": "s", "size": 0},
+                **{"prealloc-context": "nope"},
+            ),
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-ram", "id": "s", "size": 1 << 20},
+                **{"prealloc-threads": 0, "prealloc": True, "reserve": False},
+            ),
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-ram", "id": "s", "size": 1 << 20},
+                **{"prealloc": True, "reserve": False, "prealloc-context": "nope"},
+            ),
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-memfd", "id": "s", "size": 0},
+                hugetlbsize=3,
+            ),
             _qmp("query-status", x=1, bogus=2),
             _qmp("qom-get", path="/objects", bogus=1),
             _qmp("human-monitor-command", **{"command-line": "info numa", "a": 1, "b": 2}),

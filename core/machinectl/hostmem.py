@@ -60,6 +60,7 @@ from .options import (
     visitor_uint,
     visitor_uint_list,
 )
+from .qdict import qdict_order
 
 if TYPE_CHECKING:
     from . import prealloc_pool
@@ -180,8 +181,10 @@ class HostMemoryBackend:
         option: ObjectOption,
         defaults: BackendDefaults | None = None,
         warn: Callable[[str], None] | None = None,
+        link: Callable[[str], object] | None = None,
     ) -> HostMemoryBackend:
-        """Build a backend from ``-object``; parse errors name the option, as QEMU does."""
+        """Build a backend from ``-object``; parse errors name the option, as QEMU does.
+        ``link`` resolves a ``prealloc-context`` when its setter's turn comes."""
         backend_type = BACKEND_TYPES.get(option.qom_type)
         if backend_type is None:
             raise MachineError(
@@ -192,7 +195,7 @@ class HostMemoryBackend:
             values = backend_type._parse_props(option.props, warn)
         except MachineError as exc:
             raise exc.at(option.location) from None
-        return backend_type._create(option.id, values, defaults or BackendDefaults())
+        return backend_type._create(option.id, values, defaults or BackendDefaults(), link)
 
     @classmethod
     def _parse_props(
@@ -228,10 +231,17 @@ class HostMemoryBackend:
 
     @classmethod
     def _create(
-        cls, backend_id: str, values: dict[str, Any], defaults: BackendDefaults
+        cls,
+        backend_id: str,
+        values: dict[str, Any],
+        defaults: BackendDefaults,
+        link: Callable[[str], object] | None = None,
     ) -> HostMemoryBackend:
-        """Apply defaults, sugar, then the user's values (user wins), with setter checks."""
-        cls._check_values(values)
+        """Apply defaults, sugar, then the user's values (user wins), with setter checks.
+
+        ``link`` resolves a ``prealloc-context`` (it raises when nothing answers to it).
+        """
+        cls._check_values(values, prealloc=defaults.prealloc, link=link)
         values = dict(values)
         size = values.pop("size")
         threads = values.pop("prealloc-threads", defaults.threads)
@@ -244,8 +254,6 @@ class HostMemoryBackend:
             "x_use_canonical_path_for_ramblock_id",
             defaults.canonical_ramblock_ids and cls.canonical_path_compat,
         )
-        if kwargs["prealloc"] and kwargs.get("reserve") is False:
-            raise MachineError("'prealloc=on' and 'reserve=off' are incompatible")
         return cls(
             id=backend_id,
             size=size,
@@ -255,17 +263,41 @@ class HostMemoryBackend:
         )
 
     @classmethod
-    def _check_values(cls, values: dict[str, Any]) -> None:
-        """The property setters' checks: values this backend type never accepts."""
-        if values["size"] == 0:
-            raise MachineError(f"property 'size' of {cls.qom_type} doesn't take value '0'")
-        if values.get("prealloc-threads") == 0:
-            raise MachineError(
-                f"property 'prealloc-threads' of {cls.qom_type} doesn't take value '0'"
-            )
-        for node in values.get("host-nodes", ()):
-            if node >= syscalls.MAX_NODES:
-                raise MachineError(f"Invalid host-nodes value: {node}")
+    def _check_values(
+        cls,
+        values: dict[str, Any],
+        *,
+        prealloc: bool = False,
+        link: Callable[[str], object] | None = None,
+    ) -> None:
+        """The property setters' checks, in the order QEMU sets the properties: the members
+        of the schema, as its QDict holds them. ``prealloc`` is the value before them
+        (``-mem-prealloc``)."""
+        reserve = True
+        for key, value in qdict_order(values).items():
+            if key == "prealloc":
+                if value and not reserve:
+                    raise MachineError("'prealloc=on' and 'reserve=off' are incompatible")
+                prealloc = value
+            elif key == "reserve":
+                if not value and prealloc:
+                    raise MachineError("'prealloc=on' and 'reserve=off' are incompatible")
+                reserve = value
+            elif key == "prealloc-context":
+                if value and link is not None:
+                    link(value)
+            else:
+                cls._check_value(key, value)
+
+    @classmethod
+    def _check_value(cls, key: str, value: Any) -> None:
+        """One setter's check: a value this backend type never accepts."""
+        if key in ("size", "prealloc-threads") and value == 0:
+            raise MachineError(f"property '{key}' of {cls.qom_type} doesn't take value '0'")
+        if key == "host-nodes":
+            for node in value:
+                if node >= syscalls.MAX_NODES:
+                    raise MachineError(f"Invalid host-nodes value: {node}")
 
     def check_numa_policy(self) -> None:
         """QEMU's host-nodes/policy consistency rules (checked before anything is mapped)."""
@@ -927,11 +959,22 @@ class MemfdBackend(HostMemoryBackend):
     seal: bool = True
 
     @classmethod
-    def _check_values(cls, values: dict[str, Any]) -> None:
-        super()._check_values(values)
-        hugetlbsize = values.get("hugetlbsize")
-        if hugetlbsize == 0:
+    def _check_value(cls, key: str, value: Any) -> None:
+        super()._check_value(key, value)
+        if key == "hugetlbsize" and value == 0:
             raise MachineError("Property 'memory-backend-memfd.hugetlbsize' doesn't take value '0'")
+
+    @classmethod
+    def _check_values(
+        cls,
+        values: dict[str, Any],
+        *,
+        prealloc: bool = False,
+        link: Callable[[str], object] | None = None,
+    ) -> None:
+        super()._check_values(values, prealloc=prealloc, link=link)
+        # Not a setter's: QEMU finds it when it creates the memfd.
+        hugetlbsize = values.get("hugetlbsize")
         if hugetlbsize is not None and hugetlbsize & (hugetlbsize - 1):
             raise MachineError("Hugepage size must be a power of 2")
 

@@ -980,7 +980,13 @@ class Machine:
             if key not in values:
                 raise MachineError(f"Parameter '{key}' is missing")
         check_id(backend_id)
-        backend = backend_type._create(backend_id, dict(values), self.backend_defaults)
+
+        def link(path: str) -> object:
+            from . import threadctx
+
+            return threadctx.resolve(path, self.contexts, [b.id for b in self.backends])
+
+        backend = backend_type._create(backend_id, dict(values), self.backend_defaults, link)
         context = self._link_context(backend)
         self._check_new_id(backend_id)
         return self._complete_backend(backend, context)
@@ -1405,16 +1411,16 @@ def _create_backends(
     ``prealloc-context`` resolved among the objects that exist when it is created."""
     defaults = _backend_defaults(line, props, board)
     backends: list[HostMemoryBackend] = []
+
+    def link(path: str) -> object:
+        from . import threadctx
+
+        return threadctx.resolve(path, contexts, [b.id for b in backends])
+
     for option in line.objects:
         if option.qom_type == THREAD_CONTEXT:
             continue
-        backend = HostMemoryBackend.from_option(option, defaults, warnings.append)
-        if backend.prealloc_context:
-            from . import threadctx
-
-            others = [b.id for b in backends]
-            threadctx.resolve(backend.prealloc_context, contexts, others)
-        backends.append(backend)
+        backends.append(HostMemoryBackend.from_option(option, defaults, warnings.append, link))
     return backends
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..qdict import bucket, qdict_order
+
 __all__ = [
     "MAX_NESTING",
     "MAX_TOKEN_COUNT",
@@ -346,7 +348,7 @@ def parse(tokens: list[Token]) -> Any:
             kind, _ = take()
             if kind is RCURLY:
                 stack.pop()
-                value = _qdict_order(container)
+                value = qdict_order(container)
                 continue
             if kind is not COMMA:
                 raise JsonError("JSON parse error, expected separator in dict")
@@ -496,35 +498,6 @@ def _text(raw: bytes) -> str:
 # -- the writer ----------------------------------------------------------------------------------
 
 
-_BUCKETS = 512
-_bucket_cache: dict[str, int] = {}
-
-
-def _bucket(key: str) -> int:
-    """The bucket of ``key`` in QEMU's QDict (``tdb_hash`` modulo 512)."""
-    bucket = _bucket_cache.get(key)
-    if bucket is None:
-        raw = key.encode("utf-8", "surrogatepass")
-        value = (0x238F13AF * len(raw)) & 0xFFFFFFFF
-        for i, byte in enumerate(raw):
-            value = (value + (byte << (i * 5 % 24))) & 0xFFFFFFFF
-        bucket = ((1103515243 * value + 12345) & 0xFFFFFFFF) % _BUCKETS
-        if len(_bucket_cache) < 4096:
-            _bucket_cache[key] = bucket
-    return bucket
-
-
-def _qdict_order(members: dict[str, Any]) -> dict[str, Any]:
-    """Members read from input, in the order QEMU keeps them: by bucket, and within a bucket
-    the last inserted first."""
-    if len(members) < 2:
-        return members
-    keys = list(members)
-    keys.reverse()
-    keys.sort(key=_bucket)
-    return {key: members[key] for key in keys}
-
-
 _SPECIAL = re.compile(r'[\x00-\x1f"\\\x7f-\U0010ffff]')
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
 _SHORT["\t"] = "\\t"
@@ -575,7 +548,7 @@ def _dump(value: Any, write: Callable[[str], object]) -> None:
             return
         write("{")
         first = True
-        for key in sorted(value, key=_bucket):
+        for key in sorted(value, key=bucket):
             if not first:
                 write(", ")
             first = False
