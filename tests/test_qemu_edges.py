@@ -613,6 +613,12 @@ ORDER_SESSIONS: list[tuple[str, list[str], list[str]]] = [
                 **{"qom-type": "memory-backend-memfd", "id": "s", "size": 0},
                 hugetlbsize=3,
             ),
+            # a size that wraps to 0 once rounded to a page
+            _qmp(
+                "object-add",
+                **{"qom-type": "memory-backend-file", "id": "w", "size": -1},
+                **{"mem-path": "/dev/shm"},
+            ),
             _qmp("query-status", x=1, bogus=2),
             _qmp("qom-get", path="/objects", bogus=1),
             _qmp("human-monitor-command", **{"command-line": "info numa", "a": 1, "b": 2}),

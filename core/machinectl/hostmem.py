@@ -370,7 +370,7 @@ class HostMemoryBackend:
         regular file is used as it is and must hold at least ``size`` bytes (page-rounded).
         Other kinds of file (devices, directories) are left to mmap to accept or refuse.
         """
-        size = _round_up(self.size, syscalls.PAGE_SIZE)
+        size = _round_up(self.size, syscalls.PAGE_SIZE) % (1 << 64)  # wraps, as QEMU's does
         info = os.fstat(fd)
         regular = stat.S_ISREG(info.st_mode)
         grow = regular and growable and info.st_size == 0
