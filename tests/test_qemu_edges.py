@@ -613,6 +613,15 @@ ORDER_SESSIONS: list[tuple[str, list[str], list[str]]] = [
                 **{"qom-type": "memory-backend-memfd", "id": "s", "size": 0},
                 hugetlbsize=3,
             ),
+            # QEMU compares the size with the power of two of its lowest bit, unless that is bit 0
+            *(
+                _qmp(
+                    "object-add",
+                    **{"qom-type": "memory-backend-memfd", "id": f"h{size}", "size": 1 << 20},
+                    hugetlbsize=size,
+                )
+                for size in (3, 6, 7, 12288, 4096)
+            ),
             # a size that wraps to 0 once rounded to a page
             _qmp(
                 "object-add",

@@ -145,7 +145,7 @@ def test_object_add_allocates_and_object_del_frees(virt: Machine) -> None:
             "attempt to add duplicate property 'mach-virt.ram' to object (type 'container')",
         ),
         (
-            {"qom-type": "memory-backend-memfd", "id": "x", "size": MiB, "hugetlbsize": 3},
+            {"qom-type": "memory-backend-memfd", "id": "x", "size": MiB, "hugetlbsize": 12288},
             "Hugepage size must be a power of 2",
         ),
     ],

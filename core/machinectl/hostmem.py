@@ -288,6 +288,11 @@ class HostMemoryBackend:
                     link(value)
             else:
                 cls._check_value(key, value)
+        cls._check_combination(values)
+
+    @classmethod
+    def _check_combination(cls, values: dict[str, Any]) -> None:
+        """What the type checks of its values once they are all set (before any memory)."""
 
     @classmethod
     def _check_value(cls, key: str, value: Any) -> None:
@@ -965,17 +970,11 @@ class MemfdBackend(HostMemoryBackend):
             raise MachineError("Property 'memory-backend-memfd.hugetlbsize' doesn't take value '0'")
 
     @classmethod
-    def _check_values(
-        cls,
-        values: dict[str, Any],
-        *,
-        prealloc: bool = False,
-        link: Callable[[str], object] | None = None,
-    ) -> None:
-        super()._check_values(values, prealloc=prealloc, link=link)
-        # Not a setter's: QEMU finds it when it creates the memfd.
+    def _check_combination(cls, values: dict[str, Any]) -> None:
+        # Not a setter's: QEMU finds it when it creates the memfd, from the lowest bit set,
+        # so that an odd size passes (its lowest bit is bit 0, and 1 << 0 is not compared).
         hugetlbsize = values.get("hugetlbsize")
-        if hugetlbsize is not None and hugetlbsize & (hugetlbsize - 1):
+        if hugetlbsize and hugetlbsize % 2 == 0 and hugetlbsize & (hugetlbsize - 1):
             raise MachineError("Hugepage size must be a power of 2")
 
     def _map(self, resources: Stack, creation: Stack) -> _Memory:
