@@ -349,6 +349,22 @@ def _pmem(addr: str, memdev: str = "m1", driver: str = "virtio-pmem-pci") -> str
 
 
 QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
+    # the properties of memory devices: an NVDIMM's uuid, unarmed and label size
+    (
+        [
+            *("-M", "pc,nvdimm=on", "-m", "512M,slots=4,maxmem=2G"),
+            *(arg for i in range(3) for arg in ("-object", f"memory-backend-ram,id=c{i},size=64M")),
+            *("-device", "nvdimm,id=n0,memdev=c0", "-device", "pc-dimm,id=d0,memdev=c2"),
+            "-device",
+            "nvdimm,id=n1,memdev=c1,unarmed=on,uuid=ABCDEF01-1234-1234-1234-123456789ABC,"
+            "label-size=256K",
+        ],
+        [
+            f'{{"execute":"qom-get","arguments":{{"path":"{path}","property":"{name}"}}}}'
+            for path in ("n0", "n1", "d0")
+            for name in ("unarmed", "uuid", "label-size")
+        ],
+    ),
     # PCI slots at run time: the board's own devices, a taken slot, functions of a slot
     (
         ["-M", "pc", *PCI_BACKENDS],

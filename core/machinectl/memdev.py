@@ -247,6 +247,10 @@ class MemoryDevice:
     placed: bool = True
     #: An NVDIMM's label area in bytes (at the end of its backend).
     label_size: int = 0
+    #: An NVDIMM's ``uuid`` (lower case; all zeros when not given).
+    uuid: str = "00000000-0000-0000-0000-000000000000"
+    #: An NVDIMM's ``unarmed`` (its memory may not be written persistently).
+    unarmed: bool = False
     #: virtio-mem: the size of a block the guest plugs or unplugs.
     block_size: int = 0
     #: virtio-mem: the size the host asks the guest to plug.
@@ -519,6 +523,9 @@ class Placer:
             )
             device.placed = False
             device.label_size = props.get("label-size", 0)
+        if option.driver in NVDIMMS:
+            device.uuid = str(props.get("uuid", device.uuid)).lower()
+            device.unarmed = bool(props.get("unarmed", False))
         if handled and option.driver in PCI_DRIVERS:
             assert self.area is not None
             device.devfn = self._pci_devfn(option.driver, props, self.area, hotplugged)

@@ -359,7 +359,8 @@ def _device_property(device: MemoryDevice, name: str) -> Any:
     if device.driver == "virtio-pmem-pci":
         data.pop("size", None)  # QEMU's virtio-pmem-pci has no such property
     if device.driver in ("nvdimm", "spapr-nvdimm"):
-        data["label-size"] = device.label_size
+        data.update({"label-size": device.label_size, "uuid": device.uuid})
+        data["unarmed"] = device.unarmed
     if device.devfn is not None:
         data["addr"] = device.devfn  # the PCI slot and function, as QEMU's property reads
     if name in data:
