@@ -25,7 +25,7 @@ from machinectl.units import GiB, MiB, TiB
 
 from .apic import APIC_RULE
 from .firmware import BIOS_RULE, FOUR_GIB, Firmware
-from .properties import ACPI_RULE, NVDIMM, acpi_off
+from .properties import NVDIMM, acpi_off
 
 MASK64 = (1 << 64) - 1
 ABOVE_4G_BASE = FOUR_GIB
@@ -197,7 +197,6 @@ class PcModel:
 
     def rules(self) -> tuple[RamRule, ...]:
         rules: list[RamRule] = [
-            ACPI_RULE,
             Check(
                 f"-machine {MAX_RAM_BELOW_4G} above 4 GiB is refused; below 1 MiB it warns",
                 test=self._check_max_ram_below_4g,

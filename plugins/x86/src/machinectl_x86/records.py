@@ -19,7 +19,7 @@ from .apic import APIC_RULE
 from .firmware import BIOS_RULE, Firmware
 from .microvm import MicrovmModel
 from .pc import I486, MAX_RAM_BELOW_4G, Chipset, PcModel
-from .properties import ACPI, ACPI_RULE, NVDIMM
+from .properties import ACPI, NVDIMM
 
 Version = tuple[int, ...]
 
@@ -245,7 +245,7 @@ def microvm() -> BoardFacts:
         spec=spec,
         default_ram_size=DEFAULT_RAM_SIZE,
         default_ram_id="microvm.ram",
-        rules=(ACPI_RULE, APIC_RULE, BIOS_RULE),
+        rules=(APIC_RULE, BIOS_RULE),
         layout=model.layout,
         notes=model.notes(),
         extra=_extra(model),
