@@ -113,6 +113,24 @@ def test_a_damaged_index_is_rebuilt(tmp_path: Path, damage: bytes | str) -> None
     assert path.read_bytes() == raw  # rebuilt whole
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_an_index_that_is_no_regular_file_is_replaced_without_waiting(
+    tmp_path: Path, kind: str
+) -> None:
+    """A FIFO where the index belongs would block a reader forever: it is skipped as damaged."""
+    good = names(tmp_path)
+    (path,) = index_files(tmp_path)
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    status, out, err = run(tmp_path, "list-boards", "--json")  # run() has a timeout
+    assert (status, err) == (0, "")
+    assert {row["name"] for row in json.loads(out)} == good
+    assert path.is_file() or kind == "directory"
+
+
 @pytest.mark.parametrize(
     "part", [marshal.dumps([]), b"not marshal", marshal.dumps([{"x": 1}]), b"", b"[\xff"]
 )

@@ -7,7 +7,9 @@ program name) are folded into the line above by machinectl (``... (Please use x=
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,6 +134,82 @@ CASES: list[tuple[str, list[str]]] = [
         for target, board in (("x86_64", "isapc"), ("aarch64", "virt"), ("ppc64", "pseries-4.2"))
         for value in ("cpu", "bogus")
     ),
+    # several errors: the first QEMU meets. An -object's values are read with the command line
+    # (in the order of the options), thread contexts are created before the machine type is
+    # looked up, each backend is created whole (setters, then its policy) before the next,
+    # and all of them before the machine's own memory is resolved.
+    ("x86_64", ["-object", "memory-backend-ram,id=m,size=1G,seal=on", "-m", "1Q"]),
+    ("x86_64", ["-m", "1Q", "-object", "memory-backend-ram,id=m,size=1G,seal=on"]),
+    ("x86_64", ["-M", "nope", "-object", "memory-backend-ram,id=m,size=1G,seal=on"]),
+    ("x86_64", ["-M", "pc,bogus=1", "-object", "memory-backend-ram,id=m,size=1G,policy=BIND"]),
+    ("x86_64", ["-M", "pc,bogus=1", "-object", "memory-backend-ram,id=m"]),
+    ("x86_64", ["-M", "pc,bogus=1", "-object", "memory-backend-ram,id=m,size=0x1M"]),
+    ("x86_64", ["-M", "pc,bogus=1", "-object", "memory-backend-ram,id=m,size=0"]),
+    ("x86_64", ["-object", "memory-backend-file,id=m,mem-path=/tmp,readonly=x"]),
+    ("x86_64", ["-object", "memory-backend-ram,id=m,sahre=on,size=xx"]),
+    ("x86_64", ["-object", "memory-backend-ram,id=m,size=1G,zz=1,aa=2,bb=3"]),
+    ("x86_64", ["-object", "memory-backend-ram,id=m,zz=1,size=1G,policy=x"]),
+    ("x86_64", ["-object", "thread-context,id=t,cpu-affinity=x,bogus=1"]),
+    ("x86_64", ["-object", "thread-context,id=t,cpu-affinity=1,zz=1,aa=2,bb=3"]),
+    ("x86_64", ["-M", "nope", "-object", "thread-context,id=t,cpu-affinity=99999"]),
+    ("x86_64", ["-M", "pc,bogus=1", "-object", "thread-context,id=t,cpu-affinity=99999"]),
+    ("x86_64", ["-m", "1G,maxmem=512M", "-object", "thread-context,id=t,cpu-affinity=99999"]),
+    *(
+        ("x86_64", ["-object", "memory-backend-ram,id=m,size=1G,host-nodes=0", *later])
+        for later in (
+            ["-machine", "memory-backend=nope"],
+            ["-numa", "node,memdev=zz"],
+            ["-numa", "node,nodeid=0", "-numa", "node,nodeid=0"],
+            ["-object", "memory-backend-ram,id=n,size=0"],
+            ["-M", "pc,memory-backend=m", "-m", "2G"],
+            ["-smp", "4,maxcpus=2"],
+        )
+    ),
+    ("mips", ["-M", "malta", "-object", "memory-backend-ram,id=m,size=64M,policy=bind", *MEMDEV]),
+    (
+        "mips",
+        [
+            *("-M", "malta", "-object", "memory-backend-ram,id=m0,size=128M", *MEMDEV),
+            *("-mem-path", "/tmp", "-machine", "nvdimm=off"),
+        ],
+    ),
+    # a size past 2**64: out of range when nothing follows the number, else a syntax error
+    *(
+        ("x86_64", ["-M", "none", "-m", size])
+        for size in (
+            "18446744073709551616",
+            "18446744073709551616B",
+            "18446744073709551616K",
+            "0x10000000000000000",
+            "0x10000000000000000M",
+            "99999999999999999999999.5",
+        )
+    ),
+    # a repeated id= in one -object: the first counts
+    *(
+        (
+            "x86_64",
+            ["-M", f"none,memory-backend={which}", "-m", "1M"]
+            + ["-object", "memory-backend-ram,id=a,size=1M,id=b"],
+        )
+        for which in ("a", "b")
+    ),
+    # -m replaces the -machine memory.* keys it gives: those are not even read
+    ("aarch64", ["-M", "virt", "-m", "512M", "-machine", "memory.size=abc"]),
+    ("aarch64", ["-M", "virt", "-m", "512M", "-machine", "memory.slots=abc"]),
+    ("aarch64", ["-M", "virt", "-m", "512M,maxmem=1G", "-machine", "memory.max-size=abc"]),
+    ("aarch64", ["-M", "virt", "-m", "0", "-machine", "memory.size=abc"]),
+    # memory-backend-epc: read as any backend, refused when it is created (no SGX)
+    ("x86_64", ["-M", "pc", "-object", "memory-backend-epc,id=e,size=1M"]),
+    ("x86_64", ["-M", "pc,bogus=1", "-object", "memory-backend-epc,id=e,size=1M"]),
+    ("x86_64", ["-M", "pc", "-object", "memory-backend-epc,id=e,size=1M,bogus=2"]),
+    (
+        "x86_64",
+        [
+            *("-M", "pc", "-object", "memory-backend-ram,id=m,size=1M,host-nodes=0"),
+            *("-object", "memory-backend-epc,id=e,size=1M"),
+        ],
+    ),
     # without -m, maxmem stays the board's default size, below a larger backend's
     *(
         (target, ["-M", board, "-object", f"memory-backend-ram,id=m0,size={size}", *MEMDEV])
@@ -184,6 +262,118 @@ def test_edge_cases_end_as_in_qemu(target: str, argv: list[str]) -> None:
     for mine, theirs in zip(ours, expected, strict=True):
         # The same line; a hint QEMU prints below it is folded in here, in parentheses.
         assert mine == theirs or mine.startswith(f"{theirs} ("), (expected, ours)
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        ["-machine", "memory-backend=zz"],
+        ["-numa", "node,memdev=zz"],
+        ["-M", "pc,memory-backend=m", "-m", "3G"],
+        ["-object", "memory-backend-ram,id=n,size=0"],
+    ],
+    ids=" ".join,
+)
+@pytest.mark.parametrize("store", ["short", "missing-dir", "empty", "dir"])
+def test_the_backing_store_is_checked_when_qemu_creates_the_backend(
+    tmp_path: Path, store: str, later: list[str]
+) -> None:
+    """A file too short for the backend, or in a directory that does not exist, is refused
+    before the checks that come after the backends in QEMU, and nothing is written."""
+    path = tmp_path / "guest.ram"
+    if store == "short":
+        path.write_bytes(b"\x01" * 4096)
+    elif store == "empty":
+        path.touch()
+    elif store == "missing-dir":
+        path = tmp_path / "nowhere" / "guest.ram"
+    else:
+        path = tmp_path
+    argv = ["-object", f"memory-backend-file,id=m,size=2M,mem-path={path},share=on", *later]
+    before = sorted((p.name, p.stat().st_size) for p in tmp_path.iterdir())
+    status, expected = _qemu("x86_64", argv)
+    for leftover in tmp_path.iterdir():  # what QEMU created or grew
+        if (leftover.name, leftover.stat().st_size) not in before:
+            leftover.write_bytes(b"") if store == "empty" else leftover.unlink()
+    assert sorted((p.name, p.stat().st_size) for p in tmp_path.iterdir()) == before
+    our_status, ours = _ours("x86_64", argv)
+    assert (our_status, ours) == (status, expected)
+    # ... and without --dry-run, nothing is left behind either
+    proc = subprocess.run(
+        [*CLI, "run", "--quiet", "--target", "x86_64", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == status
+    assert proc.stderr.splitlines()[-1].removeprefix("machinectl: ") == expected[-1]
+    assert sorted((p.name, p.stat().st_size) for p in tmp_path.iterdir()) == before
+
+
+#: Boards whose own memory QEMU maps beside main RAM: (target, argv, empty firmware files
+#: QEMU needs to start; a file name with a size gets that size).
+OWN_MEMORY_BOARDS = [
+    ("cris", ["-M", "axis-dev88", "-kernel", "zero.bin"], ["zero.bin"]),
+    (
+        "sparc64",
+        ["-M", "niagara", "-L", "."],
+        ["nvram1", "1up-md.bin", "1up-hv.bin", "reset.bin", "q.bin", "openboot.bin"],
+    ),
+    ("m68k", ["-M", "q800", "-L", "."], ["MacROM.bin:1M"]),
+    ("mips64el", ["-M", "boston", "-bios", "zero.bin"], ["zero.bin"]),
+]
+
+
+def _memory_lines(text: str) -> list[str]:
+    """The RAM and ROM lines of the first flat view of ``info mtree -f`` (the system
+    address space's), or of machinectl's map."""
+    views = re.split(r"^FlatView #", text, flags=re.MULTILINE)[1:]
+    (section,) = [view.split("\n\n")[0] for view in views if ' AS "memory"' in view]
+    kinds = ("ram)", "rom)", "romd)")
+    return [
+        line.strip()
+        for line in section.splitlines()
+        if "(prio" in line
+        and any(line.split(":")[0].endswith(kind) or f", {kind}" in line for kind in kinds)
+    ]
+
+
+@pytest.mark.parametrize(("target", "argv", "files"), OWN_MEMORY_BOARDS, ids=lambda v: str(v))
+def test_a_board_s_own_memory_is_where_qemu_maps_it(
+    tmp_path: Path, target: str, argv: list[str], files: list[str]
+) -> None:
+    binary = shutil.which(f"qemu-system-{target}")
+    if binary is None:
+        pytest.skip(f"qemu-system-{target} is not installed")
+    for spec in files:
+        name, _, size = spec.partition(":")
+        (tmp_path / name).write_bytes(bytes((1 << 20) if size == "1M" else 4096))
+    requests = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "human-monitor-command", "arguments": {"command-line": "info mtree -f"}},
+        {"execute": "quit"},
+    ]
+    proc = subprocess.run(
+        [binary, *argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"],
+        input="".join(json.dumps(r) + "\n" for r in requests),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    replies = [json.loads(line) for line in proc.stdout.splitlines()]
+    (flat,) = [r["return"] for r in replies if isinstance(r.get("return"), str)]
+    ours = subprocess.run(
+        [*CLI, "run", "--quiet", "--dry-run", "--target", target, *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert _memory_lines(ours.stdout) == _memory_lines(flat)
 
 
 def test_an_error_carries_the_warnings_given_before_it() -> None:
@@ -349,6 +539,18 @@ def _pmem(addr: str, memdev: str = "m1", driver: str = "virtio-pmem-pci") -> str
 
 
 QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
+    # memory-backend-epc: its members checked as a backend's, then refused (no SGX)
+    (
+        ["-M", "none"],
+        [
+            '{"execute":"object-add","arguments":{"qom-type":"memory-backend-epc","id":"e",'
+            '"size":1048576}}',
+            '{"execute":"object-add","arguments":{"qom-type":"memory-backend-epc","id":"e",'
+            '"size":1048576,"zz":1}}',
+            '{"execute":"object-add","arguments":{"qom-type":"memory-backend-epc","id":"e"}}',
+            '{"execute":"query-memdev"}',
+        ],
+    ),
     # the properties of memory devices: an NVDIMM's uuid, unarmed and label size
     (
         [

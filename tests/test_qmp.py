@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -736,7 +737,55 @@ def test_non_loopback_tcp_is_warned_about() -> None:
     assert len(warnings) == 1
 
 
-def test_monitor_options_parse() -> None:
+@pytest.mark.parametrize(
+    "address", ["tcp:nosuchhost.invalid:4444", "tcp:192.0.2.1:4444"], ids=["dns", "bind"]
+)
+def test_tcp_monitors_that_cannot_listen_fail_as_in_qemu(address: str) -> None:
+    """An unknown host name, and an address of no interface of this host."""
+    option = f"{address},server=on,wait=off"
+    binary = shutil.which("qemu-system-x86_64")
+    if binary is None:
+        pytest.skip("qemu-system-x86_64 is not installed")
+    theirs = subprocess.run(
+        [binary, "-M", "none", "-display", "none", "-S", "-nodefaults", "-qmp", option],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    ours = subprocess.run(
+        [*CLI, "run", "--quiet", "-M", "none", "-qmp", option],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert theirs.returncode == ours.returncode == 1
+    assert ours.stderr.removeprefix("machinectl: ") == theirs.stderr.removeprefix(
+        "qemu-system-x86_64: "
+    )
+
+
+def test_a_number_past_every_integer_is_a_double_as_in_qemu() -> None:
+    """QEMU reads an integer no 64-bit type holds as a double: ``inf`` past a double's range
+    too (and writes it back so), never an error or a dropped client."""
+    digits = "9" * 5000
+    request = f'{{"execute": "query-memdev", "id": {digits}}}'
+    lines = ['{"execute": "qmp_capabilities"}', request, '{"execute": "quit"}']
+    proc = subprocess.run(
+        [*CLI, "run", "-M", "none", "-m", "16M", "-qmp", "stdio"],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    replies = proc.stdout.splitlines()
+    assert replies[2].endswith(', "id": inf}')
+
     line = CommandLine.from_argv(
         [
             "-qmp", "unix:/run/a,,b.sock,server,nowait",

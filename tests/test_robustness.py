@@ -563,16 +563,79 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(command: list[str]) ->
     assert (proc.returncode, proc.stderr) == (141, "")
 
 
-def test_a_closed_standard_error_still_gives_the_status() -> None:
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["-M", "none", "-m", "foo"], 1),
+        (["-M", "none", "-m", "64M"], 0),
+        (["--progress", "-M", "none", "-m", "64M"], 0),
+    ],
+)
+def test_a_closed_standard_error_still_gives_the_status(args: list[str], status: int) -> None:
     proc = subprocess.run(
-        [*CLI, "run", "-M", "none", "-m", "foo"],
+        [*CLI, "run", *args],
         capture_output=False,
         stdout=subprocess.DEVNULL,
         timeout=60,
         check=False,
         preexec_fn=lambda: os.close(2),
     )
+    assert proc.returncode == status
+
+
+def test_signal_names_need_no_import_of_the_signal_module() -> None:
+    """A signal can come while ``enum`` is half imported: naming it imports nothing."""
+    from machinectl import cli
+
+    for signum in sorted(signal.valid_signals()):
+        try:
+            expected = signal.Signals(signum).name
+        except ValueError:
+            expected = f"SIGRTMIN+{signum - signal.SIGRTMIN}"
+        assert cli._signal_name(signum) == expected
+    code = (
+        "import sys; sys.modules['signal'] = None; sys.modules['enum'] = None\n"
+        "from machinectl import cli; print(cli._signal_line(15))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "terminated\n", "")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"ram": 10**5000},
+        {"smp": 10**5000},
+        {"ram": -(10**5000)},
+        {"objects": [{"qom-type": "memory-backend-ram", "id": "m", "size": 10**5000}]},
+        {"properties": {"memory.size": 10**5000}},
+    ],
+    ids=["ram", "smp", "negative-ram", "object-size", "property"],
+)
+def test_integers_past_python_s_digit_limit_are_machine_errors(
+    registry: Registry, kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(MachineError):
+        Machine.create("none", registry=registry, allocate=False, **kwargs)
+
+
+def test_a_json_object_with_a_huge_number_is_qemu_s_error() -> None:
+    number = "9" * 5000
+    spec = f'{{"qom-type":"memory-backend-ram","id":"m","size":{number}}}'
+    proc = subprocess.run(
+        [*CLI, "run", "--dry-run", "-M", "none", "-object", spec],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
+    # One line (a very long one is cut in its middle), with QEMU's words.
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith('machinectl: -object {"qom-type":"memory-backend-ram"')
+    assert proc.stderr.endswith("}: Parameter 'size' expects uint64\n")
 
 
 # -- 5. both constructors, one validation path ---------------------------------------------------

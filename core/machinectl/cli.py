@@ -6,8 +6,9 @@ the commands print is written by :mod:`machinectl.report`. Every command reads i
 from the board index (:func:`_index`, see :mod:`machinectl.index`) and imports no plugin;
 ``run`` then loads only the plugins its machine type needs.
 
-Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (2 for a
-mistake in the command line of ``machinectl`` itself); never a traceback.
+Every error is one line on stderr, ``machinectl: <message>``, with exit status 1 (also for a
+mistake in the command line of ``machinectl`` itself; 2 only when no command is given); never
+a traceback.
 
 A signal that ends a process by default (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, ...) is
 one line too, after everything acquired is released, with exit status 128 + the signal. Output
@@ -220,9 +221,16 @@ def _registry_for(ram: Sequence[str], target: str | None) -> Registry | None:
     None (the library's default registry) when no machine type is given: the pipeline then
     reports it as QEMU does.
     """
-    from .options import CommandLine
+    from .options import THREAD_CONTEXT, CommandLine
 
-    name = CommandLine.from_argv(ram).machine.get("type")
+    line = CommandLine.from_argv(ram)
+    if any(option.qom_type == THREAD_CONTEXT for option in line.objects):
+        # QEMU creates thread contexts before it looks for the machine type: their errors
+        # come before a machine type that does not exist.
+        from .machine import check_thread_contexts
+
+        check_thread_contexts(line)
+    name = line.machine.get("type")
     index = _index()
     if name is None:
         # The target's default machine type, if it has one (the pipeline says when not).
@@ -591,8 +599,9 @@ def cmd_run(args: list[str]) -> int:
     ignored = [*split.ignored, *more]
     if ignored and not opts.quiet:
         _error(f"warning: ignored, not about RAM: {'; '.join(ignored)}")
-    show_bar = opts.progress or (not opts.quiet and sys.stderr.isatty())
-    progress = ProgressBar(sys.stderr) if show_bar else None
+    stderr = sys.stderr  # None when the process was started with it closed
+    show_bar = stderr is not None and (opts.progress or (not opts.quiet and _isatty(stderr)))
+    progress = ProgressBar(stderr) if show_bar and stderr is not None else None
     try:
         machine = Machine.from_argv(
             ram,
@@ -656,6 +665,13 @@ def _serve_qmp(machine: Any, listeners: list[Any]) -> None:
     reason = serve(machine, listeners)
     if reason.startswith("signal "):
         _error(f"terminating on {reason}")
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # closed, or a descriptor that went away
+        return False
 
 
 def _hold(machine: Any) -> None:
@@ -820,12 +836,18 @@ def _reserve_standard_fds() -> None:
 
 
 def _signal_name(signum: int) -> str:
-    import signal
-
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"SIGRTMIN+{signum - signal.SIGRTMIN}"
+    """The name :class:`signal.Signals` gives ``signum`` (of several, the first in
+    alphabetical order), found without importing :mod:`signal`: a signal can arrive while a
+    module it imports (enum) is half imported."""
+    names = sorted(
+        name
+        for name in dir(_signal)
+        if name.startswith("SIG") and not name.startswith("SIG_") and name.isupper()
+    )
+    for name in names:
+        if getattr(_signal, name) == signum:
+            return name
+    return f"SIGRTMIN+{signum - _signal.SIGRTMIN}"
 
 
 def _signal_line(signum: int) -> str:

@@ -366,7 +366,9 @@ _NVDIMM_EXTRA = (
 DEVICE_HELP: Mapping[str, tuple[str, ...]] = {
     "pc-dimm": _DIMM_HELP,
     "nvdimm": tuple(sorted(_DIMM_HELP + _NVDIMM_EXTRA)),
-    "spapr-nvdimm": tuple(sorted(_DIMM_HELP + _NVDIMM_EXTRA)),
+    "spapr-nvdimm": tuple(
+        sorted((*_DIMM_HELP, *_NVDIMM_EXTRA, "pmem-override=<bool>   -  (default: false)"))
+    ),
     "virtio-mem-pci": (
         _PCI_ADDR_HELP,
         "block-size=<size>",

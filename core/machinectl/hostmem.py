@@ -191,25 +191,43 @@ class HostMemoryBackend:
                 f"Parameter 'qom-type' does not accept value '{option.qom_type}'",
                 suggestion=did_you_mean(option.qom_type, BACKEND_TYPES),
             ).at(option.location)
-        try:
-            values = backend_type._parse_props(option.props, warn)
-        except MachineError as exc:
-            raise exc.at(option.location) from None
+        values = backend_type.parse_option(option, warn)
         return backend_type._create(option.id, values, defaults or BackendDefaults(), link)
 
     @classmethod
-    def _parse_props(
-        cls, props: Sequence[tuple[str, str]], warn: Callable[[str], None] | None
+    def parse_option(
+        cls,
+        option: ObjectOption,
+        warn: Callable[[str], None] | None = None,
+        keys: Sequence[str] | None = None,
     ) -> dict[str, Any]:
+        """The values of an ``-object`` of this type, as QEMU reads the option on the command
+        line (before anything is created); errors name the option."""
+        try:
+            return cls._parse_props(option.props, warn, keys)
+        except MachineError as exc:
+            raise exc.at(option.location) from None
+
+    @classmethod
+    def _parse_props(
+        cls,
+        props: Sequence[tuple[str, str]],
+        warn: Callable[[str], None] | None,
+        keys: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """The option's values, checked as QEMU's options visitor checks ``-object``: each
+        member of the schema in its order (a required one that is absent is missing at its
+        place), then a key left over. ``keys`` is the order of the option's keys, with
+        ``qom-type`` and ``id`` (the visitor's hash table, which decides which leftover is
+        named); by default ``qom-type``, the properties, then ``id``."""
         texts: dict[str, list[str]] = {}
         for key, value in props:
-            if key not in cls.properties:
-                suggestion = did_you_mean(key, cls.properties)
-                raise MachineError(f"Invalid parameter '{key}'", suggestion=suggestion)
             texts.setdefault(key, []).append(value)
         values: dict[str, Any] = {}
         for key, kind in cls.properties.items():
             if key not in texts:
+                if key in cls.required:
+                    raise MachineError(f"Parameter '{key}' is missing")
                 continue
             last = texts[key][-1]
             if kind == "bool":
@@ -224,9 +242,14 @@ class HostMemoryBackend:
                 values[key] = parse_enum(key, last, POLICIES)
             else:
                 values[key] = last
-        for key in cls.required:
-            if key not in values:
-                raise MachineError(f"Parameter '{key}' is missing")
+        if any(key not in cls.properties for key in texts):
+            from .qmp.qom import first_leftover
+
+            order = keys if keys is not None else ["qom-type", *texts, "id"]
+            key = first_leftover(order, {"qom-type", "id", *values}) or ""
+            raise MachineError(
+                f"Invalid parameter '{key}'", suggestion=did_you_mean(key, cls.properties)
+            )
         return values
 
     @classmethod
@@ -303,6 +326,17 @@ class HostMemoryBackend:
             for node in value:
                 if node >= syscalls.MAX_NODES:
                     raise MachineError(f"Invalid host-nodes value: {node}")
+
+    def check_created(self) -> None:
+        """What QEMU finds wrong as it creates the backend, in its order, found without
+        touching anything: the backing store (:meth:`check_store`), then the host-nodes and
+        policy rules. Memory is mapped later, once every check of the machine passed."""
+        self.check_store()
+        self.check_numa_policy()
+
+    def check_store(self) -> None:
+        """The errors of opening the backing store that can be known without opening it
+        for writing (none for anonymous memory)."""
 
     def check_numa_policy(self) -> None:
         """QEMU's host-nodes/policy consistency rules (checked before anything is mapped)."""
@@ -669,6 +703,43 @@ class FileBackend(HostMemoryBackend):
     discard_data: bool = False
     pmem: bool = False
     readonly: bool = False
+
+    def check_store(self) -> None:
+        """A ``mem-path`` in a directory that does not exist, or an existing file shorter than
+        the backend, refused as opening it would refuse it; nothing is created or opened for
+        writing. Everything else is left to the real open, when the memory is mapped."""
+        path = self.mem_path
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            try:
+                os.lstat(path)  # a dangling symbolic link: left to the real open
+            except FileNotFoundError:
+                try:
+                    os.stat(os.path.dirname(path) or ".")
+                except FileNotFoundError as exc:
+                    raise MachineError(
+                        f"can't open backing store {path} for guest RAM: {_strerror(exc)}"
+                    ) from None
+                except (OSError, ValueError):
+                    pass
+            except (OSError, ValueError):
+                pass
+            return
+        except (OSError, ValueError):
+            return
+        if not stat.S_ISREG(info.st_mode) or (info.st_size == 0 and not self.readonly):
+            return  # a directory, a device, or an empty file (grown to the size)
+        with _Place(path) as place:
+            if place.hostile:
+                return  # the checks of a world-writable directory come first
+        if not os.access(path, os.R_OK if self.readonly else os.R_OK | os.W_OK):
+            return
+        size = _round_up(self.size, syscalls.PAGE_SIZE) % (1 << 64)
+        if info.st_size < size:
+            raise MachineError(
+                f"backing store size {info.st_size:#x} does not match 'size' option {size:#x}"
+            )
 
     def _map(self, resources: Stack, creation: Stack) -> _Memory:
         fd, path, growable = self._open(resources, creation)

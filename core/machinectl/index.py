@@ -46,8 +46,10 @@ This module imports nothing heavy: reading a warm index needs ``marshal`` and ``
 
 from __future__ import annotations
 
+import errno
 import marshal
 import os
+import stat
 import sys
 import time
 import zlib
@@ -57,6 +59,7 @@ from .errors import MachineError, PluginError
 # Not typing.TYPE_CHECKING: importing typing costs more than reading the whole index.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import io
     from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
@@ -530,6 +533,19 @@ def _is_fresh(stored: dict[str, Any], key: dict[str, Any]) -> bool:
     return _imports_fail_alike(stored["failed_imports"])
 
 
+def _open_regular(path: str) -> io.BufferedReader:
+    """``path`` opened for reading if it is a regular file; anything else (a FIFO, which
+    would block, a device, a directory) is refused with OSError, as a damaged file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return open(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read(path: str) -> tuple[dict[str, Any], bytes] | None:
     """The stored record and its ``describe`` part (unparsed), or None if the file is
     missing, damaged or of another format.
@@ -540,7 +556,7 @@ def _read(path: str) -> tuple[dict[str, Any], bytes] | None:
     refreshed once a day, so that pruning (:func:`_prune`) knows it is used.
     """
     try:
-        with open(path, "rb") as f:
+        with _open_regular(path) as f:
             raw = f.read()
             mtime = os.fstat(f.fileno()).st_mtime
         head, _, body = raw.partition(b"\n")
@@ -569,7 +585,7 @@ def _owner() -> dict[str, Any]:
 def _is_abandoned(path: str, now: float) -> bool:
     """Whether the index file at ``path`` can no longer be of use to anyone."""
     try:
-        with open(path, "rb") as f:
+        with _open_regular(path) as f:
             head = f.readline(65536)
             mtime = os.fstat(f.fileno()).st_mtime
     except OSError:

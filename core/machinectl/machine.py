@@ -52,6 +52,7 @@ from .memdev import (
 )
 from .memory import FlatRange, MemoryRegion, flatten, mtree_dict, mtree_flat_text, mtree_text
 from .options import (
+    EPC_BACKEND,
     MAX_SMP_CPUS,
     THREAD_CONTEXT,
     CommandLine,
@@ -322,11 +323,15 @@ class Machine:
         registry = registry if registry is not None else default_registry()
         warnings = list(line.warnings)
         given.append(warnings)
+        # QEMU creates thread contexts before it looks at the machine type.
+        contexts = _create_thread_contexts(line)
         board = _select_board(line, registry, target)
         if board.spec.deprecated and board.spec.deprecation_reason:
             warnings.append(
                 f"Machine type '{board.name}' is deprecated: {board.spec.deprecation_reason}"
             )
+        # QEMU checks this conflict before it sets the machine's properties.
+        _check_mem_path_conflict(line)
         properties = _machine_properties(line, board)
         state = MachineState(board=board, ram_size=0, maxram_size=0, smp_cpus=line.smp_cpus)
         given.append(state.warnings)
@@ -344,9 +349,7 @@ class Machine:
             size.slots,
         )
         state.properties = {k: v for k, v in properties.items() if k not in GENERIC_PROPERTIES}
-        _check_mem_path_conflict(line, properties)
-        contexts = _create_thread_contexts(line)
-        backends = _create_backends(line, properties, board, warnings, contexts)
+        backends = _create_backends(line, properties, board, contexts)
         memdev = _resolve_memory_backend(properties, backends, state, size)
         # machinectl.numa is loaded only for a machine with NUMA nodes (most have none).
         if line.numa:
@@ -365,9 +368,10 @@ class Machine:
             state.numa = numa.automatic_node(state.numa, state)
             numa.complete(state.numa, state, memdev, ram_id)
         registry.validate_ram(state)
-        # Checks of the backends' own properties: a dry run refuses what a real run refuses.
-        for backend in backends:
-            backend.check_numa_policy()
+        # Checks of the backends' own properties and stores (those of the -object ones were
+        # made as they were created): a dry run refuses what a real run refuses.
+        if default is not None:
+            default.check_created()
         mode = _prealloc_mode()
         _check_mem_lock(line.mem_lock, backends, mode)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
@@ -1162,12 +1166,26 @@ def _create_error(name: str, expected: str, value: object) -> TypeError:
     return TypeError(f"Machine.create(): {name} must be {expected}, not {_type_name(value)}")
 
 
+def _decimal(value: int) -> str:
+    """``str(value)`` for any int, also one past the interpreter's limit on digits (a value
+    that large is out of range, and refused as such)."""
+    chunk = 10**1000
+    if -chunk < value < chunk:
+        return str(value)
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    parts: list[int] = []
+    while value:
+        value, rest = divmod(value, chunk)
+        parts.append(rest)
+    return sign + str(parts[-1]) + "".join(f"{part:01000d}" for part in reversed(parts[:-1]))
+
+
 def _option_value(name: str, value: object) -> str:
     """A property value as QEMU's option syntax writes it (commas doubled)."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, int):
-        return str(value)
+        return _decimal(value)
     if isinstance(value, str):
         return value.replace(",", ",,")
     raise _create_error(name, "str, int or bool", value)
@@ -1228,12 +1246,12 @@ def create_argv(
     if ram is not None:
         if isinstance(ram, bool) or not isinstance(ram, (int, str)):
             raise _create_error("'ram'", "int, str or None", ram)
-        text = f"{ram}b" if isinstance(ram, int) else ram.replace(",", ",,")
+        text = f"{_decimal(ram)}b" if isinstance(ram, int) else ram.replace(",", ",,")
         argv += ["-m", f"size={text}"]
     if isinstance(smp, bool) or not isinstance(smp, int):
         raise _create_error("'smp'", "int", smp)
     if smp != 1:
-        argv += ["-smp", f"cpus={smp}"]
+        argv += ["-smp", f"cpus={_decimal(smp)}"]
     if mem_path is not None:
         if not isinstance(mem_path, str):
             raise _create_error("'mem_path'", "str or None", mem_path)
@@ -1314,6 +1332,8 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
         kinds.setdefault(NVDIMM_PERSISTENCE, "str")
     values: dict[str, Any] = {}
     for key, text in line.machine.items():
+        if key in _overridden_by_m(line):
+            continue  # -m replaces it before the machine's properties are read
         kind = kinds.get(key)
         if kind is None:
             suggestion = did_you_mean(key, set(kinds) - {"type"})
@@ -1332,6 +1352,20 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
         else:
             values[key] = text
     return values
+
+
+def _overridden_by_m(line: CommandLine) -> set[str]:
+    """The ``-machine memory.*`` keys that ``-m`` replaces (QEMU merges ``-m`` into the
+    machine's options over them; a size of 0 is not passed on)."""
+    keys = set()
+    text = line.memory.get("size")
+    if text is not None and opts_size("size", text) != 0:
+        keys.add("memory.size")
+    if "maxmem" in line.memory:
+        keys.add("memory.max-size")
+    if "slots" in line.memory:
+        keys.add("memory.slots")
+    return keys
 
 
 def _ram_size(
@@ -1372,9 +1406,14 @@ def _ram_size(
     return RamSize(size, max_size if max_size is not None else size, slots or 0, custom)
 
 
-def _check_mem_path_conflict(line: CommandLine, props: Mapping[str, Any]) -> None:
-    if line.mem_path is not None and "memory-backend" in props:
+def _check_mem_path_conflict(line: CommandLine) -> None:
+    if line.mem_path is not None and "memory-backend" in line.machine:
         raise MachineError("'-mem-path' can't be used together with'-machine memory-backend'")
+
+
+def check_thread_contexts(line: CommandLine) -> None:
+    """Refuse the command line's thread contexts as creating them would (nothing is kept)."""
+    _create_thread_contexts(line)
 
 
 def _create_thread_contexts(line: CommandLine) -> list[threadctx.ThreadContext]:
@@ -1404,11 +1443,12 @@ def _create_backends(
     line: CommandLine,
     props: Mapping[str, Any],
     board: Board,
-    warnings: list[str],
     contexts: Sequence[threadctx.ThreadContext] = (),
 ) -> list[HostMemoryBackend]:
-    """Every ``-object memory-backend-*``, validated but not allocated, with its
-    ``prealloc-context`` resolved among the objects that exist when it is created."""
+    """Every ``-object memory-backend-*``, checked but not allocated, each one fully (its
+    setters, its backing store, its policy) before the next as QEMU creates them, with its
+    ``prealloc-context`` resolved among the objects that exist when it is created. (The
+    option's values were read with the command line, which gave their warnings.)"""
     defaults = _backend_defaults(line, props, board)
     backends: list[HostMemoryBackend] = []
 
@@ -1420,7 +1460,11 @@ def _create_backends(
     for option in line.objects:
         if option.qom_type == THREAD_CONTEXT:
             continue
-        backends.append(HostMemoryBackend.from_option(option, defaults, warnings.append, link))
+        if option.qom_type == EPC_BACKEND:
+            raise MachineError(f"invalid object type: {EPC_BACKEND}")
+        backend = HostMemoryBackend.from_option(option, defaults, None, link)
+        backend.check_created()
+        backends.append(backend)
     return backends
 
 

@@ -78,7 +78,15 @@ DRIVER_PROPERTIES: Mapping[str, Mapping[str, str]] = {
         "uuid": "uuid",
         **_COMMON,
     },
-    SPAPR_NVDIMM: {"addr": "u64", "slot": "i32", "label-size": "size", "uuid": "uuid", **_COMMON},
+    SPAPR_NVDIMM: {
+        "addr": "u64",
+        "slot": "i32",
+        "label-size": "size",
+        "pmem-override": "bool",
+        "unarmed": "bool",
+        "uuid": "uuid",
+        **_COMMON,
+    },
     VIRTIO_MEM: {
         "memaddr": "u64",
         "requested-size": "size",

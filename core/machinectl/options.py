@@ -43,6 +43,9 @@ _FALSE = ("off", "no", "false", "n")
 MEM_LOCK_MODES = ("on", "off", "on-fault")
 #: The ``-object`` type of a thread context (:mod:`machinectl.threadctx`).
 THREAD_CONTEXT = "thread-context"
+#: A type QEMU 7.2's option parser knows (its values are checked as any backend's) but whose
+#: creation fails: the binaries are built without SGX.
+EPC_BACKEND = "memory-backend-epc"
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 #: A keyval key: QAPI names (a letter, then letters, digits, '-', '_'), dotted; list indexes.
 _KEYVAL_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.(?:[A-Za-z][A-Za-z0-9_-]*|[0-9]+))*")
@@ -116,13 +119,13 @@ def parse_size(text: str, default_suffix: str = "B", warn: Warn | None = None) -
         shift = _SUFFIXES.get(suffix or default_suffix)
         if shift is not None and (size := int(digits) << (10 * shift)) < U64_LIMIT:
             return size
-    value, end = _strtou64(text, 0, 10)
+    value, end = _size_integer(text, 10)
     if "-" in text[:end]:
         raise SizeSyntaxError()
     fraction_bits = 0
     hex_number = False
     if value == 0 and end < len(text) and text[end] in "xX":
-        value, end = _strtou64(text, 0, 16)
+        value, end = _size_integer(text, 16)
         if end < len(text) and text[end] == ".":
             raise SizeSyntaxError()
         hex_number = True
@@ -159,6 +162,26 @@ def parse_size(text: str, default_suffix: str = "B", warn: Warn | None = None) -
     if product >= U64_LIMIT:
         raise SizeSyntaxError(out_of_range=True)
     return product
+
+
+def _size_integer(text: str, base: int) -> tuple[int, int]:
+    """The integer part of a size. Too large, it is out of range only when nothing follows
+    it: QEMU's size parser turns the range error into a syntax error when characters are
+    left (``18446744073709551616B``)."""
+    try:
+        return _strtou64(text, 0, base)
+    except SizeSyntaxError as exc:
+        if not exc.out_of_range:
+            raise
+        i = len(text) - len(text.lstrip(" \t\n\v\f\r"))
+        i += text[i : i + 1] in ("+", "-")
+        if base == 16 and text[i : i + 2] in ("0x", "0X"):
+            i += 2
+        while _is_digit(text, i, base):
+            i += 1
+        if i < len(text):
+            raise SizeSyntaxError() from None
+        raise
 
 
 def opts_size(name: str, text: str, warn: Warn | None = None) -> int:
@@ -410,7 +433,7 @@ def _check_object_type(qom_type: str) -> None:
     """An ``-object`` type QEMU does not have is refused before anything else is looked at."""
     from .hostmem import BACKEND_TYPES
 
-    if qom_type in BACKEND_TYPES or qom_type == THREAD_CONTEXT:
+    if qom_type in BACKEND_TYPES or qom_type in (THREAD_CONTEXT, EPC_BACKEND):
         return
     from . import qemu_options  # only now: the usual types need no module loaded
 
@@ -419,6 +442,22 @@ def _check_object_type(qom_type: str) -> None:
             f"Parameter 'qom-type' does not accept value '{qom_type}'",
             suggestion=did_you_mean(qom_type, BACKEND_TYPES),
         )
+
+
+def _parse_object(option: ObjectOption, warn: Warn, keys: Sequence[str]) -> None:
+    """Check an ``-object``'s values as QEMU does when it reads the option."""
+    if option.qom_type == THREAD_CONTEXT:
+        from .threadctx import ThreadContext
+
+        ThreadContext.parse(option, keys)
+        return
+    from .hostmem import BACKEND_TYPES, HostMemoryBackend
+
+    backend_type = BACKEND_TYPES.get(option.qom_type)
+    if backend_type is None and option.qom_type == EPC_BACKEND:
+        backend_type = HostMemoryBackend  # the common members only
+    if backend_type is not None:
+        backend_type._parse_props(option.props, warn, keys)
 
 
 def split_qemu_opts(
@@ -768,7 +807,8 @@ class CommandLine:
         items = split_qemu_opts(value, "qom-type", warn)
         props = [(k, v) for k, v in items if k not in ("qom-type", "id")]
         qom_type = next((v for k, v in reversed(items) if k == "qom-type"), None)
-        object_id = next((v for k, v in reversed(items) if k == "id"), None)
+        # QemuOpts takes the first id=; of other repeated keys, the last one counts.
+        object_id = next((v for k, v in items if k == "id"), None)
         if object_id is not None:
             check_id(object_id)
             if any(o.id == object_id for o in self.objects):
@@ -778,7 +818,13 @@ class CommandLine:
         _check_object_type(qom_type)
         if object_id is None:
             raise MachineError("Parameter 'id' is missing")
-        self.objects.append(ObjectOption(qom_type, object_id, tuple(props), value))
+        option = ObjectOption(qom_type, object_id, tuple(props), value)
+        # QEMU reads the option's values here, as it meets the option: their errors come
+        # before any that later stages find. The visitor's table holds the keys in the
+        # option's order, with the id last.
+        keys = [*dict.fromkeys(k for k, _ in items if k != "id"), "id"]
+        _parse_object(option, warn, keys)
+        self.objects.append(option)
 
     def _object_json(self, value: str) -> None:
         """``-object '{"qom-type": ..., "id": ..., ...}'`` (libvirt's form): typed members,

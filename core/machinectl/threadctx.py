@@ -100,19 +100,25 @@ class ThreadContext:
     _tid: int = attrs.field(default=-1, init=False)
 
     @classmethod
-    def parse(cls, option: ObjectOption) -> ThreadContext:
-        """The option's values, parsed (errors name the option, as QEMU's do)."""
+    def parse(cls, option: ObjectOption, keys: Sequence[str] | None = None) -> ThreadContext:
+        """The option's values, parsed as QEMU's options visitor reads them: the members in
+        the schema's order, then a key left over (``keys``: the option's keys in order, as
+        in :meth:`HostMemoryBackend.parse_option`). Errors name the option."""
         texts: dict[str, list[str]] = {}
+        for key, value in option.props:
+            texts.setdefault(key, []).append(value)
         try:
-            for key, value in option.props:
-                if key not in PROPERTIES:
-                    raise MachineError(f"Invalid parameter '{key}'")
-                texts.setdefault(key, []).append(value)
             cpus = nodes = None
             if "cpu-affinity" in texts:
                 cpus = tuple(visitor_uint_list("cpu-affinity", texts["cpu-affinity"], 16))
             if "node-affinity" in texts:
                 nodes = tuple(visitor_uint_list("node-affinity", texts["node-affinity"], 16))
+            if any(key not in PROPERTIES for key in texts):
+                from .qmp.qom import first_leftover
+
+                order = keys if keys is not None else ["qom-type", *texts, "id"]
+                visited = {"qom-type", "id", *(k for k in PROPERTIES if k in texts)}
+                raise MachineError(f"Invalid parameter '{first_leftover(order, visited)}'")
         except MachineError as exc:
             raise exc.at(option.location) from None
         return cls(option.id, cpus, nodes)

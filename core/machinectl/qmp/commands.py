@@ -89,15 +89,9 @@ class Command:
 def check_leftover(keys: Sequence[str], visited: Collection[str]) -> None:
     """QAPI's check that nothing is left over: the first left in the order of the hash table
     QEMU keeps the arguments in (``keys`` in the order QEMU read them)."""
-    if all(key in visited for key in keys):
-        return
-    table = qom.ChildTable()
-    for key in keys:
-        table.insert(key)
-    for key in keys:
-        if key in visited:
-            table.remove(key)
-    raise QmpError(f"Parameter '{next(iter(table))}' is unexpected")
+    key = qom.first_leftover(keys, visited)
+    if key is not None:
+        raise QmpError(f"Parameter '{key}' is unexpected")
 
 
 _JSON_KINDS = {"str": (str, "string"), "bool": (bool, "boolean"), "any": (object, "")}
@@ -528,8 +522,8 @@ def object_property_types(qom_type: str) -> dict[str, str]:
 
 @command("object-add", {"qom-type": "str", "id": "str"}, open_arguments=True)
 def object_add(machine: Machine, args: dict[str, Any]) -> Any:
-    from ..hostmem import BACKEND_TYPES
-    from ..options import THREAD_CONTEXT
+    from ..hostmem import BACKEND_TYPES, HostMemoryBackend
+    from ..options import EPC_BACKEND, THREAD_CONTEXT
 
     keys = list(args)  # in the order QEMU read them
     if "qom-type" not in args:
@@ -546,6 +540,8 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
         machine.add_thread_context(context_id, {key: typed[key] for key in args})
         return {}
     backend_type = BACKEND_TYPES.get(qom_type)
+    if backend_type is None and qom_type == EPC_BACKEND:
+        backend_type = HostMemoryBackend  # known to QAPI, then refused: no SGX
     if backend_type is None:
         raise QmpError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
     if "id" not in args:
@@ -560,6 +556,8 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
         elif key in backend_type.required:
             raise QmpError(f"Parameter '{key}' is missing")
     check_leftover(keys, {"qom-type", "id", *values})
+    if qom_type == EPC_BACKEND:
+        raise QmpError(f"invalid object type: {EPC_BACKEND}")
     machine.add_backend(qom_type, backend_id, values)
     return {}
 

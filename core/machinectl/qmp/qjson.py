@@ -361,6 +361,8 @@ _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 def _integer(text: bytes) -> int | float:
+    if len(text.lstrip(b"-")) > 20:  # beyond any 64-bit integer: a double, as in QEMU
+        return float(text)
     value = int(text)
     if _INT64[0] <= value <= _INT64[1] or (0 <= value < 1 << 64 and text[:1] != b"-"):
         return value

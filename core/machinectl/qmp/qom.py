@@ -9,7 +9,7 @@ that only looks alike for a single backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -125,6 +125,21 @@ def str_hash(text: str) -> int:
         signed = byte - 256 if byte >= 128 else byte
         h = (h * 33 + signed) & _U32
     return h
+
+
+def first_leftover(keys: Sequence[str], visited: Collection[str]) -> str | None:
+    """The key QAPI's input visitors name when some are left over: they hold the keys in a
+    ``GHashTable`` (inserted in the order of ``keys``), drop each member they visit
+    (``visited``) and report the first left in the table. None when nothing is left."""
+    if all(key in visited for key in keys):
+        return None
+    table = ChildTable()
+    for key in keys:
+        table.insert(key)
+    for key in keys:
+        if key in visited:
+            table.remove(key)
+    return next(iter(table))
 
 
 class ChildTable:

@@ -169,15 +169,25 @@ def _clear_stale(path: str, option: MonitorOption) -> None:
 
 def _bind_tcp(option: MonitorOption, warn: Any) -> Listener:
     host = option.address
-    infos = socket.getaddrinfo(
-        host or None, option.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )
+    try:
+        infos = socket.getaddrinfo(
+            host or None, option.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise MachineError(
+            f"address resolution failed for {host}:{option.port}: {exc.strerror}"
+        ).at(option.location) from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(64)
+    except OSError as exc:
+        sock.close()
+        raise MachineError(f"Failed to bind socket: {os.strerror(exc.errno or 0)}").at(
+            option.location
+        ) from None
     except BaseException:
         sock.close()
         raise

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from machinectl.boards import QEMU_DEFAULT_RAM_SIZE, BoardFacts, BoardSpec, BoardTable, with_cpus
+from machinectl.boards import (
+    QEMU_DEFAULT_RAM_SIZE,
+    BoardFacts,
+    BoardSpec,
+    BoardTable,
+    Window,
+    with_cpus,
+)
 
 from .qemu_cpus import CPUS
 
@@ -17,9 +24,12 @@ AXIS_DEV88 = BoardFacts(
     default_ram_size=QEMU_DEFAULT_RAM_SIZE,
     default_ram_id="axisdev88.ram",
     ram_base=0x4000_0000,
+    # The SoC's on-chip RAM: memory of its own, beside main RAM.
+    windows=(Window("axisdev88.chipram", 0x3800_0000, 128 * 1024, "ram"),),
     notes=(
         "main RAM sits at 0x40000000 and may grow past 4 GiB: the board checks no size",
-        "the 128 KiB on-chip RAM at 0x38000000 is a separate region, not main RAM",
+        "the 128 KiB on-chip RAM at 0x38000000 (axisdev88.chipram) is a separate region, "
+        "not main RAM",
         "QEMU also insists on -kernel for this board; machinectl loads no kernel",
     ),
 )

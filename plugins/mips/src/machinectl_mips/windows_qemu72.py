@@ -10,7 +10,12 @@ from __future__ import annotations
 from machinectl.boards import Window
 
 #: qemu-system-mips64el -M boston: 1 region besides main RAM.
-BOSTON_MEMORY: tuple[Window, ...] = (Window("boston.flash", 0x18000000, 0x8000000, "rom"),)
+BOSTON_MEMORY: tuple[Window, ...] = (
+    Window("boston.flash", 0x18000000, 0x8000000, "rom"),
+    # The CPS's global configuration registers, mapped over the flash: the flat view shows
+    # the flash around them.
+    Window("mips-gcr", 0x1FBF8000, 0x8000, "io"),
+)
 
 #: qemu-system-mips64el -M fuloong2e: 1 region besides main RAM.
 FULOONG2E_MEMORY: tuple[Window, ...] = (Window("fuloong2e.bios", 0x1FC00000, 0x80000, "rom"),)

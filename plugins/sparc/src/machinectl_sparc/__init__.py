@@ -182,12 +182,20 @@ NIAGARA = BoardFacts(
     default_ram_id="sun4v-partition.ram",
     ram_base=0x8000_0000,
     # Recorded from QEMU 7.2 (tools/qemu_windows.py --memory, with empty firmware files).
-    windows=(Window("sun4v-hv.ram", 0x10_0000, 0x3F0_0000, "ram"),),
+    # The NVRAM, the two ROMs and the PROM are RAM regions of fixed sizes, into which QEMU
+    # loads the firmware files (it refuses to start without them).
+    windows=(
+        Window("sun4v-hv.ram", 0x10_0000, 0x3F0_0000, "ram"),
+        Window("sun4v.nvram", 0x1F_1100_0000, 0x2000, "ram"),
+        Window("sun4v-md.rom", 0x1F_1200_0000, 0x2000, "ram"),
+        Window("sun4v-hv.rom", 0x1F_1208_0000, 0x2000, "ram"),
+        Window("sun4v.prom", 0xFF_F000_0000, 0x40_0000, "ram"),
+    ),
     notes=(
         "the partition RAM starts at 0x80000000; no size check",
-        "the hypervisor RAM ('sun4v-hv.ram', 63 MiB at 0x100000) is the board's own memory; "
-        "the NVRAM, ROMs and PROM are RAM regions QEMU sizes from the firmware files it "
-        "loads, so they are not modelled",
+        "the hypervisor RAM ('sun4v-hv.ram', 63 MiB at 0x100000), the NVRAM, the "
+        "machine-description and hypervisor ROMs and the PROM are the board's own RAM "
+        "regions, of fixed sizes; QEMU loads its firmware files into them",
     ),
 )
 
