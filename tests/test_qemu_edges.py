@@ -189,8 +189,10 @@ CASES: list[tuple[str, list[str]]] = [
     *(
         (
             "x86_64",
-            ["-M", f"none,memory-backend={which}", "-m", "1M"]
-            + ["-object", "memory-backend-ram,id=a,size=1M,id=b"],
+            [
+                *("-M", f"none,memory-backend={which}", "-m", "1M"),
+                *("-object", "memory-backend-ram,id=a,size=1M,id=b"),
+            ],
         )
         for which in ("a", "b")
     ),
@@ -339,7 +341,7 @@ def _memory_lines(text: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("target", "argv", "files"), OWN_MEMORY_BOARDS, ids=lambda v: str(v))
+@pytest.mark.parametrize(("target", "argv", "files"), OWN_MEMORY_BOARDS, ids=str)
 def test_a_board_s_own_memory_is_where_qemu_maps_it(
     tmp_path: Path, target: str, argv: list[str], files: list[str]
 ) -> None:
