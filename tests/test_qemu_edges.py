@@ -201,6 +201,22 @@ CASES: list[tuple[str, list[str]]] = [
     ("aarch64", ["-M", "virt", "-m", "512M", "-machine", "memory.slots=abc"]),
     ("aarch64", ["-M", "virt", "-m", "512M,maxmem=1G", "-machine", "memory.max-size=abc"]),
     ("aarch64", ["-M", "virt", "-m", "0", "-machine", "memory.size=abc"]),
+    # virt's physical address space is the CPU model's
+    *(
+        ("aarch64", ["-M", "virt", "-cpu", cpu, "-m", f"1G,maxmem={maxmem}"])
+        for cpu, maxmem in (
+            ("cortex-a57", "4T"),
+            ("cortex-a57", "17T"),
+            ("cortex-a72", "15T"),
+            ("cortex-a53", "4T"),
+            ("neoverse-n1", "200T"),
+            ("neoverse-n1", "300T"),
+            ("max", "300T"),
+            ("max", "5000T"),
+        )
+    ),
+    ("arm", ["-M", "virt", "-cpu", "max", "-m", "1G,maxmem=4G"]),
+    ("arm", ["-M", "virt", "-m", "1G,maxmem=4G"]),
     # memory-backend-epc: read as any backend, refused when it is created (no SGX)
     ("x86_64", ["-M", "pc", "-object", "memory-backend-epc,id=e,size=1M"]),
     ("x86_64", ["-M", "pc,bogus=1", "-object", "memory-backend-epc,id=e,size=1M"]),

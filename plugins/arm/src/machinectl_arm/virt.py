@@ -37,6 +37,29 @@ def _round_up_u64(value: int, align: int) -> int:
     return ((value + align - 1) & ~(align - 1)) % U64
 
 
+#: Physical address bits of QEMU 7.2's AArch64 CPU models (their ID_AA64MMFR0.PARange);
+#: the 32-bit models with LPAE (cortex-a15, cortex-a7) have 40.
+AARCH64_PA_BITS = {
+    "cortex-a35": 40,
+    "cortex-a53": 40,
+    "cortex-a57": 44,
+    "cortex-a72": 44,
+    "cortex-a76": 40,
+    "a64fx": 40,
+    "neoverse-n1": 48,
+    "max": 52,
+}
+
+
+def _pa_bits(machine: MachineState) -> int:
+    """The CPU's physical address bits: qemu-system-arm's ``max`` is a 32-bit CPU without
+    LPAE (32 bits); every other model virt takes has LPAE or AArch64."""
+    cpu = machine.cpu_type
+    if machine.target == "arm":
+        return LOW_PA_BITS if cpu == "max" else DEFAULT_PA_BITS
+    return AARCH64_PA_BITS.get(cpu or "", DEFAULT_PA_BITS)
+
+
 def memory_map_error(machine: MachineState) -> MachineError | None:
     """Whether RAM and hotplug memory fit the guest's physical address space, as virt lays them.
 
@@ -46,7 +69,7 @@ def memory_map_error(machine: MachineState) -> MachineError | None:
     """
     if machine.ram_slots > MAX_RAM_SLOTS:
         return MachineError(f"unsupported number of memory slots: {machine.ram_slots}")
-    pa_bits = DEFAULT_PA_BITS if machine.properties.get("highmem", True) else LOW_PA_BITS
+    pa_bits = _pa_bits(machine) if machine.properties.get("highmem", True) else LOW_PA_BITS
     hotplug_base = _round_up_u64(VIRT_RAM_BASE + machine.ram_size, GiB)
     hotplug_size = (machine.maxram_size - machine.ram_size + machine.ram_slots * GiB) % U64
     top = (hotplug_base + _round_up_u64(hotplug_size, GiB)) % U64
@@ -62,7 +85,8 @@ def memory_map_error(machine: MachineState) -> MachineError | None:
 
 MEMORY_MAP_RULE = Check(
     "RAM and hotplug memory must end within the CPU's physical address space "
-    f"({DEFAULT_PA_BITS} bits, {LOW_PA_BITS} with highmem=off); at most {MAX_RAM_SLOTS} slots",
+    f"({DEFAULT_PA_BITS} bits for the default CPU, 44 to 52 for some AArch64 models, "
+    f"{LOW_PA_BITS} with highmem=off); at most {MAX_RAM_SLOTS} slots",
     test=memory_map_error,
 )
 
@@ -73,7 +97,7 @@ NO_GED = "memory hotplug is not enabled: missing acpi-ged device"
 FIRST_GED = (4, 2)
 #: The CPU models of qemu-system-aarch64 7.2 with AArch64 (the default cortex-a15 has not).
 AARCH64_CPUS = frozenset(
-    {"cortex-a35", "cortex-a53", "cortex-a55", "cortex-a57", "cortex-a72", "cortex-a76",
+    {"cortex-a35", "cortex-a53", "cortex-a57", "cortex-a72", "cortex-a76",
      "a64fx", "neoverse-n1", "max", "host"}
 )  # fmt: skip
 FIRMWARE_DIRS = ("/usr/share/qemu",)
