@@ -394,6 +394,56 @@ def test_a_board_s_own_memory_is_where_qemu_maps_it(
     assert _memory_lines(ours.stdout) == _memory_lines(flat)
 
 
+def _beyond_commit() -> str:
+    """A size this host never commits under the default overcommit policy (more than all RAM
+    and swap), in GiB."""
+    if Path("/proc/sys/vm/overcommit_memory").read_text().strip() != "0":
+        pytest.skip("the host does not use the default overcommit policy")
+    info = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        info[key] = int(value.split()[0]) * 1024 if value.strip().endswith("kB") else 0
+    return f"{(info['MemTotal'] + info['SwapTotal']) // (1 << 30) + 2}G"
+
+
+@pytest.mark.parametrize(
+    ("target", "argv"),
+    [
+        ("sparc", ["-M", "SS-5", "-m", "{big}"]),
+        ("x86_64", ["-M", "pc", "-object", "memory-backend-ram,id=m0,size={big},host-nodes=0"]),
+        (
+            "x86_64",
+            [
+                *("-M", "pc", "-object", "memory-backend-ram,id=m0,size={big},share=on"),
+                *("-m", "2G", "-machine", "memory-backend=m0"),
+            ],
+        ),
+        (
+            "x86_64",
+            [
+                *("-M", "pc", "-object", "memory-backend-ram,id=m0,size={big},reserve=off"),
+                *("-object", "memory-backend-ram,id=m1,size=1G,host-nodes=0"),
+            ],
+        ),
+        ("aarch64", ["-M", "virt", "-m", "{big}", "-numa", "node,nodeid=0", "-numa", "node"]),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_memory_the_host_never_commits_is_refused_where_qemu_maps_it(
+    target: str, argv: list[str]
+) -> None:
+    """QEMU maps each backend as it creates it: memory the kernel refuses to commit is
+    refused before the checks that come later (the board's sizes, NUMA, the policy of a
+    later backend). machinectl tells it from the kernel's overcommit policy, mapping
+    nothing."""
+    big = _beyond_commit()
+    argv = [arg.replace("{big}", big) for arg in argv]
+    status, expected = _qemu(target, argv)
+    our_status, ours = _ours(target, argv)
+    assert our_status == status, (expected, ours)
+    assert [line.split(" (")[0] for line in ours] == expected, (expected, ours)
+
+
 def test_an_error_carries_the_warnings_given_before_it() -> None:
     with pytest.raises(MachineError) as info:
         Machine.from_argv(["-M", "none", "-m", "0x10,maxmem=8"], allocate=False)

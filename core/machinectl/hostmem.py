@@ -329,10 +329,17 @@ class HostMemoryBackend:
 
     def check_created(self) -> None:
         """What QEMU finds wrong as it creates the backend, in its order, found without
-        touching anything: the backing store (:meth:`check_store`), then the host-nodes and
-        policy rules. Memory is mapped later, once every check of the machine passed."""
+        mapping or touching anything: the backing store (:meth:`check_store`), memory the
+        host will not map (:meth:`check_host_refusal`), then the host-nodes and policy rules.
+        Memory is mapped later, once every check of the machine passed."""
         self.check_store()
+        self.check_host_refusal()
         self.check_numa_policy()
+
+    def check_host_refusal(self) -> None:
+        """Refuse, with the error mapping it would give, memory the kernel refuses to map
+        whatever else happens: more than it ever commits (see :func:`commit_refused`).
+        Anything less certain is left to the mapping itself."""
 
     def check_store(self) -> None:
         """The errors of opening the backing store that can be known without opening it
@@ -653,6 +660,33 @@ class HostMemoryBackend:
         )
 
 
+def commit_refused(size: int) -> bool:
+    """Whether the kernel refuses to map ``size`` bytes of new anonymous memory that is
+    accounted (not ``MAP_NORESERVE``), by its overcommit policy: never in mode 1; in mode 0
+    (the default), more than all RAM and swap together; in mode 2, more than is left below
+    the commit limit. Unknown (no /proc): False, and the mapping decides."""
+    try:
+        with open("/proc/sys/vm/overcommit_memory", encoding="ascii") as stream:
+            mode = int(stream.read())
+        if mode == 1:
+            return False
+        info: dict[str, int] = {}
+        with open("/proc/meminfo", encoding="ascii") as stream:
+            for line in stream:
+                key, _, value = line.partition(":")
+                fields = value.split()
+                if fields and fields[-1] == "kB":
+                    info[key] = int(fields[0]) * 1024
+        pages = -(-size // syscalls.PAGE_SIZE)
+        if mode == 0:
+            limit = info["MemTotal"] + info["SwapTotal"]
+        else:
+            limit = max(info["CommitLimit"] - info["Committed_AS"], 0)
+        return pages > limit // syscalls.PAGE_SIZE
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def _ranges(nodes: Sequence[int]) -> str:
     """``0-1,3``: a node list in range syntax."""
     groups: list[list[int]] = []
@@ -669,6 +703,12 @@ class RamBackend(HostMemoryBackend):
     """``memory-backend-ram``: anonymous memory."""
 
     qom_type: ClassVar[str] = "memory-backend-ram"
+
+    def check_host_refusal(self) -> None:
+        if self.reserve and commit_refused(self.size):
+            raise MachineError(
+                f"cannot set up guest memory '{self.region_name}': {os.strerror(errno.ENOMEM)}"
+            )
 
     def _map(self, resources: Stack, creation: Stack) -> _Memory:
         try:

@@ -360,6 +360,8 @@ class Machine:
         ram_id = registry.default_ram_id(board)
         default = _create_default_backend(line, properties, backends, memdev, state, ram_id)
         if default is not None:
+            # Created (and mapped) by QEMU before NUMA is completed and the board checks RAM.
+            default.check_created()
             backends.append(default)
             memdev = default
         if state.numa is not None or board.spec.numa:
@@ -368,10 +370,6 @@ class Machine:
             state.numa = numa.automatic_node(state.numa, state)
             numa.complete(state.numa, state, memdev, ram_id)
         registry.validate_ram(state)
-        # Checks of the backends' own properties and stores (those of the -object ones were
-        # made as they were created): a dry run refuses what a real run refuses.
-        if default is not None:
-            default.check_created()
         mode = _prealloc_mode()
         _check_mem_lock(line.mem_lock, backends, mode)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
