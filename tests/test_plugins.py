@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
+from typing import Any
 
 import pytest
 from machinectl import (
@@ -208,3 +210,19 @@ def test_a_rule_template_with_a_field_it_does_not_have_is_refused_when_made() ->
         AtMost("fine", hint="at most {limit}", limit=MiB)
     AtMost("at most {value_str}, not {size_str}", hint="{value_hex} {size_mib}", limit=MiB)
     Check("free words {like this}", test=lambda machine: None)
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"x": "float"}, "the kind of 'x' is 'float'"),
+        ({"type": "str"}, "'type' cannot be a -machine property"),
+        ({"a=b": "str"}, "'a=b' cannot be a -machine property"),
+        ({"": "bool"}, "'' cannot be a -machine property"),
+    ],
+)
+def test_a_board_property_no_option_could_set_is_refused_with_the_record(
+    properties: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        BoardSpec(name="b", description="d", family="f", properties=properties)

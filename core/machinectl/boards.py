@@ -78,8 +78,23 @@ def _targets_tuple(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 
 
+PROPERTY_KINDS: tuple[str, ...] = ("size", "bool", "int", "str", "on-off-auto")
+
+
 def _property_dict(items: Mapping[str, PropertyKind]) -> dict[str, PropertyKind]:
-    return dict(items)
+    """The board's properties, refused when no ``-machine NAME=VALUE`` could set one: a
+    name that is not a string, or is ``type`` (the machine type itself), or a kind the core
+    does not check."""
+    properties = dict(items)
+    for name, kind in properties.items():
+        if not isinstance(name, str) or not name or name == "type" or "=" in name:
+            raise ValueError(f"BoardSpec.properties: {name!r} cannot be a -machine property")
+        if kind not in PROPERTY_KINDS:
+            raise ValueError(
+                f"BoardSpec.properties: the kind of {name!r} is {kind!r}, not one of "
+                + ", ".join(PROPERTY_KINDS)
+            )
+    return properties
 
 
 def _any_dict(items: Mapping[str, Any]) -> dict[str, Any]:
