@@ -314,7 +314,7 @@ class FixedSize(RamRule):
     """RAM must be exactly ``size`` bytes."""
 
     #: The only size accepted, in bytes.
-    size: int = attrs.field(kw_only=True)
+    size: int = attrs.field(kw_only=True, validator=attrs.validators.ge(0))
 
     def accepts(self, machine: MachineState) -> bool:
         return machine.ram_size == self.size
@@ -335,7 +335,9 @@ class OneOf(RamRule):
     """RAM must be one of ``sizes``."""
 
     #: The sizes accepted, in bytes.
-    sizes: tuple[int, ...] = attrs.field(kw_only=True, converter=_int_tuple)
+    sizes: tuple[int, ...] = attrs.field(
+        kw_only=True, converter=_int_tuple, validator=attrs.validators.min_len(1)
+    )
 
     def accepts(self, machine: MachineState) -> bool:
         return machine.ram_size in self.sizes
@@ -383,7 +385,7 @@ class MultipleOf(RamRule):
     """RAM must be a multiple of ``step`` bytes."""
 
     #: The step, in bytes.
-    step: int = attrs.field(kw_only=True)
+    step: int = attrs.field(kw_only=True, validator=attrs.validators.gt(0))
 
     def accepts(self, machine: MachineState) -> bool:
         return machine.ram_size % self.step == 0
