@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -48,9 +49,23 @@ def test_run_text_summary_shows_info_memdev_and_flat_map() -> None:
 
 
 def test_dry_run_allocates_nothing() -> None:
-    proc = run("run", "-M", "none", "-m", "8T", "--dry-run", "--json")
+    # 8 TiB of memory the kernel does not account for (reserve=off): a real run maps it.
+    backend = "memory-backend-ram,id=m,size=8T,reserve=off"
+    args = ["-M", "none,memory-backend=m", "-m", "8T", "-object", backend]
+    proc = run("run", *args, "--dry-run", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["machine"]["allocated"] is False
+
+
+def test_dry_run_refuses_memory_the_host_never_commits() -> None:
+    """As a real run would, and QEMU does: more than the kernel's overcommit policy allows."""
+    if Path("/proc/sys/vm/overcommit_memory").read_text().strip() != "0":
+        pytest.skip("the host does not use the default overcommit policy")
+    proc = run("run", "-M", "none", "-m", "64T", "--dry-run")
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        "machinectl: cannot set up guest memory 'ram': Cannot allocate memory\n",
+    )
 
 
 @pytest.mark.parametrize(

@@ -606,7 +606,59 @@ def _pmem(addr: str, memdev: str = "m1", driver: str = "virtio-pmem-pci") -> str
     )
 
 
+def _req(command: str, **arguments: object) -> str:
+    return json.dumps({"execute": command, "arguments": arguments})
+
+
 QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
+    # device_add takes its arguments untyped, as -device options: a string id is checked
+    # first, other values become text; device_del resolves its id below /machine/peripheral
+    (
+        [
+            "-M",
+            "pc",
+            "-m",
+            "512M,slots=2,maxmem=2G",
+            "-object",
+            "memory-backend-ram,id=m0,size=128M",
+        ],
+        [
+            _req("device_add", id="1bad"),
+            _req("device_add", driver=5),
+            _req("device_add", driver=True),
+            _req("device_add", driver=None),
+            _req("device_add", driver="bogus-dev"),
+            _req("device_add", driver="pc-dimm", id=5, memdev="m0"),
+            '{"execute":"query-memory-devices"}',
+            *(
+                _req("device_del", id=i)
+                for i in ("", "/objects/m0", "/machine", "/machine/peripheral/", "nope")
+            ),
+        ],
+    ),
+    # QOM paths skip empty components; a plain property reads its value before refusing a
+    # change; the node limit holds on every set
+    (
+        [
+            *("-M", "pc", "-m", "512M", "-object", "memory-backend-memfd,id=d,size=2M"),
+            *("-object", "thread-context,id=t,cpu-affinity=0"),
+        ],
+        [
+            _req("qom-get", path="//objects//pc.ram/", property="size"),
+            _req("qom-get", path="objects/pc.ram", property="size"),
+            _req("qom-list", path="/objects/"),
+            _req("qom-set", path="/objects/pc.ram", property="share", value=None),
+            _req("qom-set", path="/objects/pc.ram", property="reserve", value="x"),
+            _req("qom-set", path="/objects/pc.ram", property="size", value="x"),
+            _req("qom-set", path="/objects/pc.ram", property="host-nodes", value=[128]),
+            _req("qom-set", path="/objects/d", property="hugetlbsize", value="x"),
+            _req("object-add", id=5, size=1048576),
+            _req("human-monitor-command", **{"command-line": "info numa", "cpu-index": "0"}),
+            _req("human-monitor-command", **{"command-line": "info numa", "cpu-index": 1.5}),
+            _req("qom-list-types", implements="memory-backend"),
+            _req("qom-list-types", implements="memory-backend", abstract=True),
+        ],
+    ),
     # memory-backend-epc: its members checked as a backend's, then refused (no SGX)
     (
         ["-M", "none"],

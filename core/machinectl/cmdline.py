@@ -213,7 +213,11 @@ def _foreign_device(value: str | None) -> bool:
         return False  # no driver, or an empty one: QEMU's error, not an ignored device
     if any(item in ("help", "?") for item in _raw_items(value)) and driver in DEVICE_HELP:
         return False  # the help form answers
-    return driver not in ("help", "?") and not driver.startswith(MEMORY_DEVICES)
+    if driver in ("help", "?") or driver.startswith(MEMORY_DEVICES):
+        return False
+    from .options import is_qemu_device
+
+    return is_qemu_device(driver)  # a name no QEMU has: QEMU's error, not an ignored device
 
 
 def _refuse_if_unmodelled(name: str, words: list[str], value: str | None) -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import weakref
@@ -546,6 +547,7 @@ class HostMemoryBackend:
                 f"property 'prealloc-threads' of {self.qom_type} doesn't take value '0'"
             )
         if name == "host-nodes":
+            self._check_value(name, value)  # the node limit, on every set
             value = tuple(value)
         if name in ("x-use-canonical-path-for-ramblock-id", "prealloc-context"):
             return  # taken; the memory's name and the threads were decided at creation
@@ -660,11 +662,23 @@ class HostMemoryBackend:
         )
 
 
+@functools.cache
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
 def commit_refused(size: int) -> bool:
     """Whether the kernel refuses to map ``size`` bytes of new anonymous memory that is
     accounted (not ``MAP_NORESERVE``), by its overcommit policy: never in mode 1; in mode 0
     (the default), more than all RAM and swap together; in mode 2, more than is left below
-    the commit limit. Unknown (no /proc): False, and the mapping decides."""
+    the commit limit. Unknown (no /proc): False, and the mapping decides. A quarter of the
+    host's RAM or less is not looked into (no policy refuses that on its own; where memory
+    is short, the mapping itself says so)."""
+    if size <= _physical_memory() // 4:
+        return False
     try:
         with open("/proc/sys/vm/overcommit_memory", encoding="ascii") as stream:
             mode = int(stream.read())

@@ -15,6 +15,7 @@ error are kept), and errors found while parsing an option carry the option as lo
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -927,6 +928,20 @@ class CommandLine:
         self.mons.append((props.get("chardev", ""), f"-mon {value}"))
 
 
+def is_qemu_device(driver: str) -> bool:
+    """Whether some QEMU 7.2 binary has a device model of that name (``-device help``)."""
+    return driver in _qemu_devices()
+
+
+@functools.cache
+def _qemu_devices() -> frozenset[str]:
+    import json
+    from importlib import resources
+
+    text = resources.files(__package__).joinpath("qemu72_devices.json").read_text()
+    return frozenset(json.loads(text))
+
+
 def parse_device(value: str, warn: Warn | None = None) -> DeviceOption:
     """One ``-device DRIVER,prop=value,...`` of a memory device (QEMU's QemuOpts syntax)."""
     from .memdev import DRIVER_PROPERTIES, DeviceOption
@@ -935,12 +950,12 @@ def parse_device(value: str, warn: Warn | None = None) -> DeviceOption:
     driver = next((v for k, v in reversed(items) if k == "driver"), None)
     if driver is None:
         raise MachineError("Parameter 'driver' is missing")
-    device_id = next((v for k, v in reversed(items) if k == "id"), None)
+    device_id = next((v for k, v in items if k == "id"), None)  # QemuOpts: the first id=
     if device_id is not None:
         check_id(device_id)
-    if driver == "":
-        raise MachineError("'' is not a valid device model name")
     if driver not in DRIVER_PROPERTIES:
+        if not is_qemu_device(driver):
+            raise MachineError(f"'{driver}' is not a valid device model name")
         raise MachineError(
             f"'{driver}' is not a memory device; machinectl models memory devices only "
             f"({', '.join(sorted(DRIVER_PROPERTIES))})"

@@ -104,14 +104,19 @@ def convert(name: str, kind: str, value: Any, element: bool = False) -> Any:
     checked for its range under the member's name, which a list element lacks: QEMU 7.2
     says ``Parameter 'null' expects uint16_t`` there.
     """
-    if kind in ("uint64", "uint32", "uint16", "int"):
-        bits = {"uint64": 64, "uint32": 32, "uint16": 16, "int": 64}[kind]
+    if kind == "int":
+        # A number that is no int64 (a double, one too large) is a type error too.
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not -(1 << 63) <= value < 1 << 63
+        ):
+            raise QmpError(f"Invalid parameter type for '{name}', expected: integer")
+        return value
+    if kind in ("uint64", "uint32", "uint16"):
+        bits = {"uint64": 64, "uint32": 32, "uint16": 16}[kind]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise QmpError(f"Parameter '{name}' expects {'int64' if kind == 'int' else 'uint64'}")
-        if kind == "int":
-            if not -(1 << 63) <= value < 1 << 63:
-                raise QmpError(f"Parameter '{name}' expects int64")
-            return value
+            raise QmpError(f"Parameter '{name}' expects uint64")
         # QEMU takes a negative number for an unsigned one, as its two's complement.
         if not -(1 << 63) <= value < 1 << 64:
             raise QmpError(f"Parameter '{name}' expects uint64")
@@ -129,7 +134,10 @@ def convert(name: str, kind: str, value: Any, element: bool = False) -> Any:
         if not isinstance(value, str):
             raise QmpError(f"Invalid parameter type for '{name}', expected: string")
         if value not in kind[5:].split("|"):
-            raise QmpError(f"Parameter '{name}' does not accept value '{value}'")
+            # A list element has no name of its own there: QEMU 7.2 prints 'null'.
+            raise QmpError(
+                f"Parameter '{'null' if element else name}' does not accept value '{value}'"
+            )
         return value
     python_type, shown = _JSON_KINDS[kind]
     if not isinstance(value, python_type):
@@ -229,16 +237,28 @@ def memory_size_summary(machine: Machine) -> dict[str, int]:
     return summary
 
 
+def qom_parts(path: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``path`` is absolute, and its components: QEMU skips empty ones, so that
+    ``//objects//m0/`` is ``/objects/m0``."""
+    return path.startswith("/"), tuple(part for part in path.split("/") if part)
+
+
+def qom_matches(path: str, canonical: tuple[str, ...]) -> bool:
+    """Whether ``path`` names the object at ``canonical`` (its components from the root):
+    all of them when absolute, its last ones when partial (as QEMU resolves a path that
+    does not start with ``/``)."""
+    absolute, parts = qom_parts(path)
+    if absolute:
+        return parts == canonical
+    return bool(parts) and canonical[len(canonical) - len(parts) :] == parts
+
+
 def _object(machine: Machine, path: str) -> HostMemoryBackend | ThreadContext | None:
     """The backend or thread context a QOM path names; None for ``/objects`` itself."""
-    objects: dict[str, HostMemoryBackend | ThreadContext] = {c.id: c for c in machine.contexts}
-    objects.update((backend.id, backend) for backend in machine.backends)
-    if path in ("/objects", "objects"):
+    objects: list[HostMemoryBackend | ThreadContext] = [*machine.contexts, *machine.backends]
+    if qom_matches(path, ("objects",)):
         return None
-    name = path.removeprefix("/objects/") if path.startswith("/objects/") else path
-    if path.startswith("/") and not path.startswith("/objects/"):
-        name = ""
-    found = objects.get(name)
+    found = next((o for o in objects if qom_matches(path, ("objects", o.id))), None)
     if found is None:
         raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
     return found
@@ -340,8 +360,14 @@ PERIPHERAL = "/machine/peripheral/"
 
 def memory_device(machine: Machine, path: str) -> MemoryDevice | None:
     """The memory device an id or a ``/machine/peripheral/ID`` path names."""
-    name = path.removeprefix(PERIPHERAL)
-    return next((d for d in machine.memory_devices if d.id is not None and d.id == name), None)
+    return next(
+        (
+            d
+            for d in machine.memory_devices
+            if d.id is not None and qom_matches(path, ("machine", "peripheral", d.id))
+        ),
+        None,
+    )
 
 
 def _device_property(device: MemoryDevice, name: str) -> Any:
@@ -362,12 +388,22 @@ def _device_property(device: MemoryDevice, name: str) -> Any:
     raise QmpError(f"Property '{device.driver}.{name}' not found")
 
 
-@command("device_add", {"driver": "str", "bus": "str", "id": "str"}, open_arguments=True)
+@command("device_add", {}, open_arguments=True)
 def device_add(machine: Machine, args: dict[str, Any]) -> Any:
-    if "driver" not in args:
+    # QEMU takes the arguments untyped (its schema does not generate their checks) and makes
+    # -device options of them: a string id is checked first, then every value becomes text.
+    from ..options import check_id
+
+    device_id = args.get("id")
+    if isinstance(device_id, str):
+        check_id(device_id)
+    options = _device_options(args)
+    if not isinstance(device_id, str):
+        options.pop("id", None)
+    if "driver" not in options:
         raise QmpError("Parameter 'driver' is missing")
     try:
-        machine.device_add(_device_options(args))
+        machine.device_add(options)
     except MachineError as exc:
         memdev = args.get("memdev")
         if isinstance(memdev, str) and exc.message == f"Device '{memdev}' not found":
@@ -391,11 +427,34 @@ def _device_options(args: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+#: QOM containers every machine has (their paths from the root).
+_CONTAINERS = frozenset(
+    {(), ("machine",), ("machine", "peripheral"), ("machine", "peripheral-anon"),
+     ("machine", "unattached"), ("objects",)}
+)  # fmt: skip
+
+
 @command("device_del", {"id": "str"}, ("id",))
 def device_del(machine: Machine, args: dict[str, Any]) -> Any:
-    device = memory_device(machine, args["id"])
+    # QEMU resolves the id as a path below /machine/peripheral (from the root when it starts
+    # with "/"), empty components skipped; an object there that is no device is refused.
+    target = args["id"]
+    absolute, parts = qom_parts(target)
+    full = parts if absolute else ("machine", "peripheral", *parts)
+    device = next(
+        (
+            d
+            for d in machine.memory_devices
+            if d.id is not None and ("machine", "peripheral", d.id) == full
+        ),
+        None,
+    )
     if device is None or device.id is None:
-        raise QmpError(f"Device '{args['id']}' not found", "DeviceNotFound")
+        ids = [context.id for context in machine.contexts]
+        objects = {("objects", i) for i in [*ids, *(b.id for b in machine.backends)]}
+        if full in _CONTAINERS or full in objects:
+            raise QmpError(f"{target} is not a hotpluggable device")
+        raise QmpError(f"Device '{target}' not found", "DeviceNotFound")
     machine.device_del(device.id)
     return {}
 
@@ -438,6 +497,10 @@ def _set_backend_property(
         raise QmpError(f"Property '{backend.qom_type}.type' is not writable")
     if name not in kinds:
         raise QmpError(f"Property '{backend.qom_type}.{name}' not found")
+    # The plain boolean and string properties read the value before their setter refuses a
+    # change; the others refuse before reading it.
+    if name in ("share", "reserve", "readonly", "pmem", "mem-path"):
+        typed = convert(name, _PROPERTY_TYPES[kinds[name]], value)
     frozen = backend.frozen_message(name)
     if frozen is not None:
         raise QmpError(frozen)
@@ -491,7 +554,7 @@ def qom_get(machine: Machine, args: dict[str, Any]) -> Any:
 
 @command("qom-list-types", {"implements": "str", "abstract": "bool"})
 def qom_list_types(machine: Machine, args: dict[str, Any]) -> Any:
-    return qom.type_list(args.get("implements"), args.get("abstract", False))
+    return qom.type_list(args.get("implements"), args.get("abstract", False), machine.target)
 
 
 #: QAPI types of the backend properties ``object-add`` takes, by machinectl's property kind.
@@ -520,7 +583,7 @@ def object_property_types(qom_type: str) -> dict[str, str]:
     return {key: _PROPERTY_TYPES[kind] for key, kind in backend_type.properties.items()}
 
 
-@command("object-add", {"qom-type": "str", "id": "str"}, open_arguments=True)
+@command("object-add", {}, open_arguments=True)
 def object_add(machine: Machine, args: dict[str, Any]) -> Any:
     from ..hostmem import BACKEND_TYPES, HostMemoryBackend
     from ..options import EPC_BACKEND, THREAD_CONTEXT
@@ -528,11 +591,12 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
     keys = list(args)  # in the order QEMU read them
     if "qom-type" not in args:
         raise QmpError("Parameter 'qom-type' is missing")
-    qom_type = args.pop("qom-type")
+    # The members in QAPI's order: the type (its value too), then the id, then the rest.
+    qom_type = convert("qom-type", "str", args.pop("qom-type"))
     if qom_type == THREAD_CONTEXT:
         if "id" not in args:
             raise QmpError("Parameter 'id' is missing")
-        context_id = args.pop("id")
+        context_id = convert("id", "str", args.pop("id"))
         types = object_property_types(THREAD_CONTEXT)
         typed = {key: convert(key, kind, args[key]) for key, kind in types.items() if key in args}
         check_leftover(keys, {"qom-type", "id", *typed})
@@ -546,7 +610,7 @@ def object_add(machine: Machine, args: dict[str, Any]) -> Any:
         raise QmpError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
     if "id" not in args:
         raise QmpError("Parameter 'id' is missing")
-    backend_id = args.pop("id")
+    backend_id = convert("id", "str", args.pop("id"))
     # As QAPI visits them: the members in the schema's order (a required one missing is
     # reported at its place), then whatever is left over.
     values = {}

@@ -79,9 +79,61 @@ def value(backend: HostMemoryBackend, name: str) -> Any:
     return result
 
 
-def type_list(implements: str | None, abstract: bool) -> list[dict[str, Any]]:
-    """``qom-list-types``: by name; abstract types only when asked for."""
+#: The order in which each QEMU 7.2 binary lists these types (that of its table of all
+#: types, which differs with the types the binary has), recorded with ``qom-list-types``.
+_TYPE_ORDERS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        ("aarch64", "arm", "ppc64", "ppc64le"),
+        ("memory-backend", "object", "thread-context", "memory-backend-file",
+         "memory-backend-memfd", "memory-backend-ram", "container"),
+    ),
+    (
+        ("m68k",),
+        ("memory-backend-file", "memory-backend-memfd", "memory-backend", "memory-backend-ram",
+         "object", "thread-context", "container"),
+    ),
+    (
+        ("hppa", "microblaze", "microblazeel"),
+        ("memory-backend-ram", "memory-backend", "memory-backend-file", "container",
+         "memory-backend-memfd", "object", "thread-context"),
+    ),
+    (
+        ("s390x", "xtensa", "xtensaeb"),
+        ("memory-backend-ram", "memory-backend", "memory-backend-file", "container",
+         "memory-backend-memfd", "thread-context", "object"),
+    ),
+    (
+        ("alpha", "loongarch64", "mips", "mipsel", "or1k", "sh4", "sh4eb", "sparc64"),
+        ("memory-backend-ram", "memory-backend", "thread-context", "memory-backend-file",
+         "container", "memory-backend-memfd", "object"),
+    ),
+    (
+        ("i386", "mips64", "mips64el", "ppc", "riscv32", "riscv64", "x86_64"),
+        ("memory-backend-ram", "thread-context", "memory-backend-file", "memory-backend-memfd",
+         "container", "memory-backend", "object"),
+    ),
+    (
+        ("avr", "cris", "nios2", "rx", "sparc", "tricore"),
+        ("thread-context", "memory-backend-file", "memory-backend-memfd", "memory-backend",
+         "memory-backend-ram", "object", "container"),
+    ),
+)  # fmt: skip
+
+
+def _type_order(target: str | None) -> tuple[str, ...]:
+    for targets, order in _TYPE_ORDERS:
+        if target in targets:
+            return order
+    return next(order for targets, order in _TYPE_ORDERS if "x86_64" in targets)
+
+
+def type_list(
+    implements: str | None, abstract: bool, target: str | None = None
+) -> list[dict[str, Any]]:
+    """``qom-list-types``: in the order of ``target``'s binary; abstract types only when
+    asked for."""
     parents = {name: parent for name, parent, _ in TYPES}
+    order = _type_order(target)
 
     def implements_type(name: str) -> bool:
         while name:
@@ -91,7 +143,7 @@ def type_list(implements: str | None, abstract: bool) -> list[dict[str, Any]]:
         return False
 
     out = []
-    for name, parent, is_abstract in TYPES:
+    for name, parent, is_abstract in sorted(TYPES, key=lambda t: order.index(t[0])):
         if is_abstract and not abstract:
             continue
         if implements is not None and not implements_type(name):
