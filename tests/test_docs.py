@@ -194,9 +194,7 @@ def test_example_validate_ram() -> None:
         dry(registry, *_unaccounted("65G"))
     # A policy plugin applies to every board, the core's own included.
     with pytest.raises(MachineError, match="at most 64 GiB of RAM, not 128 GiB"):
-        Machine.from_argv(
-            ["-M", "none", *_unaccounted("128G")], registry=registry, allocate=False
-        )
+        Machine.from_argv(["-M", "none", *_unaccounted("128G")], registry=registry, allocate=False)
 
 
 def test_example_init_board() -> None:

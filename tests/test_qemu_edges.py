@@ -657,6 +657,19 @@ QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
             _req("human-monitor-command", **{"command-line": "info numa", "cpu-index": 1.5}),
             _req("qom-list-types", implements="memory-backend"),
             _req("qom-list-types", implements="memory-backend", abstract=True),
+            _req("qom-set", path="/objects", property="type", value="x"),
+            _req("qom-set", path="objects", property="size", value=1),
+            _req("qom-set", path="/objects/t", property="type", value="x"),
+        ],
+    ),
+    # a backend's preallocation threads: as many as the machine has CPUs
+    (
+        ["-M", "pc", "-smp", "3", "-object", "memory-backend-ram,id=x,size=1M"],
+        [
+            _req("qom-get", path="/objects/x", property="prealloc-threads"),
+            _req("qom-get", path="/objects/pc.ram", property="prealloc-threads"),
+            _req("object-add", **{"qom-type": "memory-backend-ram", "id": "y", "size": 1 << 20}),
+            _req("qom-get", path="/objects/y", property="prealloc-threads"),
         ],
     ),
     # memory-backend-epc: its members checked as a backend's, then refused (no SGX)

@@ -349,7 +349,7 @@ class Machine:
             size.slots,
         )
         state.properties = {k: v for k, v in properties.items() if k not in GENERIC_PROPERTIES}
-        backends = _create_backends(line, properties, board, contexts)
+        backends = _create_backends(line, properties, board, contexts, state.topology.cpus)
         memdev = _resolve_memory_backend(properties, backends, state, size)
         # machinectl.numa is loaded only for a machine with NUMA nodes (most have none).
         if line.numa:
@@ -374,7 +374,7 @@ class Machine:
         _check_mem_lock(line.mem_lock, backends, mode)
         machine = cls(state, registry, backends, (), allocated=False, warnings=warnings)
         machine.target = state.target
-        machine.backend_defaults = _backend_defaults(line, properties, board)
+        machine.backend_defaults = _backend_defaults(line, properties, board, state.topology.cpus)
         # QEMU creates the contexts first, wherever they are on the command line.
         ids = [context.id for context in contexts] + [backend.id for backend in backends]
         machine.object_log = [("add", object_id) for object_id in ids]
@@ -1442,12 +1442,13 @@ def _create_backends(
     props: Mapping[str, Any],
     board: Board,
     contexts: Sequence[threadctx.ThreadContext] = (),
+    cpus: int | None = None,
 ) -> list[HostMemoryBackend]:
     """Every ``-object memory-backend-*``, checked but not allocated, each one fully (its
     setters, its backing store, its policy) before the next as QEMU creates them, with its
     ``prealloc-context`` resolved among the objects that exist when it is created. (The
     option's values were read with the command line, which gave their warnings.)"""
-    defaults = _backend_defaults(line, props, board)
+    defaults = _backend_defaults(line, props, board, cpus)
     backends: list[HostMemoryBackend] = []
 
     def link(path: str) -> object:
@@ -1519,11 +1520,17 @@ def _lock_memory(mode: str) -> bool:
 
 
 def _backend_defaults(
-    line: CommandLine, props: Mapping[str, Any], board: Board | None = None
+    line: CommandLine,
+    props: Mapping[str, Any],
+    board: Board | None = None,
+    cpus: int | None = None,
 ) -> BackendDefaults:
+    """What a new backend starts from: ``-mem-prealloc``, the machine's merge and dump
+    properties, and as many preallocation threads as the machine has CPUs (``cpus``: the
+    board's default count without ``-smp``), as QEMU gives every backend it creates."""
     return BackendDefaults(
         prealloc=line.mem_prealloc,
-        threads=line.smp_cpus,
+        threads=cpus if cpus is not None else line.smp_cpus,
         merge=props.get("mem-merge", True),
         dump=props.get("dump-guest-core", True),
         canonical_ramblock_ids=board is not None and board.spec.canonical_ramblock_ids,
@@ -1575,7 +1582,10 @@ def _create_default_backend(
             "used for any other purposes. Change the object's 'id' to something else"
         )
     return create_default_backend(
-        ram_id, state.ram_size, line.mem_path, _backend_defaults(line, props)
+        ram_id,
+        state.ram_size,
+        line.mem_path,
+        _backend_defaults(line, props, cpus=state.topology.cpus if state.topology else None),
     )
 
 

@@ -470,8 +470,13 @@ def qom_set(machine: Machine, args: dict[str, Any]) -> Any:
         if found is not None and _context(machine, found) is None:
             _set_backend_property(machine, _as_backend(machine, found), name, args["value"])
             return {}
+        if found is None:  # the /objects container: its one property, read-only
+            state = "is not writable" if name == "type" else "not found"
+            raise QmpError(f"Property 'container.{name}' {state}")
         context = _context(machine, found)
         if context is not None:
+            if name == "type":
+                raise QmpError("Property 'thread-context.type' is not writable")
             value = args["value"]
             if name in ("cpu-affinity", "node-affinity"):
                 value = convert(name, "list:uint16", value)
