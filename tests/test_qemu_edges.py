@@ -367,22 +367,13 @@ def test_a_board_s_own_memory_is_where_qemu_maps_it(
     for spec in files:
         name, _, size = spec.partition(":")
         (tmp_path / name).write_bytes(bytes((1 << 20) if size == "1M" else 4096))
-    requests = [
-        {"execute": "qmp_capabilities"},
-        {"execute": "human-monitor-command", "arguments": {"command-line": "info mtree -f"}},
-        {"execute": "quit"},
-    ]
-    proc = subprocess.run(
-        [binary, *argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"],
-        input="".join(json.dumps(r) + "\n" for r in requests),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
+    qemu = [binary, *argv, "-display", "none", "-S", "-nodefaults", "-qmp", "stdio"]
+    replies = _replies(
+        qemu, [_req("human-monitor-command", **{"command-line": "info mtree -f"})], tmp_path
     )
-    replies = [json.loads(line) for line in proc.stdout.splitlines()]
-    (flat,) = [r["return"] for r in replies if isinstance(r.get("return"), str)]
+    (flat,) = [
+        r["return"] for r in replies if isinstance(r, dict) and isinstance(r.get("return"), str)
+    ]
     ours = subprocess.run(
         [*CLI, "run", "--quiet", "--dry-run", "--target", target, *argv],
         capture_output=True,
@@ -829,18 +820,17 @@ QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
 ]
 
 
-def _replies(command: list[str], lines: list[str]) -> list[object]:
-    import json
-
+def _replies(command: list[str], lines: list[str], cwd: Path | None = None) -> list[object]:
     script = "".join(f"{line}\n" for line in ['{"execute":"qmp_capabilities"}', *lines])
     proc = subprocess.run(
         command,
         input=script + '{"execute":"quit"}\n',
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")},
+        cwd=cwd,
     )
     messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return [m for m in messages if "return" in m or "error" in m]
