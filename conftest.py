@@ -3,7 +3,9 @@
 The board index of every command the tests run goes to a cache directory of the test session,
 removed at its end: a test run leaves nothing in the user's own cache. With
 ``PYTHONDONTWRITEBYTECODE`` set, a run that leaves bytecode in the source tree (a test that
-started a process without the variable) fails, naming the directories.
+started a process without the variable) fails, naming the directories. With
+``MACHINECTL_TEST_TIMES=FILE`` the seconds each test file took are written to FILE as JSON
+(``.ci/run`` plans the runs of the other interpreters with them).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ _ROOT = Path(__file__).resolve().parent
 #: The source trees of the repository (not its environments).
 _SOURCES = ("core", "plugins", "tests", "examples", "tools", "benchmarks")
 _bytecode_before: set[Path] = set()
+_file_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::", 1)[0]
+    _file_seconds[path] = _file_seconds.get(path, 0.0) + report.duration
 
 
 def _bytecode_dirs() -> set[Path]:
@@ -41,6 +49,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    times = os.environ.get("MACHINECTL_TEST_TIMES")
+    if times:
+        import json
+
+        Path(times).write_text(json.dumps(_file_seconds, indent=1, sort_keys=True))
     if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         return
     written = sorted(_bytecode_dirs() - _bytecode_before)
