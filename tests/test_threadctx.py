@@ -168,7 +168,11 @@ def test_run_time_contexts_are_checked_as_qemu_checks_them() -> None:
             with pytest.raises(MachineError, match=re.escape(message)):
                 machine.add_thread_context(context_id, values)
         assert [c.id for c in machine.contexts] == ["tc"]
-        assert set(os.listdir("/proc/self/task")) <= before
+        # A joined thread's kernel task ends a moment after Python's join returns.
+        deadline = time.monotonic() + 5
+        while not set(os.listdir("/proc/self/task")) <= before:
+            assert time.monotonic() < deadline, "a context's thread is still running"
+            time.sleep(0.01)
         with pytest.raises(MachineError, match="Device 'nope' not found") as caught:
             machine.add_backend(
                 "memory-backend-ram", "m", {"size": MiB, "prealloc-context": "nope"}
