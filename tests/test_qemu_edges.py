@@ -821,19 +821,34 @@ QMP_SESSIONS: list[tuple[list[str], list[str]]] = [
 
 
 def _replies(command: list[str], lines: list[str], cwd: Path | None = None) -> list[object]:
-    script = "".join(f"{line}\n" for line in ['{"execute":"qmp_capabilities"}', *lines])
-    proc = subprocess.run(
+    """The replies to ``lines`` (after ``qmp_capabilities``), each read before the next
+    request is sent, then ``quit``'s: QEMU may exit on ``quit`` before a long reply still
+    in its output buffer is written."""
+    replies: list[object] = []
+    with subprocess.Popen(
         command,
-        input=script + '{"execute":"quit"}\n',
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-        timeout=120,
-        check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")},
         cwd=cwd,
-    )
-    messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    return [m for m in messages if "return" in m or "error" in m]
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            for line in ['{"execute":"qmp_capabilities"}', *lines, '{"execute":"quit"}']:
+                proc.stdin.write(f"{line}\n")
+                proc.stdin.flush()
+                while text := proc.stdout.readline():  # empty: the process ended
+                    message = json.loads(text)
+                    if "return" in message or "error" in message:
+                        replies.append(message)
+                        break
+        except BrokenPipeError:
+            pass  # it ended early: the replies so far tell
+        finally:
+            proc.wait(timeout=120)
+    return replies
 
 
 @pytest.mark.parametrize(("argv", "lines"), QMP_SESSIONS)
