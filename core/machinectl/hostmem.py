@@ -183,16 +183,19 @@ class HostMemoryBackend:
         defaults: BackendDefaults | None = None,
         warn: Callable[[str], None] | None = None,
         link: Callable[[str], object] | None = None,
+        values: dict[str, Any] | None = None,
     ) -> HostMemoryBackend:
         """Build a backend from ``-object``; parse errors name the option, as QEMU does.
-        ``link`` resolves a ``prealloc-context`` when its setter's turn comes."""
+        ``link`` resolves a ``prealloc-context`` when its setter's turn comes; ``values``
+        are the option's values when they were read already (:attr:`CommandLine.object_values`)."""
         backend_type = BACKEND_TYPES.get(option.qom_type)
         if backend_type is None:
             raise MachineError(
                 f"Parameter 'qom-type' does not accept value '{option.qom_type}'",
                 suggestion=did_you_mean(option.qom_type, BACKEND_TYPES),
             ).at(option.location)
-        values = backend_type.parse_option(option, warn)
+        if values is None:
+            values = backend_type.parse_option(option, warn)
         return backend_type._create(option.id, values, defaults or BackendDefaults(), link)
 
     @classmethod
@@ -346,6 +349,18 @@ class HostMemoryBackend:
         """The errors of opening the backing store that can be known without opening it
         for writing (none for anonymous memory)."""
 
+    def _store_size(self) -> int:
+        """The size a backing store must have: the backend's, in whole pages (wrapping at
+        2**64 as QEMU's arithmetic does)."""
+        return _round_up(self.size, syscalls.PAGE_SIZE) % (1 << 64)
+
+    def _check_store_size(self, file_size: int) -> None:
+        size = self._store_size()
+        if file_size < size:
+            raise MachineError(
+                f"backing store size {file_size:#x} does not match 'size' option {size:#x}"
+            )
+
     def check_numa_policy(self) -> None:
         """QEMU's host-nodes/policy consistency rules (checked before anything is mapped)."""
         if self.host_nodes and self.policy == "default":
@@ -417,14 +432,12 @@ class HostMemoryBackend:
         regular file is used as it is and must hold at least ``size`` bytes (page-rounded).
         Other kinds of file (devices, directories) are left to mmap to accept or refuse.
         """
-        size = _round_up(self.size, syscalls.PAGE_SIZE) % (1 << 64)  # wraps, as QEMU's does
+        size = self._store_size()
         info = os.fstat(fd)
         regular = stat.S_ISREG(info.st_mode)
         grow = regular and growable and info.st_size == 0
-        if regular and not grow and info.st_size < size:
-            raise MachineError(
-                f"backing store size {info.st_size:#x} does not match 'size' option {size:#x}"
-            )
+        if regular and not grow:
+            self._check_store_size(info.st_size)
         page_size = syscalls.fd_page_size(fd)
         if align % page_size:
             raise MachineError(
@@ -789,11 +802,7 @@ class FileBackend(HostMemoryBackend):
                 return  # the checks of a world-writable directory come first
         if not os.access(path, os.R_OK if self.readonly else os.R_OK | os.W_OK):
             return
-        size = _round_up(self.size, syscalls.PAGE_SIZE) % (1 << 64)
-        if info.st_size < size:
-            raise MachineError(
-                f"backing store size {info.st_size:#x} does not match 'size' option {size:#x}"
-            )
+        self._check_store_size(info.st_size)
 
     def _map(self, resources: Stack, creation: Stack) -> _Memory:
         fd, path, growable = self._open(resources, creation)

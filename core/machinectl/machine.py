@@ -1329,8 +1329,9 @@ def _machine_properties(line: CommandLine, board: Board) -> dict[str, Any]:
         # QEMU gives a machine both properties together, where it supports NVDIMMs.
         kinds.setdefault(NVDIMM_PERSISTENCE, "str")
     values: dict[str, Any] = {}
+    overridden = _overridden_by_m(line)
     for key, text in line.machine.items():
-        if key in _overridden_by_m(line):
+        if key in overridden:
             continue  # -m replaces it before the machine's properties are read
         kind = kinds.get(key)
         if kind is None:
@@ -1461,7 +1462,8 @@ def _create_backends(
             continue
         if option.qom_type == EPC_BACKEND:
             raise MachineError(f"invalid object type: {EPC_BACKEND}")
-        backend = HostMemoryBackend.from_option(option, defaults, None, link)
+        values = line.object_values.get(option.id)
+        backend = HostMemoryBackend.from_option(option, defaults, None, link, values)
         backend.check_created()
         backends.append(backend)
     return backends

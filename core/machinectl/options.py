@@ -445,20 +445,22 @@ def _check_object_type(qom_type: str) -> None:
         )
 
 
-def _parse_object(option: ObjectOption, warn: Warn, keys: Sequence[str]) -> None:
-    """Check an ``-object``'s values as QEMU does when it reads the option."""
+def _parse_object(option: ObjectOption, warn: Warn, keys: Sequence[str]) -> dict[str, Any] | None:
+    """Check an ``-object``'s values as QEMU does when it reads the option; a memory
+    backend's values, typed (None for other objects)."""
     if option.qom_type == THREAD_CONTEXT:
         from .threadctx import ThreadContext
 
         ThreadContext.parse(option, keys)
-        return
+        return None
     from .hostmem import BACKEND_TYPES, HostMemoryBackend
 
     backend_type = BACKEND_TYPES.get(option.qom_type)
     if backend_type is None and option.qom_type == EPC_BACKEND:
         backend_type = HostMemoryBackend  # the common members only
-    if backend_type is not None:
-        backend_type._parse_props(option.props, warn, keys)
+    if backend_type is None:
+        return None
+    return backend_type._parse_props(option.props, warn, keys)
 
 
 def split_qemu_opts(
@@ -705,6 +707,9 @@ class CommandLine:
         #: Merged ``-m`` items: ``size``, ``slots``, ``maxmem`` as strings (validated).
         self.memory: dict[str, str] = {}
         self.objects: list[ObjectOption] = []
+        #: The typed values of each memory backend's ``-object`` (by id), read with the
+        #: command line as QEMU reads them.
+        self.object_values: dict[str, dict[str, Any]] = {}
         self.numa: list[NumaOption] = []
         #: ``-device`` options of memory devices, in command-line order.
         self.devices: list[DeviceOption] = []
@@ -824,7 +829,9 @@ class CommandLine:
         # before any that later stages find. The visitor's table holds the keys in the
         # option's order, with the id last.
         keys = [*dict.fromkeys(k for k, _ in items if k != "id"), "id"]
-        _parse_object(option, warn, keys)
+        values = _parse_object(option, warn, keys)
+        if values is not None:
+            self.object_values[object_id] = values
         self.objects.append(option)
 
     def _object_json(self, value: str) -> None:
