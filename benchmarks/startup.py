@@ -3,8 +3,10 @@
 
 Each command runs as a new process, interleaved with its QEMU equivalent and ``python -c
 pass`` so that the noise of a shared machine hits them alike; the table gives medians and the
-ratios measured in this one run. Every command is measured with a warm board index and with a
-cold one (the index removed before each run). The library loop (build a machine, write a
+ratios measured in this one run. Every command is measured warm (board index and compiled code
+kept in the cache directory), with a cold board index (the index removed before each run, the
+compiled code kept), and with nothing cached (the whole cache directory removed). The library
+loop (build a machine, write a
 page, read its map, close it) runs with the default registry and with an explicit one.
 
     uv run python benchmarks/startup.py [--runs 21] [--skip-qemu] [--no-prealloc]
@@ -12,8 +14,9 @@ page, read its map, close it) runs with the default registry and with an explici
 The QEMU equivalents: ``qemu-system-aarch64 -M help`` for ``list-boards``, ``-M help`` and
 ``describe``; a machine brought up with ``-S`` and quit over QMP for ``run`` (``-M none -m 64M``
 on ``qemu-system-x86_64``, ``-M virt -m 1G`` on ``qemu-system-aarch64``, and the 2 GiB
-two-thread preallocation). This machine sets ``PYTHONDONTWRITEBYTECODE=1``; the workspace's
-own modules are then compiled at every start.
+two-thread preallocation). This machine sets ``PYTHONDONTWRITEBYTECODE=1``: Python writes no
+bytecode, and the ``machinectl`` command keeps the compiled code of the modules it would
+otherwise compile at every start in its cache directory.
 """
 
 from __future__ import annotations
@@ -86,6 +89,8 @@ def main() -> int:
     warm = {**os.environ, "MACHINECTL_CACHE_DIR": str(cache / "warm")}
     cold_dir = cache / "cold"
     cold = {**os.environ, "MACHINECTL_CACHE_DIR": str(cold_dir)}
+    empty_dir = cache / "empty"
+    empty = {**os.environ, "MACHINECTL_CACHE_DIR": str(empty_dir)}
 
     def ours(*command: str) -> list[str]:
         return [exe, *command]
@@ -119,33 +124,43 @@ def main() -> int:
                 lambda: qemu_up_and_quit(["qemu-system-x86_64", "-M", "none", *PREALLOC]),
             )
         )
-    for _, argv, _ in cases:
-        timed(argv, warm)  # builds the warm index
+    for _, argv, qemu in cases:
+        timed(argv, warm)  # builds the warm index and compiled code
+        timed(argv, cold)  # the compiled code of the cold-index runs
+        if use_qemu and qemu is not None:
+            qemu()  # and one of QEMU's, so that neither side runs first on a fresh system
     results: dict[str, dict[str, list[float]]] = {
-        name: {"warm": [], "cold": [], "qemu": []} for name, _, _ in cases
+        name: {"warm": [], "cold": [], "empty": [], "qemu": []} for name, _, _ in cases
     }
     pass_times: list[float] = []
     for _ in range(args.runs):
         pass_times.append(timed([sys.executable, "-c", "pass"], dict(os.environ)))
         for name, argv, qemu in cases:
             results[name]["warm"].append(timed(argv, warm))
-            shutil.rmtree(cold_dir, ignore_errors=True)
+            for index in cold_dir.glob("index-*"):
+                index.unlink()
             results[name]["cold"].append(timed(argv, cold))
+            shutil.rmtree(empty_dir, ignore_errors=True)
+            results[name]["empty"].append(timed(argv, empty))
             if use_qemu and qemu is not None:
                 results[name]["qemu"].append(qemu())
     base = statistics.median(pass_times)
     print(f"python {sys.version.split()[0]} at {sys.executable}")
     print(f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')}")
     print(f"python -c pass: {base * 1000:.1f} ms (median of {args.runs})")
-    header = f"{'command':28} {'warm ms':>8} {'cold ms':>8} {'QEMU ms':>8} {'warm/QEMU':>9} "
-    print(header + f"{'cold/QEMU':>9} {'warm/py':>8}")
+    header = f"{'command':28} {'warm ms':>8} {'cold ms':>8} {'empty ms':>8} {'QEMU ms':>8} "
+    print(header + f"{'warm/QEMU':>9} {'cold/QEMU':>9} {'warm/py':>8}")
     for name, got in results.items():
         w, c = statistics.median(got["warm"]), statistics.median(got["cold"])
+        e = statistics.median(got["empty"])
         q = statistics.median(got["qemu"]) if got["qemu"] else None
         qs = f"{q * 1000:8.1f}" if q else f"{'-':>8}"
         rw = f"{w / q:9.2f}" if q else f"{'-':>9}"
         rc = f"{c / q:9.2f}" if q else f"{'-':>9}"
-        print(f"{name:28} {w * 1000:8.1f} {c * 1000:8.1f} {qs} {rw} {rc} {w / base:8.1f}")
+        print(
+            f"{name:28} {w * 1000:8.1f} {c * 1000:8.1f} {e * 1000:8.1f} {qs} {rw} {rc} "
+            f"{w / base:8.1f}"
+        )
     shutil.rmtree(cache, ignore_errors=True)
     os.environ["MACHINECTL_CACHE_DIR"] = "off"
     default = statistics.median(library_loop(1.0, explicit=False) for _ in range(5))

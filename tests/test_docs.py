@@ -487,9 +487,12 @@ def public_api() -> dict[str, str | None]:
 def _defining_module(module_name: str, name: str) -> str:
     """The module whose source assigns ``name`` (``machinectl.units`` for ``MiB``)."""
     package = Path(importlib.import_module("machinectl").__file__ or "").parent
-    for path in sorted(package.glob("*.py")):
-        if re.search(rf"^{re.escape(name)}\s*(:[^=]+)?=", path.read_text(), re.MULTILINE):
-            return f"machinectl.{path.stem}"
+    # At the top level first, then in a block (``if TYPE_CHECKING:`` for type checkers).
+    for indent in ("", r"[ ]{4}"):
+        for path in sorted(package.glob("*.py")):
+            pattern = rf"^{indent}{re.escape(name)}\s*(:[^=]+)?="
+            if re.search(pattern, path.read_text(), re.MULTILINE):
+                return f"machinectl.{path.stem}"
     return module_name
 
 

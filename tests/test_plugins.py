@@ -226,3 +226,79 @@ def test_a_board_property_no_option_could_set_is_refused_with_the_record(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         BoardSpec(name="b", description="d", family="f", properties=properties)
+
+
+def _tables() -> list[BoardTable]:
+    def facts(name: str, ram: int) -> BoardFacts:
+        return BoardFacts(
+            spec=BoardSpec(name=name, description=name, family="t", targets=("x86_64",)),
+            default_ram_size=ram,
+            default_ram_id="ram",
+            ram_base=0,
+        )
+
+    return [BoardTable([facts("light-a", 16 * MiB)]), BoardTable([facts("light-b", 32 * MiB)])]
+
+
+def _orders(registry: Any) -> dict[str, list[tuple[str, str, bool, bool]]]:
+    hooks = (
+        "register_boards",
+        "default_ram_size",
+        "default_ram_id",
+        "fixup_ram_size",
+        "validate_ram",
+        "init_board",
+        "memory_devices",
+        "describe_board",
+    )
+    return {
+        hook: [
+            (i.plugin_name, i.function.__name__, i.tryfirst, i.trylast)
+            for i in registry._impls(hook)
+        ]
+        for hook in hooks
+    }
+
+
+def test_plain_tables_are_called_in_pluggys_order_without_pluggy() -> None:
+    """The core's plugin and plain BoardTables are kept without pluggy's manager; their
+    implementations are called in the order pluggy would call them, and a plugin that needs
+    pluggy later gets the same order for them."""
+    registry = create_registry(load_entrypoints=False)
+    for index, table in enumerate(_tables()):
+        assert registry.add(table, f"table-{index}")
+    assert registry._pm is None
+    light = _orders(registry)
+    assert light["default_ram_size"][0][3]  # the core's fallback is trylast: called last
+    sizes = [registry.default_ram_size(registry.board(n)) for n in ("none", "light-a", "light-b")]
+    assert sizes == [0, 16 * MiB, 32 * MiB]
+    registry._manager()  # what a plugin that needs pluggy brings
+    assert registry._pm is not None
+    assert _orders(registry) == light
+
+    class Policy:
+        @hookimpl(tryfirst=True)
+        def default_ram_id(self, board: Any) -> str | None:
+            return "policy-ram" if board.name == "light-b" else None
+
+    again = create_registry(load_entrypoints=False)
+    for index, table in enumerate(_tables()):
+        again.add(table, f"table-{index}")
+    assert again.add(Policy(), "policy")  # pluggy from here on
+    assert again.default_ram_id(again.board("light-b")) == "policy-ram"
+    assert again.default_ram_id(again.board("light-a")) == "ram"
+    assert [p.name for p in again.plugins()] == ["builtin", "table-0", "table-1", "policy"]
+    assert again.plugins()[1].hooks == registry.plugins()[1].hooks
+
+
+def test_a_plain_table_with_a_name_taken_is_refused_without_pluggy() -> None:
+    registry = create_registry(load_entrypoints=False)
+    first, second = _tables()
+    assert registry.add(first, "t")
+    assert not registry.add(second, "t")
+    assert "already registered" in registry.failures[-1].error
+    clash = _tables()[0]  # declares light-a again
+    assert not registry.add(clash, "t2")  # its board is taken: skipped as a whole
+    assert registry._pm is None
+    assert [p.name for p in registry.plugins()] == ["builtin", "t"]
+    assert all(i.plugin_name != "t2" for i in registry._impls("default_ram_size"))

@@ -108,6 +108,21 @@ def test_a_machine_without_nodes_or_devices_loads_no_numa_model(tmp_path: Path) 
     assert "machinectl.numa" in modules(*with_nodes)
 
 
+def test_run_of_a_plain_board_imports_neither_pluggy_nor_attrs_nor_typing(tmp_path: Path) -> None:
+    """Building a machine whose plugins are the core's own and plain BoardTables needs no
+    validation by pluggy, no attrs (the core's records are built without it) and no typing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MACHINECTL_")}
+    env["MACHINECTL_CACHE_DIR"] = str(tmp_path / "cache")
+    out = tmp_path / "modules"
+    probe(out, env, "list-boards")  # the index, warm from now on
+    before, after, shown = probe(out, env, "run", "-M", "none", "-m", "64M")
+    assert "memory backend: ram" in shown
+    loaded = after - before
+    assert "machinectl.machine" in loaded  # the check itself works
+    heavy = {"pluggy", "attr", "attrs", "typing", "inspect", "importlib.metadata", "email"}
+    assert not loaded & heavy
+
+
 class _Dist(importlib.metadata.Distribution):
     """A distribution whose metadata file is given as text."""
 

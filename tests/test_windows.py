@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 
-import attrs
 import pytest
 from machinectl import (
     BoardFacts,
@@ -122,7 +121,7 @@ def test_window_refuses_what_is_no_window(kwargs: dict[str, object], error: type
 
 def test_windows_are_frozen_data() -> None:
     window = Window("w", 0, 1)
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         window.size = 2  # type: ignore[misc]
     assert window == Window("w", 0, 1, "io", 0)
 

@@ -10,9 +10,13 @@ needed where a board's layout or rule is really its own: pass a ``layout`` funct
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from .errors import MachineError
 from .hooks import hookimpl
@@ -20,13 +24,16 @@ from .topology import CpuSlots
 from .units import MiB, human, size_to_str
 
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from .memdev import DeviceMemory
     from .memory import MemoryRegion
     from .state import MachineState
 
-#: Types a board may declare for its own ``-machine`` properties (``on-off-auto``: QEMU's
-#: ``OnOffAuto``, one of ``on``, ``off`` and ``auto``).
-PropertyKind = Literal["size", "bool", "int", "str", "on-off-auto"]
+if TYPE_CHECKING:
+    #: Types a board may declare for its own ``-machine`` properties (``on-off-auto``: QEMU's
+    #: ``OnOffAuto``, one of ``on``, ``off`` and ``auto``).
+    PropertyKind = Literal["size", "bool", "int", "str", "on-off-auto"]
 
 #: ``-machine`` properties every NUMA-capable machine type has (QEMU adds them to each machine
 #: that can place CPUs on nodes), on top of those the board declares.
@@ -436,11 +443,12 @@ class RuleResultError(TypeError):
 #: are mapped after it. :func:`map_at_base` is the common one.
 Layout = Callable[["MachineState", "BoardFacts"], None]
 
-#: The kinds of region a :class:`Window` can be: ``ram`` (on-chip SRAM, VRAM: memory that is
-#: not main RAM), ``rom`` (firmware), ``romd`` (flash read like ROM, written through its
-#: device), ``io`` (device registers, holes, fillers) and ``container`` (a block that only
-#: groups the regions inside it: what lies below shows through its gaps).
-WindowKind = Literal["ram", "rom", "romd", "io", "container"]
+if TYPE_CHECKING:
+    #: The kinds of region a :class:`Window` can be: ``ram`` (on-chip SRAM, VRAM: memory that is
+    #: not main RAM), ``rom`` (firmware), ``romd`` (flash read like ROM, written through its
+    #: device), ``io`` (device registers, holes, fillers) and ``container`` (a block that only
+    #: groups the regions inside it: what lies below shows through its gaps).
+    WindowKind = Literal["ram", "rom", "romd", "io", "container"]
 
 WINDOW_KINDS: tuple[WindowKind, ...] = ("ram", "rom", "romd", "io", "container")
 
@@ -752,3 +760,22 @@ class BoardTable:
         lines.extend(_cpu_words(facts.spec))
         lines.extend(facts.notes)
         return lines
+
+
+#: The type aliases above, made when asked (they need :mod:`typing`, which a command does not
+#: otherwise import).
+_ALIASES = {
+    "PropertyKind": PROPERTY_KINDS,
+    "WindowKind": WINDOW_KINDS,
+}
+
+
+def __getattr__(name: str) -> object:
+    values = _ALIASES.get(name)
+    if values is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from typing import Literal
+
+    alias = Literal[values]  # type: ignore[valid-type]
+    globals()[name] = alias
+    return alias

@@ -8,8 +8,8 @@ overrides them by answering first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from ._record import TYPE_CHECKING
 from .boards import EVERY_TARGET, QEMU_DEFAULT_RAM_SIZE, Board, BoardFacts, BoardSpec, BoardTable
 from .hooks import hookimpl
 

@@ -14,22 +14,93 @@ specification lists, so plugins written against an older core keep working.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import pluggy
-
+# Not typing.TYPE_CHECKING: the run path imports neither typing nor pluggy.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    import pluggy
+
     from .boards import Board, BoardSpec
     from .memdev import DeviceMemory
     from .state import MachineState
 
 PROJECT = "machinectl"
 
-hookspec = pluggy.HookspecMarker(PROJECT)
-#: The decorator that marks a plugin's hook implementations (``@hookimpl``, or
-#: ``@hookimpl(tryfirst=True)`` and pluggy's other options).
-hookimpl = pluggy.HookimplMarker(PROJECT)
+
+class _SpecMarker:
+    """pluggy's ``HookspecMarker``: the same options, in the same attribute."""
+
+    def __init__(self, project_name: str) -> None:
+        self.project_name = project_name
+
+    def __call__(
+        self,
+        function: Callable[..., Any] | None = None,
+        firstresult: bool = False,
+        historic: bool = False,
+        warn_on_impl: Warning | None = None,
+        warn_on_impl_args: Mapping[str, Warning] | None = None,
+    ) -> Any:
+        def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+            if historic and firstresult:
+                raise ValueError("cannot have a historic firstresult hook")
+            opts = {
+                "firstresult": firstresult,
+                "historic": historic,
+                "warn_on_impl": warn_on_impl,
+                "warn_on_impl_args": warn_on_impl_args,
+            }
+            setattr(func, self.project_name + "_spec", opts)
+            return func
+
+        return mark if function is None else mark(function)
+
+
+class _ImplMarker:
+    """pluggy's ``HookimplMarker``: the same options, in the same attribute, so that pluggy
+    reads them, without importing pluggy where no plugin of a command needs it."""
+
+    def __init__(self, project_name: str) -> None:
+        self.project_name = project_name
+
+    def __call__(
+        self,
+        function: Callable[..., Any] | None = None,
+        hookwrapper: bool = False,
+        optionalhook: bool = False,
+        tryfirst: bool = False,
+        trylast: bool = False,
+        specname: str | None = None,
+        wrapper: bool = False,
+    ) -> Any:
+        def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+            opts = {
+                "wrapper": wrapper,
+                "hookwrapper": hookwrapper,
+                "optionalhook": optionalhook,
+                "tryfirst": tryfirst,
+                "trylast": trylast,
+                "specname": specname,
+            }
+            setattr(func, self.project_name + "_impl", opts)
+            return func
+
+        return mark if function is None else mark(function)
+
+
+# Type checkers see pluggy's markers, whose options these take.
+if TYPE_CHECKING:
+    hookspec = pluggy.HookspecMarker(PROJECT)
+    #: The decorator that marks a plugin's hook implementations (``@hookimpl``, or
+    #: ``@hookimpl(tryfirst=True)`` and pluggy's other options).
+    hookimpl = pluggy.HookimplMarker(PROJECT)
+else:
+    hookspec = _SpecMarker(PROJECT)
+    #: The decorator that marks a plugin's hook implementations (``@hookimpl``, or
+    #: ``@hookimpl(tryfirst=True)`` and pluggy's other options).
+    hookimpl = _ImplMarker(PROJECT)
 
 
 @hookspec

@@ -46,9 +46,13 @@ import os
 import stat
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from . import signals, syscalls
 from .errors import MachineError, did_you_mean
@@ -64,6 +68,8 @@ from .options import (
 from .qdict import qdict_order
 
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from . import prealloc_pool
 
 #: HostMemPolicy values and their ``MPOL_*`` modes.

@@ -22,9 +22,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
-import attrs
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from . import signals
 from .boards import EVERY_TARGET, Board
@@ -69,6 +73,8 @@ from .state import MachineState
 from .topology import default_topology, parse_smp
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from . import threadctx
     from .snapshot import Snapshot, Tracker
 

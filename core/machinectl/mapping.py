@@ -17,7 +17,12 @@ import ctypes
 import weakref
 from types import TracebackType
 
-import attrs
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from machinectl import signals, syscalls
 

@@ -20,15 +20,21 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
-import attrs
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from .errors import MachineError
 from .memory import MemoryRegion
 from .options import keyval_size, keyval_uint, parse_bool, parse_enum
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .hostmem import HostMemoryBackend
     from .state import MachineState
 

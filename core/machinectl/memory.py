@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
-import attrs
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from .errors import MachineError
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .hostmem import HostMemoryBackend
 
 ADDRESS_SPACE_END = 1 << 64

@@ -40,7 +40,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from .errors import MachineError
 from .options import (

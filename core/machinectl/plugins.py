@@ -26,21 +26,25 @@ import threading
 import time
 import types
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
-import attrs
-import pluggy
-
-from . import hooks
+from . import _record, hooks
 from .boards import EVERY_TARGET, Board, BoardSpec, BoardTable, RuleResultError
 from .errors import MachineError, PluginError
 from .index import choose
 
+# Not typing.TYPE_CHECKING, and pluggy only when a plugin needs it (see Registry).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import importlib.metadata
+    from typing import Any
+
+    import attrs
+    import pluggy
 
     from .memdev import DeviceMemory
     from .state import MachineState
+else:
+    attrs = _record
 
 ENTRY_POINT_GROUP = "machinectl"
 BUILTIN = "builtin"
@@ -91,8 +95,14 @@ class Registry:
     """One plugin manager and the boards its plugins declared."""
 
     def __init__(self, *, strict: bool = False) -> None:
-        self._pm = pluggy.PluginManager(hooks.PROJECT)
-        self._pm.add_hookspecs(hooks)
+        #: pluggy's manager, made when the first plugin that needs it is added (see
+        #: :meth:`_manager`); until then the core's own plugin and plain BoardTables, whose
+        #: implementations need no validation, are kept in ``_light``.
+        self._pm: pluggy.PluginManager | None = None
+        #: hook name -> implementations, in pluggy's order (see :func:`_insert`).
+        self._light: dict[str, list[_Impl]] = {}
+        #: name -> plugin, in registration order, while there is no pluggy manager.
+        self._light_plugins: dict[str, object] = {}
         self._strict = strict
         self._boards: list[Board] = []
         #: Each name and alias, with the boards that answer to it (one per target at most).
@@ -114,6 +124,9 @@ class Registry:
         #: a wrapper needs pluggy's own loop. Worked out once: building a machine calls
         #: several hooks, and a program may build thousands of machines.
         self._plans: dict[tuple[str, str], Any] = {}
+        #: :meth:`targets`, with the number of boards it was worked out from (boards are only
+        #: ever added).
+        self._targets: tuple[int, list[str]] | None = None
 
     # -- registration --------------------------------------------------------------------------
 
@@ -135,22 +148,33 @@ class Registry:
         if entry_point is not None:
             self._entry_points.add(entry_point)
         self._plans.clear()
-        if name in self._sources or self._pm.has_plugin(name):
+        if name in self._sources or self._get_plugin(name) is not None:
             error = PluginError(f"a plugin named '{name}' is already registered")
             return self._fail(source, _describe(error))
+        light = self._pm is None and _needs_no_validation(plugin)
         try:
-            if not _hook_names(self._pm, plugin):
-                raise PluginError(
-                    f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
-                )
-            self._pm.register(plugin, name=name)
-            self._pm.check_pending()
+            if light:
+                impls = _light_impls(plugin, name)
+                if not impls:
+                    raise PluginError(
+                        f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
+                    )
+                self._light_plugins[name] = plugin
+                for hook_name, impl in impls:
+                    _insert(self._light.setdefault(hook_name, []), impl)
+            else:
+                pm = self._manager()
+                if not _hook_names(pm, plugin):
+                    raise PluginError(
+                        f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
+                    )
+                pm.register(plugin, name=name)
+                pm.check_pending()
             specs = self._declared_boards(plugin, name)
             boards = self._add_boards(specs, source)
         except PLUGIN_BUGS as exc:
             # pluggy registers hook by hook: one that fails validation leaves the earlier ones.
-            if self._pm.get_plugin(name) is plugin:
-                self._pm.unregister(plugin, name=name)
+            self._remove(plugin, name)
             self._plans.clear()
             return self._fail(source, _describe(exc))
         self._plans.clear()
@@ -163,10 +187,45 @@ class Registry:
                 self._names.setdefault(key, []).append(board)
         return True
 
+    def _manager(self) -> pluggy.PluginManager:
+        """pluggy's manager, made on first use with every plugin added so far, in order."""
+        if self._pm is None:
+            import pluggy  # only for a plugin that needs validation
+
+            pm = pluggy.PluginManager(hooks.PROJECT)
+            pm.add_hookspecs(hooks)
+            for name, plugin in self._light_plugins.items():
+                pm.register(plugin, name=name)
+            self._pm = pm
+            self._light = {}
+            self._light_plugins = {}
+            self._plans.clear()
+        return self._pm
+
+    def _get_plugin(self, name: str) -> object | None:
+        if self._pm is None:
+            return self._light_plugins.get(name)
+        return self._pm.get_plugin(name)
+
+    def _remove(self, plugin: object, name: str) -> None:
+        """Take back what a plugin that failed registered."""
+        if self._pm is not None:
+            if self._pm.get_plugin(name) is plugin:
+                self._pm.unregister(plugin, name=name)
+            return
+        if self._light_plugins.get(name) is plugin:
+            del self._light_plugins[name]
+            for impls in self._light.values():
+                impls[:] = [impl for impl in impls if impl.plugin_name != name]
+
+    def _impls(self, hook_name: str) -> list[Any]:
+        """The implementations of ``hook_name``, in pluggy's order (last called first)."""
+        if self._pm is None:
+            return list(self._light.get(hook_name, ()))
+        return getattr(self._pm.hook, hook_name).get_hookimpls()  # type: ignore[no-any-return]
+
     def _declared_boards(self, plugin: object, name: str) -> list[BoardSpec]:
-        impl = next(
-            (i for i in self._pm.hook.register_boards.get_hookimpls() if i.plugin is plugin), None
-        )
+        impl = next((i for i in self._impls("register_boards") if i.plugin is plugin), None)
         if impl is None:
             return []
         result = impl.function()
@@ -239,8 +298,10 @@ class Registry:
 
     def targets(self) -> list[str]:
         """Every QEMU target some board belongs to, sorted (``*`` is not a target)."""
-        found = {t for board in self._boards for t in board.targets}
-        return sorted(found - {EVERY_TARGET, ""})
+        if self._targets is None or self._targets[0] != len(self._boards):
+            found = {t for board in self._boards for t in board.targets}
+            self._targets = (len(self._boards), sorted(found - {EVERY_TARGET, ""}))
+        return list(self._targets[1])
 
     def boards_for(self, target: str | None = None) -> list[Board]:
         """The boards of ``target`` (all boards when None), in registration order."""
@@ -342,7 +403,7 @@ class Registry:
         if key in self._plans:
             cached: list[list[Any]] | None = self._plans[key]
             return cached
-        impls = self._pm.hook.validate_ram.get_hookimpls()
+        impls = self._impls("validate_ram")
         groups: list[list[Any]] | None = None
         if not any(impl.wrapper or impl.hookwrapper for impl in impls):
             groups = [[impl] for impl in impls if impl.plugin_name == board_plugin]
@@ -421,7 +482,7 @@ class Registry:
         if plan is None:
             # Wrappers need pluggy's own loop; an error is then blamed on the board's plugin.
             try:
-                outcome = getattr(self._pm.hook, hook_name)(**kwargs)
+                outcome = getattr(self._manager().hook, hook_name)(**kwargs)
             except MachineError:
                 raise
             except PLUGIN_BUGS as exc:
@@ -444,7 +505,7 @@ class Registry:
         if key in self._plans:
             cached: list[Any] | None = self._plans[key]
             return cached
-        impls = getattr(self._pm.hook, hook_name).get_hookimpls()
+        impls = self._impls(hook_name)
         plan: list[Any] | None = None
         if not any(impl.wrapper or impl.hookwrapper for impl in impls):
             # A plain BoardTable answers only for its own boards.
@@ -489,14 +550,20 @@ class Registry:
         """Every registered plugin, in registration order, with its hooks and boards."""
         infos = []
         for name, source in self._sources.items():
-            plugin = self._pm.get_plugin(name)
+            plugin = self._get_plugin(name)
             infos.append(
                 PluginInfo(
                     name=name,
                     distribution=source.distribution,
                     version=source.version,
                     # A plugin may implement a hook twice (a fallback too): listed once.
-                    hooks=tuple(sorted(set(_hook_names(self._pm, plugin)))),
+                    hooks=tuple(
+                        sorted(
+                            {hook for hook, _ in _light_impls(plugin, name)}
+                            if self._pm is None
+                            else set(_hook_names(self._pm, plugin))
+                        )
+                    ),
                     boards=tuple(b.name for b in self._boards if b.plugin == name),
                 )
             )
@@ -571,6 +638,66 @@ def _what(plugin: object) -> str:
     if isinstance(plugin, types.ModuleType):
         return f"module '{plugin.__name__}'"
     return f"{_short_repr(plugin)} ({type(plugin).__name__})"
+
+
+class _Impl:
+    """A hook implementation of a plugin that needs no validation, with the attributes of
+    pluggy's ``HookImpl`` that the registry reads."""
+
+    __slots__ = ("argnames", "function", "plugin", "plugin_name", "tryfirst", "trylast")
+
+    hookwrapper = False
+    wrapper = False
+
+    def __init__(self, plugin: object, plugin_name: str, function: Any, opts: dict[str, Any]):
+        self.plugin = plugin
+        self.plugin_name = plugin_name
+        self.function = function
+        self.tryfirst = bool(opts.get("tryfirst"))
+        self.trylast = bool(opts.get("trylast"))
+        code = getattr(function, "__func__", function).__code__
+        names = code.co_varnames[: code.co_argcount]
+        defaults = getattr(function, "__defaults__", None)
+        if defaults:
+            names = names[: -len(defaults)]
+        if isinstance(function, types.MethodType):
+            names = names[1:]
+        self.argnames: tuple[str, ...] = names
+
+
+def _needs_no_validation(plugin: object) -> bool:
+    """Whether ``plugin`` is the core's own module or a plain :class:`BoardTable`: their
+    implementations are known to match the specifications and none is a wrapper."""
+    return type(plugin) is BoardTable or plugin is sys.modules.get(f"{__package__}.builtin")
+
+
+def _light_impls(plugin: object, name: str) -> list[tuple[str, _Impl]]:
+    """The implementations of a plugin that needs no validation, as pluggy finds them (its
+    attributes in ``dir`` order, a marked function's ``specname`` naming its hook)."""
+    found = []
+    for attr in dir(plugin):
+        if attr.startswith("__"):
+            continue
+        member = getattr(plugin, attr, None)
+        opts = getattr(member, hooks.PROJECT + "_impl", None)
+        if isinstance(opts, dict) and isinstance(member, (types.FunctionType, types.MethodType)):
+            found.append((opts.get("specname") or attr, _Impl(plugin, name, member, opts)))
+    return found
+
+
+def _insert(impls: list[_Impl], impl: _Impl) -> None:
+    """Add ``impl`` where pluggy adds an implementation that is not a wrapper: ``trylast``
+    ones first, ``tryfirst`` ones last, the others after the last of those that are not
+    ``tryfirst`` (pluggy calls the list from its end)."""
+    if impl.trylast:
+        impls.insert(0, impl)
+    elif impl.tryfirst:
+        impls.append(impl)
+    else:
+        index = len(impls) - 1
+        while index >= 0 and impls[index].tryfirst:
+            index -= 1
+        impls.insert(index + 1, impl)
 
 
 def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:

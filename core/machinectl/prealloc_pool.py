@@ -25,8 +25,12 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import attrs
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from . import prealloc, syscalls
 

@@ -60,7 +60,10 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-import attrs
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from . import syscalls
 from .errors import MachineError

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from ._record import TYPE_CHECKING
 
-import attrs
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from .memory import ADDRESS_SPACE_END, MemoryRegion
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .boards import Board
     from .numa import NumaState
     from .topology import CpuTopology

@@ -19,7 +19,11 @@ import mmap
 import os
 import weakref
 from collections.abc import Sequence
-from typing import Final
+
+from ._record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = [
     "F_ADD_SEALS",

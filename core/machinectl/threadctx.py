@@ -31,7 +31,10 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
+if TYPE_CHECKING:
+    import attrs
+else:
+    from . import _record as attrs
 
 from .errors import MachineError
 from .options import THREAD_CONTEXT, ObjectOption, visitor_uint_list
