@@ -302,3 +302,17 @@ def test_a_plain_table_with_a_name_taken_is_refused_without_pluggy() -> None:
     assert registry._pm is None
     assert [p.name for p in registry.plugins()] == ["builtin", "t"]
     assert all(i.plugin_name != "t2" for i in registry._impls("default_ram_size"))
+
+
+def test_a_table_given_a_hook_of_its_own_is_checked_by_pluggy() -> None:
+    table = _tables()[0]
+
+    @hookimpl
+    def default_ram_id(board: Any, nonsense: int) -> str:  # not an argument of the hook
+        return "x"
+
+    table.default_ram_id = default_ram_id  # type: ignore[method-assign]
+    registry = create_registry(load_entrypoints=False)
+    assert not registry.add(table, "patched")
+    assert registry._pm is not None
+    assert "nonsense" in registry.failures[-1].error

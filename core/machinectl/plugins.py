@@ -668,7 +668,12 @@ class _Impl:
 def _needs_no_validation(plugin: object) -> bool:
     """Whether ``plugin`` is the core's own module or a plain :class:`BoardTable`: their
     implementations are known to match the specifications and none is a wrapper."""
-    return type(plugin) is BoardTable or plugin is sys.modules.get(f"{__package__}.builtin")
+    if plugin is sys.modules.get(f"{__package__}.builtin"):
+        return True
+    # A table given a hook of its own (an attribute of the instance) is checked as any plugin.
+    return type(plugin) is BoardTable and not any(
+        hasattr(value, hooks.PROJECT + "_impl") for value in vars(plugin).values()
+    )
 
 
 def _light_impls(plugin: object, name: str) -> list[tuple[str, _Impl]]:
