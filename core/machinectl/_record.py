@@ -115,19 +115,10 @@ class _Field:
         return f"Attribute(name={self.name!r})"
 
 
-def field(
-    *,
-    default: Any = NOTHING,
-    factory: Callable[[], Any] | None = None,
-    converter: Callable[[Any], Any] | None = None,
-    validator: Callable[[Any, Any, Any], None] | None = None,
-    init: bool = True,
-    repr: bool = True,
-    eq: bool = True,
-    kw_only: bool = False,
-) -> Any:
-    """A field with more than a plain default (``attrs.field``'s arguments of those names)."""
-    return _Field(default, factory, converter, validator, init, repr, eq, kw_only)
+def field(**options: Any) -> Any:
+    """A field with more than a plain default (``attrs.field``'s arguments: ``default``,
+    ``factory``, ``converter``, ``validator``, ``init``, ``repr``, ``eq``, ``kw_only``)."""
+    return _Field(**options)
 
 
 # -- the class's field table ---------------------------------------------------------------
