@@ -82,9 +82,10 @@ def machinectl_cmd(env: dict[str, str], *args: str) -> subprocess.CompletedProce
     )
 
 
-def probe(env: dict[str, str], *modules: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
+def python(env: dict[str, str], program: str, *args: str, flags: tuple[str, ...] = ()) -> str:
+    """What ``python -c program args`` printed; it must succeed."""
     proc = subprocess.run(
-        [sys.executable, *flags, "-c", PROBE, *modules],
+        [sys.executable, *flags, "-c", program, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -92,7 +93,11 @@ def probe(env: dict[str, str], *modules: str, flags: tuple[str, ...] = ()) -> di
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    result: dict[str, Any] = json.loads(proc.stdout)
+    return proc.stdout
+
+
+def probe(env: dict[str, str], *modules: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(python(env, PROBE, *modules, flags=flags))
     return result
 
 
@@ -432,15 +437,7 @@ assert not any(
     for m in list(sys.modules.values())
 )
 """
-    proc = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        env=environment(cache, PYTHONPYCACHEPREFIX=None),
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    python(environment(cache, PYTHONPYCACHEPREFIX=None), program)
     assert not (cache / "bytecode").exists()
 
 
@@ -452,16 +449,8 @@ before = set(sys.modules)
 import machinectl._bytecode
 print(" ".join(sorted(set(sys.modules) - before)))
 """
-    proc = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        env=environment(tmp_path, PYTHONPYCACHEPREFIX=None),
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert set(proc.stdout.split()) <= {"machinectl._bytecode", "importlib.machinery"}
+    added = python(environment(tmp_path, PYTHONPYCACHEPREFIX=None), program)
+    assert set(added.split()) <= {"machinectl._bytecode", "importlib.machinery"}
 
 
 def test_processes_racing_on_a_cold_cache_all_succeed(

@@ -40,21 +40,29 @@ if TYPE_CHECKING:
 _HOOK = "FileFinder.path_hook.<locals>.path_hook_for_FileFinder"
 
 
-def bytecode_dir() -> str | None:
-    """``bytecode`` of machinectl's cache directory; None when caching is off.
+#: Names machinectl's cache directory (the board index's and this cache's).
+ENV_CACHE_DIR = "MACHINECTL_CACHE_DIR"
 
-    The directory is :func:`machinectl.index.cache_dir`'s (that module is not loaded this early).
+
+def cache_dir() -> str | None:
+    """machinectl's cache directory (index files, ``bytecode/``); None when caching is off.
+
+    It lives here, not in :mod:`machinectl.index`, because this module runs first.
     """
-    value = os.environ.get("MACHINECTL_CACHE_DIR")
-    if value is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        value = os.path.join(base, "machinectl")
-    elif value in ("", "off"):
-        return None
-    return os.path.join(os.path.abspath(value), "bytecode")
+    value = os.environ.get(ENV_CACHE_DIR)
+    if value is not None:
+        return None if value in ("", "off") else value
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "machinectl")
 
 
-_CODE = type(bytecode_dir.__code__)
+def bytecode_dir() -> str | None:
+    """``bytecode`` of :func:`cache_dir`; None when caching is off."""
+    value = cache_dir()
+    return None if value is None else os.path.join(os.path.abspath(value), "bytecode")
+
+
+_CODE = type(cache_dir.__code__)
 
 
 class CachedSourceLoader(SourceFileLoader):

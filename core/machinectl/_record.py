@@ -6,9 +6,10 @@ names come from here: :func:`define`, :func:`frozen`, :func:`field`, :func:`evol
 few :mod:`validators` the core uses. A class is built from its annotations as ``attrs.define``
 builds it (slots, an ``__init__`` that takes the fields in order, with converters, defaults
 and validators, then ``__attrs_post_init__``; ``__repr__``, ``__eq__`` and, for a frozen
-class, ``__hash__``, each unless the class writes its own), but no source is generated and
-compiled: one ``__init__`` serves every class from the class's field table. Importing
-``attrs`` and generating its methods cost more than the rest of a command's start-up.
+class, ``__hash__``, each unless the class writes its own), but nothing is generated when the
+class is made: one ``__init__`` serves every class from the class's field table, and only a
+class made :data:`SPECIALIZE_AFTER` times gets generated code of its own. Importing ``attrs``
+and generating its methods cost more than the rest of a command's start-up.
 
 Other code keeps working with ``attrs``: ``__attrs_attrs__`` holds ``attrs.Attribute``
 objects, made (and ``attrs`` imported) the first time something asks, so ``attrs.fields``,
@@ -96,16 +97,9 @@ class _Field:
         self.inherited = False
 
     def named(self, name: str, inherited: bool) -> _Field:
-        copy = _Field(
-            self.default,
-            self.factory,
-            self.converter,
-            self.validator,
-            self.init,
-            self.repr,
-            self.eq,
-            self.kw_only,
-        )
+        copy = _Field.__new__(_Field)
+        for slot in _Field.__slots__:
+            setattr(copy, slot, getattr(self, slot))
         copy.name = name
         copy.alias = name.lstrip("_")
         copy.inherited = inherited
@@ -136,20 +130,20 @@ class _Table:
     """What the shared methods need of a record class, computed once when it is built."""
 
     __slots__ = (
+        "cls",
         "eq_names",
         "fields",
         "init",
         "later",
-        "own",
         "positional",
         "post_init",
-        "qualname",
         "repr_names",
         "uses",
         "validated",
     )
 
     def __init__(self, cls: type, fields: list[_Field]) -> None:
+        self.cls = cls
         self.fields = tuple(fields)
         self.init = tuple(f for f in fields if f.init and not f.kw_only) + tuple(
             f for f in fields if f.init and f.kw_only
@@ -161,9 +155,6 @@ class _Table:
         self.repr_names = tuple(f.name for f in fields if f.repr)
         self.post_init = getattr(cls, "__attrs_post_init__", None)
         self.uses = 0
-        self.qualname = cls.__qualname__
-        #: Whether the class wrote its own ``__init__`` (then it is never replaced).
-        self.own = "__init__" in cls.__dict__ and cls.__dict__["__init__"] is not _init
 
 
 def _table(cls: type) -> _Table:
@@ -185,8 +176,8 @@ SPECIALIZE_AFTER = 16
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     table: _Table = type(self).__record_table__
     table.uses += 1
-    if table.uses == SPECIALIZE_AFTER and not table.own:
-        type(self).__init__ = _specialized(table)
+    if table.uses == SPECIALIZE_AFTER:  # for the class and plain subclasses that share it
+        table.cls.__init__ = _specialized(table)  # type: ignore[misc]
     setter = object.__setattr__
     fields = table.init
     if len(args) > table.positional:
@@ -272,9 +263,10 @@ def _specialized(table: _Table) -> Callable[..., None]:
         body.append("    _rec_post(self)")
     signature = ", ".join(params + (["*", *kw_params] if kw_params else []))
     source = f"def __init__({signature}):\n" + ("\n".join(body) or "    pass") + "\n"
-    exec(compile(source, f"<record {table.qualname}.__init__>", "exec"), namespace)
+    qualname = table.cls.__qualname__
+    exec(compile(source, f"<record {qualname}.__init__>", "exec"), namespace)
     function: Callable[..., None] = namespace["__init__"]
-    function.__qualname__ = f"{table.qualname}.__init__"
+    function.__qualname__ = f"{qualname}.__init__"
     return function
 
 

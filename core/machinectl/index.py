@@ -54,6 +54,7 @@ import sys
 import time
 import zlib
 
+from ._bytecode import cache_dir
 from .errors import MachineError, PluginError
 
 # Not typing.TYPE_CHECKING: importing typing costs more than reading the whole index.
@@ -70,7 +71,6 @@ FORMAT = 8
 #: Index files not used for this many days are removed when another index is written.
 UNUSED_DAYS = 30
 _DAY = 86400.0
-ENV_CACHE_DIR = "MACHINECTL_CACHE_DIR"
 ENV_TARGET = "MACHINECTL_TARGET"
 _ENV_KEYS = ("MACHINECTL_PLUGINS", "MACHINECTL_ENTRY_POINT_GROUP", "MACHINECTL_STRICT")
 EVERY_TARGET = "*"
@@ -391,15 +391,6 @@ class BoardIndex:
 
 
 # -- the file ----------------------------------------------------------------------------------
-
-
-def cache_dir() -> str | None:
-    """Where index files live; None when caching is off."""
-    value = os.environ.get(ENV_CACHE_DIR)
-    if value is not None:
-        return None if value in ("", "off") else value
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "machinectl")
 
 
 def _base_key() -> dict[str, Any]:

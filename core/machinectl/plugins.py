@@ -151,25 +151,20 @@ class Registry:
         if name in self._sources or self._get_plugin(name) is not None:
             error = PluginError(f"a plugin named '{name}' is already registered")
             return self._fail(source, _describe(error))
-        light = self._pm is None and _needs_no_validation(plugin)
+        if not _needs_no_validation(plugin):
+            self._manager()
         try:
-            if light:
-                impls = _light_impls(plugin, name)
-                if not impls:
-                    raise PluginError(
-                        f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
-                    )
+            if not self._hooks_of(plugin, name):
+                raise PluginError(
+                    f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
+                )
+            if self._pm is None:
                 self._light_plugins[name] = plugin
-                for hook_name, impl in impls:
+                for hook_name, impl in _light_impls(plugin, name):
                     _insert(self._light.setdefault(hook_name, []), impl)
             else:
-                pm = self._manager()
-                if not _hook_names(pm, plugin):
-                    raise PluginError(
-                        f"{_what(plugin)} is not a plugin: it has no function marked @hookimpl"
-                    )
-                pm.register(plugin, name=name)
-                pm.check_pending()
+                self._pm.register(plugin, name=name)
+                self._pm.check_pending()
             specs = self._declared_boards(plugin, name)
             boards = self._add_boards(specs, source)
         except PLUGIN_BUGS as exc:
@@ -201,6 +196,12 @@ class Registry:
             self._light_plugins = {}
             self._plans.clear()
         return self._pm
+
+    def _hooks_of(self, plugin: object, name: str) -> list[str]:
+        """The names of the hooks ``plugin`` implements (one implemented twice: twice)."""
+        if self._pm is None:
+            return [hook for hook, _ in _light_impls(plugin, name)]
+        return _hook_names(self._pm, plugin)
 
     def _get_plugin(self, name: str) -> object | None:
         if self._pm is None:
@@ -557,13 +558,7 @@ class Registry:
                     distribution=source.distribution,
                     version=source.version,
                     # A plugin may implement a hook twice (a fallback too): listed once.
-                    hooks=tuple(
-                        sorted(
-                            {hook for hook, _ in _light_impls(plugin, name)}
-                            if self._pm is None
-                            else set(_hook_names(self._pm, plugin))
-                        )
-                    ),
+                    hooks=tuple(sorted(set(self._hooks_of(plugin, name)))),
                     boards=tuple(b.name for b in self._boards if b.plugin == name),
                 )
             )
